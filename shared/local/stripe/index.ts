@@ -1,0 +1,16 @@
+export { ENDPOINTS } from './api.js';
+export { StripeApiError, type StripeErrorBody } from './errors.js';
+export * from './seed.js';
+export {
+  type FaultHandle,
+  type FaultKind,
+  type FaultRule,
+  LOCAL_STRIPE_API_VERSION,
+  type LocalStripeClientConfig,
+  type LocalStripeOptions,
+  LocalStripeServer,
+  type RequestFilter,
+  type StripeRequestRecord,
+  startLocalStripe,
+} from './server.js';
+export { addInterval, type StoreSnapshot, StripeStore, type Wire } from './store.js';
