@@ -1,4 +1,4 @@
-import type { AccountView } from '../domain/account-view.js';
+import type { AccountView, OpeSubscription, StripeSubscription } from '../domain/account-view.js';
 import type { AccountDriftKind, ClassifiedElement } from '../domain/plan.js';
 import { type AccountIndex, buildAccountIndex } from './account-index.js';
 import { classifyWithIndex } from './classify.js';
@@ -10,16 +10,22 @@ export interface AccountDriftResult {
   readonly accountKinds: AccountDriftKind[];
 }
 
+/** Status drift of one matched pair: cancel-at-period-end disagrees where neither side is a contract. */
+export function subscriptionStatusDrift(
+  index: AccountIndex,
+  ope: OpeSubscription | undefined,
+  stripe: StripeSubscription | undefined,
+): boolean {
+  // A bad-debt account's subscriptions belong to the bad-debt path (only its flag may change).
+  if (index.isBadDebtAccount || ope === undefined || stripe === undefined) return false;
+  if (ope.status === 'canceled' || ope.contract || stripe.metadata.contract === 'true') return false;
+  return stripe.cancelAtPeriodEnd !== ope.cancelAtPeriodEnd;
+}
+
 export function isStatusDrift(index: AccountIndex): boolean {
-  return index.opeSubscriptions.some((ope) => {
-    if (ope.status === 'canceled' || ope.contract) return false;
-    const stripe = index.stripeSubscriptionForOpe.get(ope.id);
-    return (
-      stripe !== undefined &&
-      stripe.metadata.contract !== 'true' &&
-      stripe.cancelAtPeriodEnd !== ope.cancelAtPeriodEnd
-    );
-  });
+  return index.opeSubscriptions.some((ope) =>
+    subscriptionStatusDrift(index, ope, index.stripeSubscriptionForOpe.get(ope.id)),
+  );
 }
 
 /** OPE subscriptions with something Stripe must bill but no live Stripe subscription to bill it on. */

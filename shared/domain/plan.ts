@@ -154,7 +154,8 @@ export const Change = z.strictObject({
   operation: StripeOperation,
   itemChanges: z.array(ItemChange),
   drift: z.array(z.union([ElementDriftKind, AccountDriftKind])),
-  moneyEffect: MoneyEffect,
+  /** null: the change moves no money (metadata only). */
+  moneyEffect: MoneyEffect.nullable(),
   preconditions: z.array(Precondition),
   /** The gate restriction that may drop this change, if any. */
   gatedBy: RestrictionName.nullable(),
