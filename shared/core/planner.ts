@@ -13,7 +13,6 @@ import {
   type PlanOutcome,
   type Precondition,
   type RestrictionName,
-  type StripeOperation,
   type StripeParamValue,
 } from '../domain/plan.js';
 import { type AccountIndex, buildAccountIndex, effectiveOpeValues } from './account-index.js';
