@@ -1,0 +1,172 @@
+import { type Emulators, type StartEmulatorsOptions, spawnEmulators } from './emulators.js';
+import type { StripeSeed } from './stripe/seed.js';
+import { type LocalStripeOptions, type LocalStripeServer, startLocalStripe } from './stripe/server.js';
+import { type LocalSubsApi, type LocalSubsApiOptions, startLocalSubsApi } from './subs-api/server.js';
+import { type LocalWww, type LocalWwwOptions, startLocalWww } from './www/server.js';
+import type { ZoneSeed } from './zones.js';
+
+/**
+ * One entry for the whole local stack: Pub/Sub and Firestore emulators, local Stripe, subs-api and www,
+ * plus any extra service (the local BigQuery joins through `extraServices`). Everything listens on
+ * loopback; `stop()` ends all of it, and the emulators' process groups are also ended on process exit.
+ */
+
+export interface StackSeed {
+  stripe?: StripeSeed;
+  subsApi?: ZoneSeed;
+  www?: ZoneSeed;
+}
+
+/** What an extra service (e.g. the local BigQuery) sees when it starts. */
+export interface ExtraServiceContext {
+  /** Undefined when the stack was started without emulators. */
+  emulators: Emulators | undefined;
+  /** Endpoints of the services started so far. */
+  endpoints: Readonly<Record<string, string>>;
+}
+
+export interface StartedExtraService {
+  /** Where it listens, e.g. `http://127.0.0.1:9050`. */
+  endpoint: string;
+  /** Variables clients need (e.g. BIGQUERY_EMULATOR_HOST); merged into the stack's `env`. */
+  env?: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface ExtraService {
+  name: string;
+  start(context: ExtraServiceContext): Promise<StartedExtraService>;
+}
+
+export interface LocalStackOptions {
+  /** Start the emulators (default true), optionally with fixed ports / timeouts. */
+  emulators?: boolean | StartEmulatorsOptions;
+  stripe?: LocalStripeOptions;
+  subsApi?: LocalSubsApiOptions;
+  www?: LocalWwwOptions;
+  seed?: StackSeed;
+  /** Started after the built-in services, in order, once the emulators answer. */
+  extraServices?: ExtraService[];
+  /** Also export the stack's `env` into this process's environment. Default false. */
+  exportEnv?: boolean;
+}
+
+export interface LocalStackEndpoints {
+  /** `127.0.0.1:PORT` hosts (no scheme), as the emulator variables expect. */
+  pubsub?: string;
+  firestore?: string;
+  /** Base URLs. */
+  stripe: string;
+  subsApi: string;
+  www: string;
+  [extra: string]: string | undefined;
+}
+
+export interface LocalStack {
+  emulators: Emulators | undefined;
+  stripe: LocalStripeServer;
+  subsApi: LocalSubsApi;
+  www: LocalWww;
+  extras: Record<string, StartedExtraService>;
+  endpoints: LocalStackEndpoints;
+  /**
+   * PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST, METADATA_SERVER_DETECTION, LOCAL_STRIPE_URL,
+   * SUBS_API_URL, WWW_API_URL, plus whatever extra services add.
+   */
+  env: Record<string, string>;
+  /** Milliseconds each part took to come up (emulators: until they answered HTTP). */
+  startupMs: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const stoppers: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    const results = await Promise.allSettled(
+      stoppers
+        .splice(0)
+        .reverse()
+        .map((s) => s()),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0)
+      throw new AggregateError(
+        failed.map((f) => f.reason),
+        'stopping the local stack failed',
+      );
+  };
+  try {
+    const startupMs: Record<string, number> = {};
+    let emulators: Emulators | undefined;
+    if (options.emulators !== false) {
+      // Spawn first: the Java emulators take seconds, the in-process servers milliseconds.
+      emulators = await spawnEmulators(options.emulators === true ? {} : (options.emulators ?? {}));
+      const e = emulators;
+      stoppers.push(() => e.stop());
+    }
+    const [stripe, subsApi, www] = await Promise.all([
+      startLocalStripe({ ...options.stripe, ...(options.seed?.stripe ? { seed: options.seed.stripe } : {}) }),
+      startLocalSubsApi({
+        ...options.subsApi,
+        ...(options.seed?.subsApi ? { seed: options.seed.subsApi } : {}),
+      }),
+      startLocalWww({ ...options.www, ...(options.seed?.www ? { seed: options.seed.www } : {}) }),
+    ]);
+    stoppers.push(
+      () => stripe.stop(),
+      () => subsApi.stop(),
+      () => www.stop(),
+    );
+    startupMs.http = Date.now() - started;
+    if (emulators) {
+      await Promise.all([emulators.pubsub.ready, emulators.firestore.ready]);
+      startupMs.pubsub = emulators.pubsub.startupMs() ?? 0;
+      startupMs.firestore = emulators.firestore.startupMs() ?? 0;
+    }
+
+    const endpoints: LocalStackEndpoints = { stripe: stripe.url, subsApi: subsApi.url, www: www.url };
+    const env: Record<string, string> = {
+      METADATA_SERVER_DETECTION: 'none',
+      LOCAL_STRIPE_URL: stripe.url,
+      SUBS_API_URL: subsApi.url,
+      WWW_API_URL: www.url,
+    };
+    if (emulators) {
+      endpoints.pubsub = emulators.pubsub.host;
+      endpoints.firestore = emulators.firestore.host;
+      Object.assign(env, emulators.env);
+    }
+    const extras: Record<string, StartedExtraService> = {};
+    for (const extra of options.extraServices ?? []) {
+      const t = Date.now();
+      const service = await extra.start({ emulators, endpoints: { ...endpoints } as Record<string, string> });
+      stoppers.push(() => service.stop());
+      extras[extra.name] = service;
+      endpoints[extra.name] = service.endpoint;
+      Object.assign(env, service.env ?? {});
+      startupMs[extra.name] = Date.now() - t;
+    }
+    if (options.exportEnv) Object.assign(process.env, env);
+    startupMs.total = Date.now() - started;
+
+    let stopped: Promise<void> | undefined;
+    return {
+      emulators,
+      stripe,
+      subsApi,
+      www,
+      extras,
+      endpoints,
+      env,
+      startupMs,
+      stop: () => {
+        stopped ??= stopAll();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw err;
+  }
+}
