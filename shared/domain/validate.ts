@@ -23,7 +23,10 @@ export class ValidationError extends Error {
     super(
       `invalid ${subject}: ${issues
         .slice(0, 10)
-        .map((i) => `${i.path || '(root)'}: ${i.message} (got ${i.received})`)
+        .map(
+          (i) =>
+            `${i.path || '(root)'}: ${i.message}${i.received === 'missing' ? '' : ` (got ${i.received})`}`,
+        )
         .join('; ')}${issues.length > 10 ? `; and ${issues.length - 10} more` : ''}`,
     );
     this.name = 'ValidationError';
@@ -62,11 +65,13 @@ export function validate<S extends z.ZodType>(schema: S, subject: string, input:
   if (result.success) return result.data;
   throw new ValidationError(
     subject,
-    result.error.issues.map((issue) => ({
-      path: formatPath(issue.path),
-      message: issue.message,
-      received: kindOf(valueAt(input, issue.path)),
-    })),
+    result.error.issues.map((issue) => {
+      const received = kindOf(valueAt(input, issue.path));
+      const expected = 'expected' in issue ? String(issue.expected) : undefined;
+      const message =
+        received === 'missing' && expected ? `is required (expected ${expected})` : issue.message;
+      return { path: formatPath(issue.path), message, received };
+    }),
   );
 }
 
