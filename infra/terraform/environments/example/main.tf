@@ -1,0 +1,35 @@
+# A real deployment of the driftcontrol stack into one project. Copy this folder per environment
+# (environments/prod, environments/staging), set terraform.tfvars, and follow docs/deploy.md.
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+}
+
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
+module "driftcontrol" {
+  source = "../.."
+
+  project_id            = var.project_id
+  region                = var.region
+  bigquery_location     = var.bigquery_location
+  firestore_location_id = var.firestore_location_id
+
+  mirror_landing_time_utc        = var.mirror_landing_time_utc
+  detect_delay_after_landing_min = var.detect_delay_after_landing_min
+  scheduler_paused               = var.scheduler_paused
+
+  stripe_write_rate_per_s = var.stripe_write_rate_per_s
+  subs_api_base_url       = var.subs_api_base_url
+  www_base_url            = var.www_base_url
+  vpc_connector           = var.vpc_connector
+
+  operator_members         = var.operator_members
+  notification_channel_ids = var.notification_channel_ids
+
+  labels = { environment = var.environment }
+}

@@ -1,0 +1,29 @@
+output "function_uris" {
+  description = "HTTPS URI of each function."
+  value       = module.driftcontrol.function_uris
+}
+
+output "scheduler_jobs" {
+  description = "Scheduler job per drift system and its cron (UTC)."
+  value       = module.driftcontrol.scheduler_jobs
+}
+
+output "dead_letter_subscriptions" {
+  description = "Dead-letter pull subscriptions (replay sources)."
+  value       = module.driftcontrol.dead_letter_subscriptions
+}
+
+output "stripe_secret" {
+  description = "Secret to add the Stripe key to."
+  value       = module.driftcontrol.stripe_secret
+}
+
+output "functions_source_object" {
+  description = "Deployed source archive."
+  value       = module.driftcontrol.functions_source_object
+}
+
+output "audit_table" {
+  description = "Audit table to check first when remediation did not fire."
+  value       = module.driftcontrol.audit_table
+}

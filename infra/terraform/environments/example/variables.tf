@@ -1,0 +1,81 @@
+variable "project_id" {
+  type        = string
+  description = "Project to deploy into."
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment label (prod, staging, ...)."
+}
+
+variable "region" {
+  type        = string
+  description = "Region for functions, scheduler jobs, source bucket and image repository."
+  default     = "us-central1"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the BigQuery datasets; must match the mirror's location."
+  default     = "US"
+}
+
+variable "firestore_location_id" {
+  type        = string
+  description = "Location of the Firestore (default) database."
+  default     = "nam5"
+}
+
+variable "mirror_landing_time_utc" {
+  type        = string
+  description = "HH:MM UTC by which the nightly mirror has landed."
+  default     = "04:00"
+}
+
+variable "detect_delay_after_landing_min" {
+  type        = number
+  description = "Minutes after the landing time at which detection runs."
+  default     = 30
+}
+
+variable "scheduler_paused" {
+  type        = bool
+  description = "Create the scheduler jobs paused (first deploy)."
+  default     = true
+}
+
+variable "stripe_write_rate_per_s" {
+  type        = number
+  description = "Stripe writes per second for the whole deployment (live 100, test 25)."
+  default     = 25
+}
+
+variable "subs_api_base_url" {
+  type        = string
+  description = "Base URL of subs-api."
+  default     = ""
+}
+
+variable "www_base_url" {
+  type        = string
+  description = "Base URL of the www API."
+  default     = ""
+}
+
+variable "vpc_connector" {
+  type        = string
+  description = "Serverless VPC Access connector id for the internal APIs, or null."
+  default     = null
+}
+
+variable "operator_members" {
+  type        = list(string)
+  description = "On-call principals (group:...) allowed to replay, drain dead letters and flip the kill switch."
+  default     = []
+}
+
+variable "notification_channel_ids" {
+  type        = list(string)
+  description = "Monitoring notification channel ids for every alert."
+  default     = []
+}

@@ -1,0 +1,198 @@
+# One event-triggered Cloud Function gen2, fed by its own Pub/Sub push subscription, with its own
+# dead-letter topic, a pull subscription on that dead-letter topic, and its own service accounts.
+#
+# Why a push subscription we own instead of the function's event_trigger (Eventarc): the Eventarc-managed
+# subscription cannot be given a dead-letter policy or a name from Terraform, and DESIGN.md 2 needs both
+# ("every subscription has a dead-letter topic"; names come from shared/contracts/topology.ts).
+# functions-framework turns a Pub/Sub push into a CloudEvent when the push path is
+# /projects/PROJECT/topics/TOPIC (DESIGN.md 6), so the endpoint below carries that path.
+
+locals {
+  # Same derivations as subscriptionName / deadLetterTopicName / deadLetterSubscriptionName in
+  # shared/contracts/topology.ts; test/infra holds the two together.
+  subscription_name             = "${var.name}-sub"
+  dead_letter_topic_name        = "${var.name}-dead-letter"
+  dead_letter_subscription_name = "${var.name}-dead-letter-sub"
+  trigger_topic_id              = "projects/${var.project_id}/topics/${var.trigger_topic_name}"
+  labels                        = merge(var.labels, { function = var.name })
+}
+
+# Runtime identity: only what the function itself needs is granted to it (by the caller, and below
+# for secrets). It can invoke nothing.
+resource "google_service_account" "runtime" {
+  project      = var.project_id
+  account_id   = var.service_account_id
+  display_name = "driftcontrol ${var.name} runtime"
+}
+
+# Push identity: the only principal allowed to invoke this function. Kept apart from the runtime
+# account so that the function's code cannot call itself or any other function.
+resource "google_service_account" "push" {
+  project      = var.project_id
+  account_id   = "${var.service_account_id}-push"
+  display_name = "driftcontrol ${var.name} Pub/Sub push invoker"
+}
+
+resource "google_secret_manager_secret_iam_member" "runtime_secret_accessor" {
+  for_each = { for s in var.secret_environment_variables : s.key => s }
+
+  project   = var.project_id
+  secret_id = each.value.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.runtime.email}"
+}
+
+resource "google_cloudfunctions2_function" "this" {
+  project     = var.project_id
+  location    = var.region
+  name        = var.name
+  description = var.description
+  labels      = local.labels
+
+  build_config {
+    runtime           = "nodejs22"
+    entry_point       = var.entry_point
+    service_account   = var.build_service_account_id
+    docker_repository = var.docker_repository_id
+
+    source {
+      storage_source {
+        bucket = var.source_bucket
+        object = var.source_object
+      }
+    }
+  }
+
+  service_config {
+    service_account_email            = google_service_account.runtime.email
+    available_memory                 = "${var.memory_mb}Mi"
+    available_cpu                    = var.cpu
+    timeout_seconds                  = var.timeout_s
+    min_instance_count               = var.min_instances
+    max_instance_count               = var.max_instances
+    max_instance_request_concurrency = var.max_concurrent_requests
+    ingress_settings                 = var.ingress_settings
+    all_traffic_on_latest_revision   = true
+    environment_variables            = var.environment_variables
+    vpc_connector                    = var.vpc_connector
+    vpc_connector_egress_settings    = var.vpc_connector == null ? null : var.vpc_connector_egress_settings
+
+    # Secret values are resolved by the platform when an instance starts; they never pass through
+    # Terraform. "latest" picks up a rotated key on the next cold start.
+    dynamic "secret_environment_variables" {
+      for_each = var.secret_environment_variables
+      content {
+        key        = secret_environment_variables.value.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value.secret_id
+        version    = secret_environment_variables.value.version
+      }
+    }
+  }
+
+  # A revision that cannot read its secret fails to start: grant access first.
+  depends_on = [google_secret_manager_secret_iam_member.runtime_secret_accessor]
+}
+
+# Gen2 functions are Cloud Run services: invocation is roles/run.invoker on the service.
+# https://cloud.google.com/functions/docs/securing/authenticating
+resource "google_cloud_run_service_iam_member" "push_invoker" {
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.this.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.push.email}"
+}
+
+# Pub/Sub's service agent mints the OIDC token of the push identity.
+# https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions
+resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${var.pubsub_service_agent_email}"
+}
+
+resource "google_pubsub_topic" "dead_letter" {
+  project                    = var.project_id
+  name                       = local.dead_letter_topic_name
+  labels                     = local.labels
+  message_retention_duration = "${var.dead_letter_message_retention_s}s"
+}
+
+resource "google_pubsub_subscription" "trigger" {
+  project = var.project_id
+  name    = local.subscription_name
+  topic   = local.trigger_topic_id
+  labels  = local.labels
+
+  ack_deadline_seconds    = var.ack_deadline_s
+  enable_message_ordering = var.enable_message_ordering
+
+  # Keep acknowledged messages so `gcloud pubsub subscriptions seek --time=...` can replay a night.
+  message_retention_duration = "${var.subscription_message_retention_s}s"
+  retain_acked_messages      = true
+
+  # The default expiry deletes a subscription after 31 idle days; a quiet drift system is not a
+  # reason to lose its consumer.
+  expiration_policy {
+    ttl = ""
+  }
+
+  retry_policy {
+    minimum_backoff = "${var.min_retry_backoff_s}s"
+    maximum_backoff = "${var.max_retry_backoff_s}s"
+  }
+
+  dead_letter_policy {
+    dead_letter_topic     = google_pubsub_topic.dead_letter.id
+    max_delivery_attempts = var.max_delivery_attempts
+  }
+
+  push_config {
+    push_endpoint = "${google_cloudfunctions2_function.this.service_config[0].uri}/projects/${var.project_id}/topics/${var.trigger_topic_name}"
+
+    oidc_token {
+      service_account_email = google_service_account.push.email
+      audience              = google_cloudfunctions2_function.this.service_config[0].uri
+    }
+  }
+
+  depends_on = [
+    google_cloud_run_service_iam_member.push_invoker,
+    google_service_account_iam_member.pubsub_agent_token_creator,
+  ]
+}
+
+# Nothing published to a dead-letter topic is lost: this pull subscription keeps it for
+# `driftcontrol replay --from-dead-letter` or an operator's inspection.
+resource "google_pubsub_subscription" "dead_letter" {
+  project = var.project_id
+  name    = local.dead_letter_subscription_name
+  topic   = google_pubsub_topic.dead_letter.id
+  labels  = local.labels
+
+  ack_deadline_seconds       = 60
+  message_retention_duration = "${var.dead_letter_message_retention_s}s"
+  retain_acked_messages      = true
+
+  expiration_policy {
+    ttl = ""
+  }
+}
+
+# Dead-lettering is done by the Pub/Sub service agent: it must publish to the dead-letter topic and
+# acknowledge on the source subscription.
+# https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions
+resource "google_pubsub_topic_iam_member" "agent_dead_letter_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.dead_letter.name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${var.pubsub_service_agent_email}"
+}
+
+resource "google_pubsub_subscription_iam_member" "agent_trigger_subscriber" {
+  project      = var.project_id
+  subscription = google_pubsub_subscription.trigger.name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${var.pubsub_service_agent_email}"
+}

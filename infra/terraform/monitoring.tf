@@ -1,0 +1,151 @@
+# Alerts: dead-letter backlog, halted runs, function error rates (issue 6). Every alert goes to
+# var.notification_channel_ids.
+
+locals {
+  function_names = ["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Dead letters: anything in a dead-letter subscription is a message that could not be processed after
+# pubsub_max_delivery_attempts deliveries and needs a human (inspect, fix, driftcontrol replay).
+# ---------------------------------------------------------------------------------------------------
+
+resource "google_monitoring_alert_policy" "dead_letter_backlog" {
+  project      = var.project_id
+  display_name = "driftcontrol: messages in a dead-letter subscription"
+  combiner     = "OR"
+  severity     = "ERROR"
+
+  dynamic "conditions" {
+    for_each = local.dead_letter_subscriptions
+    content {
+      display_name = "${conditions.value} has undelivered messages"
+      condition_threshold {
+        filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${conditions.value}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+        comparison      = "COMPARISON_GT"
+        threshold_value = var.dead_letter_alert_threshold_messages
+        duration        = "0s"
+        aggregations {
+          alignment_period   = "300s"
+          per_series_aligner = "ALIGN_MAX"
+        }
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A message exhausted its deliveries and was dead-lettered. Pull it from the named subscription (`gcloud pubsub subscriptions pull SUB --limit=10`), check the failed row in billing_audit.cfbill_migrations_audit, fix the cause, then `driftcontrol replay` it."
+  }
+
+  notification_channels = var.notification_channel_ids
+
+  depends_on = [google_project_service.enabled]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Halted runs: a safety valve stopped a run (kill switch, blast radius, stale mirror, cap). The code
+# logs one structured line per halted run with outcome "halted" (see docs/deploy.md, "Logs the alerts
+# read"); Cloud Logging puts it in jsonPayload.
+# ---------------------------------------------------------------------------------------------------
+
+resource "google_logging_metric" "halted_runs" {
+  project     = var.project_id
+  name        = "driftcontrol/halted_runs"
+  description = "Runs stopped by a safety valve, by drift system."
+  filter      = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"detect-drift\" AND jsonPayload.outcome = \"halted\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+    labels {
+      key         = "system"
+      value_type  = "STRING"
+      description = "Drift system (stripe or www)."
+    }
+  }
+
+  label_extractors = {
+    system = "EXTRACT(jsonPayload.system)"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_monitoring_alert_policy" "halted_runs" {
+  project      = var.project_id
+  display_name = "driftcontrol: a run was halted by a safety valve"
+  combiner     = "OR"
+  severity     = "WARNING"
+
+  conditions {
+    display_name = "halted runs > 0"
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.halted_runs.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.system"]
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "detect-drift halted a run. The halted row in billing_audit.cfbill_migrations_audit (outcome = 'halted') says which valve and why: kill switch, blast radius (too many new-drift accounts), stale or incomplete mirror, or per-run cap. Nothing was remediated for that system today."
+  }
+
+  notification_channels = var.notification_channel_ids
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Function error rates: share of requests answered 5xx. A handler that throws answers 500 and is
+# redelivered, so a short burst is normal; a sustained ratio is not.
+# ---------------------------------------------------------------------------------------------------
+
+resource "google_monitoring_alert_policy" "function_error_rate" {
+  project      = var.project_id
+  display_name = "driftcontrol: function error rate"
+  combiner     = "OR"
+  severity     = "ERROR"
+
+  dynamic "conditions" {
+    for_each = toset(local.function_names)
+    content {
+      display_name = "${conditions.value} 5xx ratio above ${var.function_error_ratio_threshold}"
+      condition_threshold {
+        filter             = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"${conditions.value}\" AND metric.type = \"run.googleapis.com/request_count\" AND metric.labels.response_code_class = \"5xx\""
+        denominator_filter = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"${conditions.value}\" AND metric.type = \"run.googleapis.com/request_count\""
+        comparison         = "COMPARISON_GT"
+        threshold_value    = var.function_error_ratio_threshold
+        duration           = "${var.function_error_window_s}s"
+        aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_RATE"
+          cross_series_reducer = "REDUCE_SUM"
+          group_by_fields      = ["resource.labels.service_name"]
+        }
+        denominator_aggregations {
+          alignment_period     = "300s"
+          per_series_aligner   = "ALIGN_RATE"
+          cross_series_reducer = "REDUCE_SUM"
+          group_by_fields      = ["resource.labels.service_name"]
+        }
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in billing_audit.cfbill_migrations_audit; failing messages end in the function's dead-letter subscription after the configured delivery attempts."
+  }
+
+  notification_channels = var.notification_channel_ids
+
+  depends_on = [google_project_service.enabled]
+}

@@ -1,0 +1,68 @@
+output "function_uris" {
+  description = "HTTPS URI of each function (authenticated invocation only)."
+  value = {
+    "detect-drift" = google_cloudfunctions2_function.detect_drift.service_config[0].uri
+    "gather"       = module.gather.function_uri
+    "plan-apply"   = module.plan_apply.function_uri
+    "www-resync"   = module.www_resync.function_uri
+    "audit-writer" = module.audit_writer.function_uri
+  }
+}
+
+output "runtime_service_accounts" {
+  description = "Runtime service account email of each function."
+  value       = local.runtime_service_accounts
+}
+
+output "scheduler_service_account" {
+  description = "Email of the only identity allowed to invoke detect-drift."
+  value       = google_service_account.scheduler.email
+}
+
+output "topics" {
+  description = "Hop topic names by topology key."
+  value       = { for k, t in google_pubsub_topic.hop : k => t.name }
+}
+
+output "subscriptions" {
+  description = "Push subscription feeding each consumer function."
+  value = {
+    "gather"       = module.gather.subscription_name
+    "plan-apply"   = module.plan_apply.subscription_name
+    "www-resync"   = module.www_resync.subscription_name
+    "audit-writer" = module.audit_writer.subscription_name
+  }
+}
+
+output "dead_letter_subscriptions" {
+  description = "Pull subscription on each consumer's dead-letter topic (replay source)."
+  value       = local.dead_letter_subscriptions
+}
+
+output "scheduler_jobs" {
+  description = "Cloud Scheduler job per drift system, and the cron it runs on (UTC)."
+  value       = { for k, j in google_cloud_scheduler_job.detect_drift : k => { name = j.name, schedule = j.schedule } }
+}
+
+output "functions_source_object" {
+  description = "gs:// URL of the deployed source archive; its name carries the content hash."
+  value       = "gs://${google_storage_bucket.functions_source.name}/${google_storage_bucket_object.functions_source.name}"
+}
+
+output "stripe_secret" {
+  description = "Secret Manager secret to add the Stripe key to (gcloud secrets versions add)."
+  value       = google_secret_manager_secret.stripe.id
+}
+
+output "audit_table" {
+  description = "Fully qualified audit table."
+  value       = "${var.project_id}.${google_bigquery_table.audit.dataset_id}.${google_bigquery_table.audit.table_id}"
+}
+
+output "bigquery_sql_jobs" {
+  description = "BigQuery job ids that ran the mirror DDL and the views script in this apply (empty when the folders hold no files)."
+  value = {
+    mirror_ddl = one(google_bigquery_job.mirror_ddl[*].job_id)
+    views      = one(google_bigquery_job.views[*].job_id)
+  }
+}

@@ -1,0 +1,68 @@
+# Cloud Scheduler -> detect-drift, one job per drift system (DESIGN.md 2), after the mirror lands.
+
+locals {
+  landing_parts        = split(":", var.mirror_landing_time_utc)
+  detect_minute_of_day = (tonumber(local.landing_parts[0]) * 60 + tonumber(local.landing_parts[1]) + var.detect_delay_after_landing_min) % 1440
+  detect_cron          = "${local.detect_minute_of_day % 60} ${floor(local.detect_minute_of_day / 60)} * * *"
+  detect_drift_uri     = google_cloudfunctions2_function.detect_drift.service_config[0].uri
+}
+
+# The only principal allowed to invoke detect-drift.
+resource "google_service_account" "scheduler" {
+  project      = var.project_id
+  account_id   = "dc-scheduler"
+  display_name = "driftcontrol Cloud Scheduler invoker of detect-drift"
+}
+
+resource "google_cloud_run_service_iam_member" "detect_drift_invoker" {
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.detect_drift.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
+resource "google_cloud_scheduler_job" "detect_drift" {
+  for_each = toset(local.drift_systems)
+
+  project     = var.project_id
+  region      = var.region
+  name        = "detect-drift-${each.key}"
+  description = "Daily ${each.key} drift detection, ${var.detect_delay_after_landing_min} min after the mirror's landing time (${var.mirror_landing_time_utc} UTC)."
+  schedule    = local.detect_cron
+  time_zone   = "Etc/UTC"
+  paused      = var.scheduler_paused
+
+  # The scheduler gives up on an attempt after this; detect-drift's timeout fits inside it.
+  attempt_deadline = "${min(local.function_settings["detect-drift"].timeout_s + 30, 1800)}s"
+
+  # A not-yet-landed mirror is answered with a retryable error: retry with backoff. Retries keep the
+  # X-CloudScheduler-ScheduleTime header, and the run ledger makes a repeated call a no-op.
+  retry_config {
+    retry_count          = var.scheduler_retry_count
+    min_backoff_duration = "${var.scheduler_min_backoff_s}s"
+    max_backoff_duration = "${var.scheduler_max_backoff_s}s"
+    max_doublings        = var.scheduler_max_doublings
+    max_retry_duration   = "0s"
+  }
+
+  # The system travels both in the JSON body and as a query parameter; the handler may read either.
+  http_target {
+    http_method = "POST"
+    uri         = "${local.detect_drift_uri}?system=${each.key}"
+    body        = base64encode(jsonencode({ system = each.key, trigger = "scheduled" }))
+    headers = {
+      "Content-Type" = "application/json"
+    }
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = local.detect_drift_uri
+    }
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_cloud_run_service_iam_member.detect_drift_invoker,
+  ]
+}

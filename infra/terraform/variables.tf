@@ -1,0 +1,341 @@
+# Every variable is typed, described, and carries its unit in its name (_s, _min, _mb, _days, _per_s).
+# docs/deploy.md explains each one for a platform engineer.
+
+# ---------------------------------------------------------------------------------------------------
+# Project and locations
+# ---------------------------------------------------------------------------------------------------
+
+variable "project_id" {
+  type        = string
+  description = "Google Cloud project to deploy into. One deployment per project: topic and table names are fixed by shared/contracts/topology.ts."
+}
+
+variable "region" {
+  type        = string
+  description = "Region for the functions, Cloud Scheduler jobs, the source bucket and the Artifact Registry repository."
+  default     = "us-central1"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the BigQuery datasets. Must be the location of the nightly mirror data (a view cannot read across locations)."
+  default     = "US"
+}
+
+variable "firestore_location_id" {
+  type        = string
+  description = "Location of the Firestore (default) database, e.g. nam5 or a region. Cannot be changed after creation."
+  default     = "nam5"
+}
+
+variable "create_firestore_database" {
+  type        = bool
+  description = "Create the Firestore (default) database. Set false when the project already has one (or import it: docs/deploy.md)."
+  default     = true
+}
+
+variable "enable_apis" {
+  type        = bool
+  description = "Enable the Google APIs the system needs. Set false when a project factory already does it. APIs are never disabled on destroy."
+  default     = true
+}
+
+variable "labels" {
+  type        = map(string)
+  description = "Labels added to every labelable resource (functions, topics, subscriptions, datasets, bucket, secret)."
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------------
+
+variable "functions_source_dir" {
+  type        = string
+  description = "Folder written by `npm run package:functions` (built code + production package.json). Null means <repo>/dist/functions-source."
+  default     = null
+}
+
+variable "function_settings_overrides" {
+  type = map(object({
+    memory_mb               = optional(number)
+    cpu                     = optional(string)
+    timeout_s               = optional(number)
+    min_instances           = optional(number)
+    max_instances           = optional(number)
+    max_concurrent_requests = optional(number)
+  }))
+  description = "Per-function overrides of the sizing defaults in functions.tf (keys: detect-drift, gather, plan-apply, www-resync, audit-writer). Only the attributes given are overridden."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.function_settings_overrides) :
+      contains(["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"], k)
+    ])
+    error_message = "function_settings_overrides keys must be function names from shared/contracts/topology.ts."
+  }
+}
+
+variable "ingress_settings" {
+  type        = string
+  description = "Network ingress of every function: ALLOW_ALL (default; every call still needs an authenticated invoker), ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB. Verify that Pub/Sub push and Cloud Scheduler reach internal-only services in your setup before tightening."
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ingress_settings)
+    error_message = "ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "vpc_connector" {
+  type        = string
+  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME) used by www-resync to reach subs-api and www, or null when they are reachable without one."
+  default     = null
+}
+
+variable "vpc_connector_egress_settings" {
+  type        = string
+  description = "PRIVATE_RANGES_ONLY or ALL_TRAFFIC; only used with vpc_connector."
+  default     = "PRIVATE_RANGES_ONLY"
+
+  validation {
+    condition     = contains(["PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"], var.vpc_connector_egress_settings)
+    error_message = "vpc_connector_egress_settings must be PRIVATE_RANGES_ONLY or ALL_TRAFFIC."
+  }
+}
+
+variable "subs_api_base_url" {
+  type        = string
+  description = "Base URL of subs-api (source of truth for WWW drift), passed to www-resync as SUBS_API_BASE_URL."
+  default     = ""
+}
+
+variable "www_base_url" {
+  type        = string
+  description = "Base URL of the www API that www-resync writes to, passed as WWW_BASE_URL."
+  default     = ""
+}
+
+variable "extra_environment_variables" {
+  type        = map(map(string))
+  description = "Additional plain environment variables per function name (never secrets: they are stored in state)."
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k in keys(var.extra_environment_variables) :
+      contains(["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"], k)
+    ])
+    error_message = "extra_environment_variables keys must be function names from shared/contracts/topology.ts."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "LOG_LEVEL of every function (pino levels: debug, info, warn, error)."
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Stripe
+# ---------------------------------------------------------------------------------------------------
+
+variable "stripe_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the Stripe secret key. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "stripe-secret-key"
+}
+
+variable "stripe_write_rate_per_s" {
+  type        = number
+  description = "Stripe write requests per second allowed for the whole deployment (Stripe limits: live 100/s, test 25/s). plan-apply gets this divided by its max_instances per instance."
+  default     = 25
+
+  validation {
+    condition     = var.stripe_write_rate_per_s > 0 && var.stripe_write_rate_per_s <= 100
+    error_message = "stripe_write_rate_per_s must be in (0, 100]."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Scheduling (Cloud Scheduler -> detect-drift, one job per drift system)
+# ---------------------------------------------------------------------------------------------------
+
+variable "mirror_landing_time_utc" {
+  type        = string
+  description = "Time of day (HH:MM, UTC) by which the nightly BigQuery mirror has normally landed."
+  default     = "04:00"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]$", var.mirror_landing_time_utc))
+    error_message = "mirror_landing_time_utc must be HH:MM in 24h UTC."
+  }
+}
+
+variable "detect_delay_after_landing_min" {
+  type        = number
+  description = "Minutes after mirror_landing_time_utc at which detection runs. detect-drift still checks freshness itself and answers retryably if the mirror is late."
+  default     = 30
+
+  validation {
+    condition     = var.detect_delay_after_landing_min >= 0 && var.detect_delay_after_landing_min < 1440
+    error_message = "detect_delay_after_landing_min must be between 0 and 1439."
+  }
+}
+
+variable "scheduler_retry_count" {
+  type        = number
+  description = "Retries of a failed detection call (for example, mirror not landed yet). detect-drift's run ledger makes retries safe."
+  default     = 5
+
+  validation {
+    condition     = var.scheduler_retry_count >= 0 && var.scheduler_retry_count <= 5
+    error_message = "scheduler_retry_count must be between 0 and 5 (Cloud Scheduler limit)."
+  }
+}
+
+variable "scheduler_min_backoff_s" {
+  type        = number
+  description = "Seconds before the first Cloud Scheduler retry."
+  default     = 300
+}
+
+variable "scheduler_max_backoff_s" {
+  type        = number
+  description = "Upper bound in seconds of the Cloud Scheduler retry backoff."
+  default     = 1800
+
+  validation {
+    condition     = var.scheduler_max_backoff_s >= var.scheduler_min_backoff_s
+    error_message = "scheduler_max_backoff_s must be at least scheduler_min_backoff_s."
+  }
+}
+
+variable "scheduler_max_doublings" {
+  type        = number
+  description = "How many times the Cloud Scheduler retry backoff doubles before growing linearly."
+  default     = 3
+}
+
+variable "scheduler_paused" {
+  type        = bool
+  description = "Create the scheduler jobs paused (for a first deploy, until the Stripe secret and the config document are in place)."
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Pub/Sub
+# ---------------------------------------------------------------------------------------------------
+
+variable "pubsub_ack_deadline_s" {
+  type        = number
+  description = "Ack deadline of every push subscription in seconds (10-600). Each consumer's timeout_s must not exceed it."
+  default     = 600
+}
+
+variable "pubsub_min_retry_backoff_s" {
+  type        = number
+  description = "Minimum redelivery backoff in seconds for a failed push."
+  default     = 10
+}
+
+variable "pubsub_max_retry_backoff_s" {
+  type        = number
+  description = "Maximum redelivery backoff in seconds for a failed push (at most 600)."
+  default     = 600
+}
+
+variable "pubsub_max_delivery_attempts" {
+  type        = number
+  description = "Deliveries before a message goes to its dead-letter topic (5-100)."
+  default     = 10
+}
+
+variable "subscription_message_retention_s" {
+  type        = number
+  description = "Seconds every consumer subscription keeps messages, acknowledged ones included, for seek-based replay (max 604800 = 7 days)."
+  default     = 604800
+}
+
+variable "topic_message_retention_s" {
+  type        = number
+  description = "Seconds every hop topic keeps published messages, so a subscription can seek to a time before it existed (600-2678400 = 31 days)."
+  default     = 604800
+
+  validation {
+    condition     = var.topic_message_retention_s >= 600 && var.topic_message_retention_s <= 2678400
+    error_message = "topic_message_retention_s must be between 600 and 2678400 (31 days)."
+  }
+}
+
+variable "dead_letter_message_retention_s" {
+  type        = number
+  description = "Seconds dead-letter topics and their subscriptions keep messages (max 604800 = 7 days); the dead-letter alert fires well before."
+  default     = 604800
+}
+
+# ---------------------------------------------------------------------------------------------------
+# BigQuery
+# ---------------------------------------------------------------------------------------------------
+
+variable "audit_partition_expiration_days" {
+  type        = number
+  description = "Days an audit partition is kept; null keeps audit rows forever (the audit is the record of money moved)."
+  default     = null
+}
+
+variable "bigquery_deletion_protection" {
+  type        = bool
+  description = "Refuse to destroy the audit table from Terraform."
+  default     = true
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Operators and monitoring
+# ---------------------------------------------------------------------------------------------------
+
+variable "operator_members" {
+  type        = list(string)
+  description = "IAM principals of the on-call operators (e.g. group:billing-oncall@example.com): may republish to hop topics for replay, pull dead-letter subscriptions, read the audit dataset and use Firestore (kill switch)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.operator_members : can(regex("^(user|group|serviceAccount):", m))])
+    error_message = "operator_members must be user:, group: or serviceAccount: principals; public principals are not allowed."
+  }
+}
+
+variable "notification_channel_ids" {
+  type        = list(string)
+  description = "Cloud Monitoring notification channel ids (projects/P/notificationChannels/ID) that receive every alert of this system."
+  default     = []
+}
+
+variable "function_error_ratio_threshold" {
+  type        = number
+  description = "Share of a function's requests answered 5xx over function_error_window_s above which the error-rate alert fires (0-1)."
+  default     = 0.1
+
+  validation {
+    condition     = var.function_error_ratio_threshold > 0 && var.function_error_ratio_threshold < 1
+    error_message = "function_error_ratio_threshold must be between 0 and 1."
+  }
+}
+
+variable "function_error_window_s" {
+  type        = number
+  description = "Seconds over which the function error ratio is measured and must stay above the threshold."
+  default     = 600
+}
+
+variable "dead_letter_alert_threshold_messages" {
+  type        = number
+  description = "Undelivered messages in a dead-letter subscription above which the alert fires (0 = any message)."
+  default     = 0
+}

@@ -1,0 +1,183 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
+/**
+ * Conventions the platform team relies on: pinned providers, typed and described variables with units
+ * in their names, the scheduler per drift system, the alerts, and the hashed source archive.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../shared/contracts/topology.js';
+import { DriftSystem } from '../../shared/domain/audit.js';
+import {
+  asBody,
+  asStringList,
+  type Body,
+  block,
+  blocks,
+  loadAll,
+  loadModule,
+  resource,
+  str,
+  TF_DIRS,
+  type TfDirKey,
+  type TfModule,
+} from './hcl.js';
+
+let all: TfModule[];
+let root: TfModule;
+
+beforeAll(async () => {
+  all = await loadAll();
+  root = await loadModule('root');
+});
+
+const moduleKeys = Object.keys(TF_DIRS) as TfDirKey[];
+
+function requiredProviders(m: TfModule): Body {
+  const rp = m.terraform.flatMap((t) => blocks(t, 'required_providers'));
+  return Object.assign({}, ...rp);
+}
+
+describe('providers are pinned', () => {
+  it.each(moduleKeys)('%s pins hashicorp/google to ~> 6.x and Terraform >= 1.9', async (key) => {
+    const m = await loadModule(key);
+    const google = asBody(requiredProviders(m).google);
+    expect(google.source).toBe('hashicorp/google');
+    expect(String(google.version)).toMatch(/^~> 6\.\d+$/);
+    expect(m.terraform.map((t) => t.required_version)).toContain('>= 1.9');
+  });
+
+  it.each(['root', 'example'] as const)('%s pins google-beta ~> 6.x, archive and random', async (key) => {
+    const rp = requiredProviders(await loadModule(key));
+    expect(String(asBody(rp['google-beta']).version)).toMatch(/^~> 6\.\d+$/);
+    expect(String(asBody(rp.archive).version)).toMatch(/^~> 2\.\d+$/);
+    expect(String(asBody(rp.random).version)).toMatch(/^~> 3\.\d+$/);
+  });
+
+  it('the reusable modules configure no provider (the caller does)', () => {
+    expect(root.text).not.toMatch(/^provider\s+"/m);
+    expect(all.find((m) => m.key === 'eventFunction')?.text).not.toMatch(/^provider\s+"/m);
+  });
+});
+
+// Words that describe a quantity with a unit; such a variable must say the unit in its name.
+const NEEDS_UNIT = /(timeout|memory|retention|deadline|backoff|delay|window|duration|expiration|rate|time)/;
+const UNIT_SUFFIX = /(_s|_min|_mb|_days|_per_s|_utc|_messages)$/;
+
+describe('variables', () => {
+  const cases = () =>
+    all.flatMap((m) =>
+      Object.entries(m.variables).map(([name, body]) => ({ where: `${m.key}.${name}`, name, body })),
+    );
+
+  it('there are variables to check in every module', () => {
+    for (const m of all) expect(Object.keys(m.variables).length, m.key).toBeGreaterThan(5);
+  });
+
+  it('every variable is typed and described', () => {
+    for (const { where, body } of cases()) {
+      expect(str(body, 'type'), `${where} type`).toMatch(/^\$\{[\s\S]+\}$/);
+      expect(str(body, 'description')?.length ?? 0, `${where} description`).toBeGreaterThan(10);
+    }
+  });
+
+  it('a variable holding a quantity names its unit', () => {
+    for (const { where, name } of cases()) {
+      if (NEEDS_UNIT.test(name)) expect(name, where).toMatch(UNIT_SUFFIX);
+    }
+  });
+
+  it('the example environment passes only variables the root module declares', async () => {
+    const example = await loadModule('example');
+    const call = asBody(example.modules.driftcontrol);
+    expect(call.source).toBe('../..');
+    for (const k of Object.keys(call).filter((k) => !['source', 'providers', 'depends_on'].includes(k))) {
+      expect(Object.keys(root.variables), k).toContain(k);
+    }
+  });
+});
+
+describe('scheduler', () => {
+  it('one job per drift system, with the system in body and query', () => {
+    expect(asStringList(root.locals.drift_systems).sort()).toEqual([...DriftSystem.options].sort());
+    const job = resource(root, 'google_cloud_scheduler_job', 'detect_drift');
+    expect(job.body.for_each).toBe('${toset(local.drift_systems)}');
+    const target = block(job.body, 'http_target');
+    expect(str(target, 'uri')).toBe('${local.detect_drift_uri}?system=${each.key}');
+    expect(str(target, 'body')).toContain('system = each.key');
+    expect(root.locals.detect_drift_uri).toBe(
+      '${google_cloudfunctions2_function.detect_drift.service_config[0].uri}',
+    );
+  });
+
+  it('runs after the mirror lands, in UTC, with a retry config', () => {
+    const job = resource(root, 'google_cloud_scheduler_job', 'detect_drift');
+    expect(job.body.schedule).toBe('${local.detect_cron}');
+    expect(job.body.time_zone).toBe('Etc/UTC');
+    expect(String(root.locals.detect_minute_of_day)).toContain('var.detect_delay_after_landing_min');
+    expect(String(root.locals.landing_parts)).toContain('var.mirror_landing_time_utc');
+    const retry = block(job.body, 'retry_config');
+    expect(retry?.retry_count).toBe('${var.scheduler_retry_count}');
+    expect(retry?.min_backoff_duration).toBe('${var.scheduler_min_backoff_s}s');
+  });
+
+  it('the attempt deadline covers detect-drift timeout and stays within Scheduler limits', () => {
+    const t = Number(asBody(asBody(root.locals.function_defaults)['detect-drift']).timeout_s);
+    expect(t + 30).toBeLessThanOrEqual(1800);
+  });
+});
+
+describe('monitoring', () => {
+  it('halted runs are counted from the structured log field jsonPayload.outcome = "halted"', () => {
+    const metric = resource(root, 'google_logging_metric', 'halted_runs');
+    expect(String(metric.body.filter)).toContain('jsonPayload.outcome = "halted"');
+    expect(asBody(metric.body.label_extractors).system).toBe('EXTRACT(jsonPayload.system)');
+    const policy = resource(root, 'google_monitoring_alert_policy', 'halted_runs');
+    expect(JSON.stringify(policy.body)).toContain(
+      'logging.googleapis.com/user/${google_logging_metric.halted_runs.name}',
+    );
+  });
+
+  it('the dead-letter alert has one condition per dead-letter subscription', () => {
+    const policy = resource(root, 'google_monitoring_alert_policy', 'dead_letter_backlog');
+    const dyn = asBody(policy.body.dynamic).conditions;
+    const conditions = asBody(Array.isArray(dyn) ? dyn[0] : dyn);
+    expect(conditions.for_each).toBe('${local.dead_letter_subscriptions}');
+    expect(JSON.stringify(conditions)).toContain('num_undelivered_messages');
+  });
+
+  it('the error-rate alert covers every function of topology.ts', () => {
+    expect(asStringList(root.locals.function_names).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+    const policy = resource(root, 'google_monitoring_alert_policy', 'function_error_rate');
+    expect(JSON.stringify(policy.body)).toContain('${toset(local.function_names)}');
+    expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');
+  });
+
+  it('every alert notifies the configured channels', () => {
+    const policies = root.resources.filter((r) => r.type === 'google_monitoring_alert_policy');
+    expect(policies.length).toBe(3);
+    for (const p of policies)
+      expect(p.body.notification_channels, p.name).toBe('${var.notification_channel_ids}');
+  });
+});
+
+describe('source archive', () => {
+  it('is named by a hash of the packaged folder content', () => {
+    expect(String(root.locals.functions_source_sha256)).toMatch(
+      /sha256\(join\("\\n", \[\s*for f in local\.functions_source_files : "\$\{f\} \$\{filesha256\("\$\{local\.functions_source_dir\}\/\$\{f\}"\)\}"/,
+    );
+    expect(root.locals.functions_source_files).toBe('${sort(fileset(local.functions_source_dir, "**"))}');
+    expect(root.locals.functions_source_object).toBe('functions-source-${local.functions_source_sha256}.zip');
+    const obj = resource(root, 'google_storage_bucket_object', 'functions_source');
+    expect(obj.body.name).toBe('${local.functions_source_object}');
+    expect(obj.body.source).toBe('${data.archive_file.functions_source.output_path}');
+  });
+
+  it('defaults to the folder scripts/package-functions.mjs writes', () => {
+    expect(String(root.locals.functions_source_dir)).toContain('${local.repo_root}/dist/functions-source');
+  });
+
+  it('the source bucket is private', () => {
+    const b = resource(root, 'google_storage_bucket', 'functions_source');
+    expect(b.body.uniform_bucket_level_access).toBe(true);
+    expect(b.body.public_access_prevention).toBe('enforced');
+  });
+});

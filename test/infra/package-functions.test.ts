@@ -1,0 +1,196 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
+/**
+ * scripts/package-functions.mjs, run as the operator runs it (a child process), on a small built tree:
+ * the hash is stable for unchanged input and changes with any file, it is the hash Terraform computes,
+ * the production package.json holds exactly the imported production dependencies, and the entry loads
+ * only the function Cloud Functions asks for. No network, no tsc (--skip-build over a prepared dist).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../shared/contracts/topology.js';
+import { REPO_ROOT } from './hcl.js';
+
+const SCRIPT = join(REPO_ROOT, 'scripts', 'package-functions.mjs');
+const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+const work = mkdtempSync(join(tmpdir(), 'package-functions-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function write(path: string, text: string) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** A dist/ like tsc emits it: the real topology, one entry module per function, a shared helper. */
+function makeDist(dir: string) {
+  const topology = readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.ts'), 'utf8');
+  write(join(dir, 'shared', 'contracts', 'topology.js'), stripTypeScriptTypes(topology));
+  write(join(dir, 'shared', 'core', 'util.js'), "import { z } from 'zod';\nexport const s = z.string();\n");
+  write(join(dir, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'SELECT 1 AS x\n');
+  for (const f of FUNCTIONS) {
+    // Each entry records that it was loaded; its SDK imports live in a sibling the loader test never loads.
+    write(
+      join(dir, 'functions', f.name, 'index.js'),
+      `globalThis.loadedFunctions = [...(globalThis.loadedFunctions ?? []), ${JSON.stringify(f.name)}];\n`,
+    );
+  }
+  write(
+    join(dir, 'functions', 'gather', 'adapters.js'),
+    "import Stripe from 'stripe';\nimport { Firestore } from '@google-cloud/firestore';\nimport { readFileSync } from 'node:fs';\nimport path from 'path';\nexport { Stripe, Firestore, readFileSync, path };\n",
+  );
+  write(
+    join(dir, 'functions', 'detect-drift', 'adapters.js'),
+    "export const load = () => import('@google-cloud/bigquery');\nexport * from '../../shared/core/util.js';\n",
+  );
+}
+
+function run(dist: string, out: string) {
+  return spawnSync(process.execPath, [SCRIPT, '--skip-build', '--dist', dist, '--out', out], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+}
+
+function runOk(
+  dist: string,
+  out: string,
+): { sha256: string; object: string; dependencies: Record<string, string> } {
+  const res = run(dist, out);
+  expect(res.status, res.stderr).toBe(0);
+  return JSON.parse(res.stdout);
+}
+
+/** The formula in infra/terraform/main.tf, written independently: sorted "path sha256" lines, "\n", sha256. */
+function terraformHash(dir: string): string {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push(relative(dir, p).split('\\').join('/'));
+    }
+  };
+  walk(dir);
+  files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const lines = files.map(
+    (f) =>
+      `${f} ${createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex')}`,
+  );
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+let n = 0;
+let dist: string;
+beforeEach(() => {
+  n += 1;
+  dist = join(work, `dist-${n}`);
+  makeDist(dist);
+});
+
+describe('package-functions', () => {
+  it('the hash is stable for unchanged input, wherever the output goes', () => {
+    const a = runOk(dist, join(work, `out-${n}-a`));
+    const b = runOk(dist, join(work, `out-${n}-b`));
+    expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(b.sha256).toBe(a.sha256);
+    expect(a.object).toBe(`functions-source-${a.sha256}.zip`);
+  });
+
+  it.each([
+    ['a function changes', 'functions/plan-apply/index.js', 'export const changed = 1;\n'],
+    [
+      'a shared module changes',
+      'shared/core/util.js',
+      "import { z } from 'zod';\nexport const s = z.number();\n",
+    ],
+    ['a SQL asset changes', 'shared/warehouse/sql/views/10_x.sql', 'SELECT 2 AS x\n'],
+    ['a file is added', 'shared/core/new.js', 'export {};\n'],
+  ])('the hash changes when %s', (_case, file, text) => {
+    const before = runOk(dist, join(work, `out-${n}-before`));
+    write(join(dist, file), text);
+    const after = runOk(dist, join(work, `out-${n}-after`));
+    expect(after.sha256).not.toBe(before.sha256);
+  });
+
+  it('prints and writes the hash Terraform computes over the folder', () => {
+    const out = join(work, `out-${n}`);
+    const { sha256 } = runOk(dist, out);
+    expect(sha256).toBe(terraformHash(out));
+    expect(readFileSync(`${out}.sha256`, 'utf8').trim()).toBe(sha256);
+  });
+
+  it('package.json lists exactly the imported production dependencies, at the root versions', () => {
+    const out = join(work, `out-${n}`);
+    runOk(dist, out);
+    const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
+    const expected = [
+      '@google-cloud/bigquery',
+      '@google-cloud/firestore',
+      '@google-cloud/functions-framework',
+      'stripe',
+      'zod',
+    ];
+    expect(Object.keys(pkg.dependencies)).toEqual(expected);
+    for (const name of expected) expect(pkg.dependencies[name]).toBe(rootPkg.dependencies[name]);
+    expect(pkg.devDependencies).toBeUndefined();
+    expect(pkg.scripts).toBeUndefined();
+    expect(pkg.type).toBe('module');
+    expect(pkg.main).toBe('index.js');
+  });
+
+  it('copies the built code and assets, and nothing from outside functions/ and shared/', () => {
+    write(join(dist, 'bench', 'run.js'), 'export {};\n');
+    const out = join(work, `out-${n}`);
+    runOk(dist, out);
+    expect(readdirSync(out).sort()).toEqual(['functions', 'index.js', 'package.json', 'shared']);
+    expect(readFileSync(join(out, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'utf8')).toBe(
+      'SELECT 1 AS x\n',
+    );
+  });
+
+  it.each(FUNCTIONS.map((f) => [f.entryPoint, f.name] as const))(
+    'FUNCTION_TARGET=%s loads only functions/%s',
+    (entryPoint, name) => {
+      const out = join(work, `out-${n}`);
+      runOk(dist, out);
+      const res = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "await import('./index.js'); console.log(JSON.stringify(globalThis.loadedFunctions));",
+        ],
+        { cwd: out, encoding: 'utf8', env: { ...process.env, FUNCTION_TARGET: entryPoint } },
+      );
+      expect(res.status, res.stderr).toBe(0);
+      expect(JSON.parse(res.stdout)).toEqual([name]);
+    },
+  );
+
+  it('fails clearly when a function of topology.ts has no built entry module', () => {
+    rmSync(join(dist, 'functions', 'www-resync', 'index.js'));
+    const res = run(dist, join(work, `out-${n}`));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('functions/www-resync/index.ts');
+  });
+
+  it('fails clearly when function code imports a package that is not a production dependency', () => {
+    const dev =
+      Object.keys(rootPkg.devDependencies).find((d) => rootPkg.dependencies[d] === undefined) ?? 'vitest';
+    write(join(dist, 'functions', 'gather', 'oops.js'), `import x from '${dev}';\nexport default x;\n`);
+    const res = run(dist, join(work, `out-${n}`));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(dev);
+    expect(res.stderr).toContain('not in package.json "dependencies"');
+  });
+});
