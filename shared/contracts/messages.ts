@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { AccountView } from '../domain/account-view.js';
+import { DriftSystem, Trigger } from '../domain/audit.js';
+import { CalendarDate, Id, Instant } from '../domain/common.js';
+
+/**
+ * Pub/Sub message schemas, versioned and validated on both ends (publisher and consumer).
+ * A consumer that receives an unknown version or kind fails the message permanently (audited, acked)
+ * rather than retrying something that can never succeed. Documented in docs/messages.md.
+ */
+
+/** Who started the run and how: carried through every hop so each audit row can say it. */
+export const RunContext = z.strictObject({
+  runId: Id,
+  system: DriftSystem,
+  snapshotDate: CalendarDate,
+  trigger: Trigger,
+  /** Who asked, for replays and manual runs; null for the scheduler. */
+  requestedBy: z.string().max(255).nullable(),
+  /** Decided when the run started (or by the replay flag); apply re-reads the kill switch anyway. */
+  dryRun: z.boolean(),
+});
+export type RunContext = z.infer<typeof RunContext>;
+
+/** detect-drift -> gather: one message per new Stripe-drift account (ordering key = account id). */
+export const StripeDriftAccountMessage = z.strictObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal('stripe_drift_account'),
+  run: RunContext,
+  accountId: Id,
+  publishedAt: Instant,
+});
+export type StripeDriftAccountMessage = z.infer<typeof StripeDriftAccountMessage>;
+
+/** gather -> plan-apply: the unified view, with provenance, for one account. */
+export const AccountViewMessage = z.strictObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal('account_view'),
+  run: RunContext,
+  view: AccountView,
+  publishedAt: Instant,
+});
+export type AccountViewMessage = z.infer<typeof AccountViewMessage>;
+
+/** detect-drift -> www-resync: one message per new WWW-drift zone (ordering key = zone id). */
+export const WwwDriftZoneMessage = z.strictObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal('www_drift_zone'),
+  run: RunContext,
+  zoneId: Id,
+  accountId: Id,
+  /** What the mirror saw: www's level, and subs-api's (the source of truth). */
+  mirror: z.strictObject({
+    wwwPlanLevel: z.string().min(1).max(64),
+    subsApiPlanLevel: z.string().min(1).max(64),
+  }),
+  publishedAt: Instant,
+});
+export type WwwDriftZoneMessage = z.infer<typeof WwwDriftZoneMessage>;
+
+export const MESSAGE_SCHEMAS = {
+  stripeDriftAccounts: StripeDriftAccountMessage,
+  accountViews: AccountViewMessage,
+  wwwDriftZones: WwwDriftZoneMessage,
+} as const;

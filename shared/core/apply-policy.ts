@@ -1,0 +1,106 @@
+import type { Change, Plan, Precondition, StripeParamValue } from '../domain/plan.js';
+import { canonicalJson, hashOf } from './canonical.js';
+
+/**
+ * Pure policy for applying a plan to Stripe (DESIGN.md 3.4, 3.5): idempotency keys, the stale-plan check,
+ * and which Stripe failures are worth retrying. The adapter in shared/adapters/stripe does the I/O.
+ */
+
+/**
+ * The same account, change and plan always yield the same key, so a redelivered or replayed apply of the
+ * same plan is the same request to Stripe, which replays its first answer instead of writing twice.
+ * Never random (Stripe's SDK would otherwise invent one per call).
+ */
+export function idempotencyKey(accountId: string, change: Pick<Change, 'id'>, planHash: string): string {
+  return `driftcontrol-${hashOf({ accountId, changeId: change.id, planHash }).slice(0, 48)}`;
+}
+
+export interface PreconditionMismatch {
+  readonly field: string;
+  readonly expected: StripeParamValue;
+  readonly actual: StripeParamValue;
+}
+
+/**
+ * Compares the live values apply just read with what the plan expected to overwrite. Any difference means
+ * the plan was built on state that has since changed: refuse it, like a stale saved Terraform plan.
+ */
+export function checkPreconditions(
+  preconditions: readonly Precondition[],
+  live: Readonly<Record<string, StripeParamValue>>,
+): PreconditionMismatch[] {
+  const mismatches: PreconditionMismatch[] = [];
+  for (const p of preconditions) {
+    const actual = live[p.field] === undefined ? null : (live[p.field] as StripeParamValue);
+    if (canonicalJson(actual) !== canonicalJson(p.expected))
+      mismatches.push({ field: p.field, expected: p.expected, actual });
+  }
+  return mismatches;
+}
+
+/** Key under which the adapter reports the change id stamped on the live object (metadata or cancel comment). */
+export const LIVE_CHANGE_ID_FIELD = 'driftcontrol_change_id';
+
+export type PreconditionVerdict =
+  | { readonly verdict: 'fresh' }
+  /** Our own earlier write of this very change (a crash before the ack): resend with the same key. */
+  | { readonly verdict: 'already_applied' }
+  | { readonly verdict: 'stale'; readonly mismatches: readonly PreconditionMismatch[] };
+
+export function preconditionVerdict(
+  change: Pick<Change, 'id' | 'preconditions'>,
+  live: Readonly<Record<string, StripeParamValue>>,
+): PreconditionVerdict {
+  const mismatches = checkPreconditions(change.preconditions, live);
+  if (mismatches.length === 0) return { verdict: 'fresh' };
+  if (live[LIVE_CHANGE_ID_FIELD] === change.id) return { verdict: 'already_applied' };
+  return { verdict: 'stale', mismatches };
+}
+
+/** Stripe error types/codes as Stripe names them (https://docs.stripe.com/error-codes). */
+export const RETRYABLE_STRIPE_CODES: ReadonlySet<string> = new Set(['lock_timeout', 'rate_limit']);
+export const RETRYABLE_HTTP_STATUSES: ReadonlySet<number> = new Set([409, 429, 500, 502, 503, 504]);
+
+export interface StripeFailure {
+  readonly httpStatus: number | null;
+  readonly type: string | null;
+  readonly code: string | null;
+}
+
+/**
+ * After the SDK's own bounded retries, should the message be redelivered (throw) or failed for good
+ * (ack with a failed audit row)? Transient: rate limits, lock timeouts, 5xx and lost connections.
+ * Permanent: invalid requests, idempotency conflicts, authentication, card errors.
+ */
+export function shouldRetryStripeFailure(failure: StripeFailure): boolean {
+  if (failure.type === 'idempotency_error') return false;
+  if (failure.code !== null && RETRYABLE_STRIPE_CODES.has(failure.code)) return true;
+  if (failure.type === 'api_connection_error' || failure.type === 'rate_limit_error') return true;
+  if (failure.httpStatus === null) return true; // no answer at all: the network, not the request
+  return RETRYABLE_HTTP_STATUSES.has(failure.httpStatus);
+}
+
+/** Metadata stamped at apply time, so the Stripe dashboard shows which run made a change. */
+export const RUN_ID_METADATA_KEY = 'driftcontrol_run_id';
+
+/** The operation's params with the run stamp added (metadata, or the cancellation comment). */
+export function stampedParams(change: Change, runId: string): Record<string, StripeParamValue> {
+  const params = { ...change.operation.params };
+  if (change.kind === 'subscription_cancel') {
+    params.cancellation_details = { comment: `driftcontrol run ${runId} change ${change.id}` };
+  } else {
+    params.metadata = {
+      ...((params.metadata ?? {}) as Record<string, StripeParamValue>),
+      [RUN_ID_METADATA_KEY]: runId,
+    };
+  }
+  return params;
+}
+
+/** The plan-level summary an audit row and the operator output carry. */
+export function applySummary(plan: Plan): { changeIds: string[]; annualDeltaMinor: Record<string, number> } {
+  return {
+    changeIds: plan.changes.map((c) => c.id),
+    annualDeltaMinor: Object.fromEntries(plan.moneyEffect.map((m) => [m.currency, m.annualDeltaMinor])),
+  };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Global driftcontrol config: one Firestore document (config/driftcontrol), read at the start of every
+ * run and again by plan-apply before every write, so the kill switch acts within one message.
+ * A missing document means these defaults, which are fail-safe: dry-run on until an operator turns it off.
+ * Terraform never writes this document (it would overwrite an operator's kill switch).
+ */
+export const DriftControlConfig = z.strictObject({
+  /** Halts every run and every apply. */
+  killSwitch: z.boolean().default(false),
+  /** Plan and audit everything, write nothing to Stripe or www. */
+  dryRun: z.boolean().default(true),
+  /** Blast radius: more new-drift accounts than this halts the run. */
+  maxNewDriftAccounts: z.number().int().min(1).default(500),
+  /** Blast radius: a larger share of all mirrored accounts than this halts the run. */
+  maxNewDriftShare: z.number().min(0).max(1).default(0.02),
+  /** An empty new-drift set halts the run too (a broken view looks like a quiet day), unless allowed. */
+  allowEmptyNewDrift: z.boolean().default(false),
+  /** At most this many accounts are published per run; the rest are excluded with reason run_cap. */
+  perRunCap: z.number().int().min(0).default(200),
+  /** An account healed within this many hours is excluded (anti-flapping). */
+  cooldownHours: z.number().int().min(0).default(72),
+  invoiceDateTooNearDays: z.number().int().min(0).max(365).default(3),
+  /** Stripe write budget per second for this deployment (Stripe: live 100/s, test 25/s). */
+  stripeWritesPerSecond: z.number().min(0.1).max(100).default(25),
+  /** Mirror sanity: fewest accounts a snapshot partition may hold. */
+  minMirrorAccounts: z.number().int().min(0).default(1),
+  /** Mirror sanity: largest relative change of the account count between consecutive snapshots. */
+  maxMirrorAccountChange: z.number().min(0).default(0.2),
+});
+export type DriftControlConfig = z.infer<typeof DriftControlConfig>;
+
+export const DEFAULT_CONFIG: DriftControlConfig = DriftControlConfig.parse({});
