@@ -4,6 +4,8 @@
  * and runtime, every topic the code publishes to exists and is granted, every subscription is named,
  * dead-lettered, retried and consumed, every dead-letter topic is drained.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   deadLetterSubscriptionName,
@@ -20,6 +22,7 @@ import {
   type Body,
   block,
   loadModule,
+  REPO_ROOT,
   type Resource,
   resolveHopTopicName,
   resource,
@@ -285,5 +288,40 @@ describe('subscriptions', () => {
     expect(Object.keys(asBody(root.locals.dead_letter_subscriptions)).sort()).toEqual(
       eventFunctions.map((f) => f.name).sort(),
     );
+  });
+});
+
+describe('the code agrees with the topology Terraform deploys', () => {
+  const codeFiles = (dir: string): string[] => {
+    if (!existsSync(dir)) return [];
+    const out: string[] = [];
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) out.push(...codeFiles(p));
+      else if (e.name.endsWith('.ts')) out.push(p);
+    }
+    return out;
+  };
+
+  it.each(FUNCTIONS.map((f) => [f.name] as const))('functions/%s exists', (name) => {
+    expect(existsSync(join(REPO_ROOT, 'functions', name))).toBe(true);
+  });
+
+  it('production code names no topic that Terraform does not create', () => {
+    const known = new Set<string>([
+      ...Object.values(TOPICS),
+      ...FUNCTIONS.map((f) => deadLetterTopicName(f.name)),
+    ]);
+    // The local stack (shared/local) may create its own test topics; deployed code may not.
+    const files = [
+      ...codeFiles(join(REPO_ROOT, 'functions')),
+      ...codeFiles(join(REPO_ROOT, 'shared')),
+    ].filter((f) => !f.includes(`${join('shared', 'local')}`));
+    const literal = /\.topic\(\s*['"`]([^'"`$]+)['"`]/g;
+    for (const f of files) {
+      for (const m of readFileSync(f, 'utf8').matchAll(literal)) {
+        expect(known.has(m[1] ?? ''), `${f} publishes to "${m[1]}"`).toBe(true);
+      }
+    }
   });
 });
