@@ -7,15 +7,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
+import { makeDist, runPackage, write } from './fixtures.js';
 import { REPO_ROOT } from './hcl.js';
 
-const SCRIPT = join(REPO_ROOT, 'scripts', 'package-functions.mjs');
 const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -24,40 +23,7 @@ const rootPkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')
 const work = mkdtempSync(join(tmpdir(), 'package-functions-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function write(path: string, text: string) {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
-/** A dist/ like tsc emits it: the real topology, one entry module per function, a shared helper. */
-function makeDist(dir: string) {
-  const topology = readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.ts'), 'utf8');
-  write(join(dir, 'shared', 'contracts', 'topology.js'), stripTypeScriptTypes(topology));
-  write(join(dir, 'shared', 'core', 'util.js'), "import { z } from 'zod';\nexport const s = z.string();\n");
-  write(join(dir, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'SELECT 1 AS x\n');
-  for (const f of FUNCTIONS) {
-    // Each entry records that it was loaded; its SDK imports live in a sibling the loader test never loads.
-    write(
-      join(dir, 'functions', f.name, 'index.js'),
-      `globalThis.loadedFunctions = [...(globalThis.loadedFunctions ?? []), ${JSON.stringify(f.name)}];\n`,
-    );
-  }
-  write(
-    join(dir, 'functions', 'gather', 'adapters.js'),
-    "import Stripe from 'stripe';\nimport { Firestore } from '@google-cloud/firestore';\nimport { readFileSync } from 'node:fs';\nimport path from 'path';\nexport { Stripe, Firestore, readFileSync, path };\n",
-  );
-  write(
-    join(dir, 'functions', 'detect-drift', 'adapters.js'),
-    "export const load = () => import('@google-cloud/bigquery');\nexport * from '../../shared/core/util.js';\n",
-  );
-}
-
-function run(dist: string, out: string) {
-  return spawnSync(process.execPath, [SCRIPT, '--skip-build', '--dist', dist, '--out', out], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-}
+const run = runPackage;
 
 function runOk(
   dist: string,

@@ -1,0 +1,84 @@
+/** Shared fixtures of the infra tests: a built dist/ like tsc emits, and running Terraform offline. */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FUNCTIONS } from '../../shared/contracts/topology.js';
+import { REPO_ROOT } from './hcl.js';
+
+export const PACKAGE_SCRIPT = join(REPO_ROOT, 'scripts', 'package-functions.mjs');
+export const TERRAFORM = process.env.TERRAFORM_BIN ?? 'terraform';
+
+export function write(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** A dist/ like tsc emits it: the real topology, one entry module per function, a shared helper. */
+export function makeDist(dir: string): void {
+  const topology = readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.ts'), 'utf8');
+  write(join(dir, 'shared', 'contracts', 'topology.js'), stripTypeScriptTypes(topology));
+  write(join(dir, 'shared', 'core', 'util.js'), "import { z } from 'zod';\nexport const s = z.string();\n");
+  write(join(dir, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'SELECT 1 AS x\n');
+  for (const f of FUNCTIONS) {
+    // Each entry records that it was loaded; SDK imports live in siblings the loader tests never load.
+    write(
+      join(dir, 'functions', f.name, 'index.js'),
+      `globalThis.loadedFunctions = [...(globalThis.loadedFunctions ?? []), ${JSON.stringify(f.name)}];\n`,
+    );
+  }
+  write(
+    join(dir, 'functions', 'gather', 'adapters.js'),
+    "import Stripe from 'stripe';\nimport { Firestore } from '@google-cloud/firestore';\nimport { readFileSync } from 'node:fs';\nimport path from 'path';\nexport { Stripe, Firestore, readFileSync, path };\n",
+  );
+  write(
+    join(dir, 'functions', 'detect-drift', 'adapters.js'),
+    "export const load = () => import('@google-cloud/bigquery');\nexport * from '../../shared/core/util.js';\n",
+  );
+}
+
+export function runPackage(dist: string, out: string) {
+  return spawnSync(process.execPath, [PACKAGE_SCRIPT, '--skip-build', '--dist', dist, '--out', out], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+}
+
+/**
+ * Evaluates Terraform expressions with the real Terraform binary, offline: a configuration made only of
+ * variables, locals and outputs needs no provider, so `terraform apply` runs here. Expressions are given
+ * exactly as hcl2json renders them, which is also Terraform's JSON configuration syntax.
+ */
+export function evalTerraform(
+  locals: Record<string, unknown>,
+  vars: Record<string, unknown>,
+  outputs: readonly string[],
+): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-eval-'));
+  try {
+    // An empty "variable" object would read as a block without a label: leave it out.
+    const config = {
+      ...(Object.keys(vars).length > 0
+        ? { variable: Object.fromEntries(Object.keys(vars).map((k) => [k, {}])) }
+        : {}),
+      locals,
+      output: Object.fromEntries(outputs.map((o) => [o, { value: `\${local.${o}}` }])),
+    };
+    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(config, null, 2));
+    writeFileSync(join(dir, 'terraform.tfvars.json'), JSON.stringify(vars));
+    const env = { ...process.env };
+    delete env.TF_CLI_CONFIG_FILE;
+    const run = (args: string[]) => {
+      const res = spawnSync(TERRAFORM, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+      if (res.error !== undefined) throw new Error(`cannot run "${TERRAFORM}": ${res.error.message}`);
+      if (res.status !== 0) throw new Error(`terraform ${args[0]} failed:\n${res.stderr}${res.stdout}`);
+      return res.stdout;
+    };
+    run(['apply', '-auto-approve', '-input=false', '-no-color']);
+    const parsed = JSON.parse(run(['output', '-json'])) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,150 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions, not JS templates.
+/**
+ * Runs the root module's own expressions through the real Terraform binary (offline: locals and outputs
+ * need no provider), so the functions Terraform evaluates (fileset, regex replace, sha256, cron maths)
+ * are checked as Terraform evaluates them, not as the tests imagine they do.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS, FUNCTIONS, TOPICS } from '../../shared/contracts/topology.js';
+import { ddlFiles, viewDdl, viewFiles } from '../../shared/warehouse/sql-files.js';
+import { evalTerraform, makeDist, runPackage } from './fixtures.js';
+import { type Body, loadModule, REPO_ROOT, resource, type TfModule } from './hcl.js';
+
+let root: TfModule;
+const work = mkdtempSync(join(tmpdir(), 'tf-eval-test-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  root = await loadModule('root');
+});
+
+/** The named root locals, verbatim, plus literal overrides for what depends on path.module. */
+function locals(names: readonly string[], overrides: Record<string, unknown>): Body {
+  const out: Body = { ...overrides };
+  for (const n of names) {
+    if (!(n in overrides)) {
+      expect(root.locals[n], `local.${n}`).toBeDefined();
+      out[n] = root.locals[n];
+    }
+  }
+  return out;
+}
+
+describe('the source archive hash Terraform computes', () => {
+  it('equals the hash scripts/package-functions.mjs prints for the same folder', () => {
+    const dist = join(work, 'dist');
+    const out = join(work, 'out');
+    makeDist(dist);
+    const res = runPackage(dist, out);
+    expect(res.status, res.stderr).toBe(0);
+    const printed = JSON.parse(res.stdout) as { sha256: string; object: string };
+    const tf = evalTerraform(
+      locals(['functions_source_files', 'functions_source_sha256', 'functions_source_object'], {
+        functions_source_dir: out,
+      }),
+      {},
+      ['functions_source_sha256', 'functions_source_object'],
+    );
+    expect(tf.functions_source_sha256).toBe(printed.sha256);
+    expect(tf.functions_source_object).toBe(printed.object);
+  });
+});
+
+describe('the warehouse scripts Terraform runs', () => {
+  let tf: Record<string, unknown>;
+  beforeAll(() => {
+    tf = evalTerraform(
+      locals(
+        ['warehouse_sql_dir', 'ddl_files', 'view_files', 'ddl_script', 'views', 'views_script', 'datasets'],
+        {
+          repo_root: REPO_ROOT,
+        },
+      ),
+      { project_id: 'acme-proj' },
+      ['views_script', 'ddl_script', 'view_files', 'ddl_files'],
+    );
+  });
+
+  it('deploys every view file, in file order, exactly as the warehouse code deploys it', () => {
+    const views = viewFiles();
+    expect(tf.view_files).toEqual(views.map((v) => v.file));
+    const expected = views
+      .map((v) => {
+        const local = viewDdl(v);
+        const qualified = local.replace(
+          `VIEW ${DATASETS.observability}.${v.name} AS`,
+          `VIEW \`acme-proj.${DATASETS.observability}.${v.name}\` AS`,
+        );
+        expect(qualified, `${v.file}: viewDdl shape`).not.toBe(local);
+        return `-- ${v.file}\n${qualified}\n;\n`;
+      })
+      .join('');
+    expect(tf.views_script).toBe(expected);
+  });
+
+  it('runs every DDL file as written, in file order', () => {
+    const ddl = ddlFiles();
+    expect(tf.ddl_files).toEqual(ddl.map((f) => f.file));
+    const expected = ddl.map((f) => `-- ${f.file}\n${f.sql.trim().replace(/;\s*$/, '')}\n;\n`).join('');
+    expect(tf.ddl_script).toBe(expected);
+  });
+
+  it('strips a trailing semicolon but keeps the body', () => {
+    const out = evalTerraform(
+      { body: '${replace(trimspace("SELECT 1 AS x;  \\n"), "/;\\\\s*$/", "")}' },
+      {},
+      ['body'],
+    );
+    expect(out.body).toBe('SELECT 1 AS x');
+  });
+});
+
+describe('the scheduler cron', () => {
+  it.each([
+    ['04:00', 30, '30 4 * * *'],
+    ['05:45', 30, '15 6 * * *'],
+    ['23:50', 20, '10 0 * * *'],
+    ['00:00', 0, '0 0 * * *'],
+  ] as const)('landing %s + %i min runs at "%s" UTC', (landing, delay, cron) => {
+    const out = evalTerraform(
+      locals(['landing_parts', 'detect_minute_of_day', 'detect_cron'], {}),
+      { mirror_landing_time_utc: landing, detect_delay_after_landing_min: delay },
+      ['detect_cron'],
+    );
+    expect(out.detect_cron).toBe(cron);
+  });
+});
+
+describe('function sizing', () => {
+  it('an override changes only the attributes given, for the function given', () => {
+    const out = evalTerraform(
+      locals(['function_defaults', 'function_settings'], {}),
+      { function_settings_overrides: { gather: { max_instances: 3 } } },
+      ['function_settings', 'function_defaults'],
+    );
+    const settings = out.function_settings as Record<string, Record<string, unknown>>;
+    const defaults = out.function_defaults as Record<string, Record<string, unknown>>;
+    expect(settings.gather).toEqual({ ...defaults.gather, max_instances: 3 });
+    for (const f of FUNCTIONS.filter((x) => x.name !== 'gather'))
+      expect(settings[f.name]).toEqual(defaults[f.name]);
+  });
+});
+
+describe('publisher grants', () => {
+  it('are exactly the (function, topic) pairs of topology.ts', () => {
+    const forEach = String(resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each);
+    const out = evalTerraform({ ...locals(['publishes', 'topics'], {}), grants: forEach }, {}, [
+      'grants',
+      'topics',
+    ]);
+    const topics = out.topics as Record<string, string>;
+    const grants = Object.values(out.grants as Record<string, { fn: string; topic: string }>).map(
+      (g) => `${g.fn} -> ${topics[g.topic]}`,
+    );
+    const expected = FUNCTIONS.flatMap((f) => f.publishes.map((k) => `${f.name} -> ${TOPICS[k]}`));
+    expect(grants.sort()).toEqual(expected.sort());
+  });
+});
