@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type {
+  AuditTablePort,
+  Clock,
+  ControlStore,
+  MirrorPort,
+  PublisherPort,
+  StripePort,
+  SubsApiPort,
+  WwwPort,
+} from '../ports/index.js';
+
+/** Everything a core needs from the outside world, injected (shared/adapters/factory.ts builds it). */
+export interface PipelineDeps {
+  readonly mirror: MirrorPort;
+  readonly auditTable: AuditTablePort;
+  readonly stripe: StripePort;
+  readonly control: ControlStore;
+  readonly publisher: PublisherPort;
+  readonly subsApi: SubsApiPort;
+  readonly www: WwwPort;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/**
+ * How a handler maps a core's result: `ack` returns (the message is done, whatever the outcome),
+ * `retry` throws (Pub/Sub or Scheduler redelivers). Cores never throw for an expected outcome.
+ */
+export type Disposition = 'ack' | 'retry';
+
+/** Thrown by a handler to ask for redelivery; carries the audit reason for logs. */
+export class RetryableFailure extends Error {
+  override readonly name = 'RetryableFailure';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,88 @@
+import type { WwwDriftZoneMessage } from '../contracts/messages.js';
+import type { AuditOutcome } from '../domain/audit.js';
+import { emitAudit } from './audit.js';
+import type { Disposition, PipelineDeps } from './deps.js';
+import { failureOf } from './failures.js';
+
+/**
+ * www-resync's core (the seed's auto_resync_www): subs-api is the source of truth; www is written only
+ * when it still holds the level we read (a conditional write), so a concurrent change is refused.
+ */
+
+export interface WwwResyncResult {
+  readonly disposition: Disposition;
+  readonly outcome: AuditOutcome;
+  readonly reason: string;
+}
+
+export async function resyncZone(
+  deps: PipelineDeps,
+  message: WwwDriftZoneMessage,
+  deliveryAttempt: number,
+): Promise<WwwResyncResult> {
+  const startedAt = deps.clock.now();
+  const { run, zoneId, accountId } = message;
+  const config = await deps.control.getConfig();
+  const done = async (
+    outcome: AuditOutcome,
+    disposition: Disposition,
+    reason: string,
+    extra: Partial<Parameters<typeof emitAudit>[1]> = {},
+  ) => {
+    await emitAudit(deps, {
+      run,
+      stage: 'www_resync',
+      accountId,
+      zoneId,
+      outcome,
+      reason,
+      startedAt,
+      finishedAt: deps.clock.now(),
+      params: { mirror: message.mirror, deliveryAttempt },
+      ...extra,
+    });
+    return { disposition, outcome, reason };
+  };
+  if (config.killSwitch)
+    return done('halted', 'ack', 'kill switch is on: nothing written', { errorCode: 'kill_switch' });
+  try {
+    const [truth, current] = await Promise.all([deps.subsApi.zone(zoneId), deps.www.zone(zoneId)]);
+    if (truth === null)
+      return done('failed', 'ack', `subs-api has no zone ${zoneId}`, { errorCode: 'unknown_zone' });
+    if (current === null)
+      return done('failed', 'ack', `www has no zone ${zoneId}`, { errorCode: 'unknown_zone' });
+    if (current.planLevel === truth.planLevel)
+      return done('noop', 'ack', `www already at ${truth.planLevel}`);
+    const change = { from: current.planLevel, to: truth.planLevel };
+    if (run.dryRun || config.dryRun) {
+      return done('dry_run', 'ack', `dry-run: would set www ${zoneId} from ${change.from} to ${change.to}`, {
+        result: change,
+      });
+    }
+    const written = await deps.www.setPlanLevel(zoneId, truth.planLevel, current.planLevel);
+    switch (written.status) {
+      case 'written':
+        return done('applied', 'ack', `www ${zoneId} set from ${change.from} to ${change.to}`, {
+          result: change,
+        });
+      case 'conflict':
+        return done(
+          'stale',
+          'ack',
+          `www ${zoneId} changed concurrently to ${written.currentPlanLevel}; not overwritten`,
+          {
+            errorCode: 'www_conflict',
+            result: { ...change, currentPlanLevel: written.currentPlanLevel },
+          },
+        );
+      case 'not_found':
+        return done('failed', 'ack', `www has no zone ${zoneId}`, { errorCode: 'unknown_zone' });
+    }
+  } catch (error) {
+    const failure = failureOf(error);
+    return done('failed', failure.retryable ? 'retry' : 'ack', failure.message, {
+      errorCode: failure.code,
+      attemptKey: deliveryAttempt,
+    });
+  }
+}

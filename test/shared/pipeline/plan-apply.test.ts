@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountViewMessage, RunContext } from '../../../shared/contracts/messages.js';
+import { planAndApply } from '../../../shared/pipeline/plan-apply.js';
+import { fakeDeps, stripeFailure } from '../../support/fakes.js';
+import { customer, healthyView, stripeItem, viewWith } from '../../support/views.js';
+
+const run: RunContext = {
+  runId: 'sched-stripe-2026-11-24',
+  system: 'stripe',
+  snapshotDate: '2026-11-24',
+  trigger: 'scheduled',
+  requestedBy: null,
+  dryRun: false,
+};
+const message = (
+  view: ReturnType<typeof healthyView>,
+  overrides: Partial<RunContext> = {},
+): AccountViewMessage => ({
+  schemaVersion: 1,
+  kind: 'account_view',
+  run: { ...run, ...overrides },
+  view,
+  publishedAt: '2026-11-24T12:00:00Z',
+});
+const drifted = () =>
+  viewWith((v) => {
+    stripeItem(v).quantity = 3;
+    customer(v).metadata.bad_debt = 'true';
+  });
+
+describe('planAndApply', () => {
+  it('applies one write per object with deterministic keys, stamps the run, audits once', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    const r = await planAndApply(f.deps, message(view), 1);
+    expect([r.outcome, r.disposition, r.stripeWrites]).toEqual(['applied', 'ack', 2]);
+    expect(f.stripe.writes.map((w) => w.change.kind).sort()).toEqual([
+      'customer_update',
+      'subscription_update',
+    ]);
+    for (const w of f.stripe.writes) {
+      expect(w.key).toMatch(/^driftcontrol-[0-9a-f]{48}$/);
+      expect((w.params.metadata as Record<string, string>).driftcontrol_run_id).toBe(run.runId);
+    }
+    const audits = f.publisher.audits();
+    expect(audits).toHaveLength(1);
+    expect(audits[0]).toMatchObject({
+      outcome: 'applied',
+      failed: false,
+      stripe_writes: 2,
+      account_id: 'acc_1',
+    });
+    expect(f.control.healed.has('acc_1')).toBe(true);
+    expect(f.control.leases.size).toBe(0);
+  });
+
+  it('redelivered three times: one write per object, one audit row id', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    for (let attempt = 1; attempt <= 3; attempt++) await planAndApply(f.deps, message(view), attempt);
+    expect(f.stripe.writes).toHaveLength(2);
+    const ids = new Set(f.publisher.audits().map((a) => a.row_id));
+    expect(ids.size).toBe(1);
+  });
+
+  it.each([
+    ['noop', healthyView(), 'noop'],
+    [
+      'blocked',
+      viewWith((v) => {
+        v.subsAccount.data.accountType = 'msp';
+        stripeItem(v).quantity = 3;
+      }),
+      'blocked',
+    ],
+    ['needs human', viewWith((v) => void (v.stripe.subscriptions.data = [])), 'needs_human'],
+  ])('%s writes nothing and is audited as %s', async (_n, view, outcome) => {
+    const f = fakeDeps(view);
+    const r = await planAndApply(f.deps, message(view), 1);
+    expect(r.outcome).toBe(outcome);
+    expect(f.stripe.writes).toEqual([]);
+    expect(f.publisher.audits().map((a) => a.outcome)).toEqual([outcome]);
+  });
+
+  it('blocked rows name every restriction that applied', async () => {
+    const view = viewWith((v) => {
+      v.subsAccount.data.accountType = 'msp';
+      v.subsAccount.data.mergedAccountIds = ['acc_2'];
+      stripeItem(v).quantity = 3;
+    });
+    const f = fakeDeps(view);
+    await planAndApply(f.deps, message(view), 1);
+    expect(f.publisher.audits()[0]?.restrictions).toEqual(['UnsupportedAccountType', 'MergedAccount']);
+  });
+
+  it.each([
+    ['run is a dry-run', { dryRun: true }, false],
+    ['config says dry-run', {}, true],
+  ])('dry-run (%s): writes nothing, says what it would do', async (_n, overrides, configDryRun) => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    f.control.config = { ...f.control.config, dryRun: configDryRun };
+    const r = await planAndApply(f.deps, message(view, overrides), 1);
+    expect(r.outcome).toBe('dry_run');
+    expect(f.stripe.writes).toEqual([]);
+    expect(f.publisher.audits()[0]?.change_ids).toHaveLength(2);
+  });
+
+  it('kill switch: writes nothing, halted', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    f.control.config = { ...f.control.config, killSwitch: true };
+    expect((await planAndApply(f.deps, message(view), 1)).outcome).toBe('halted');
+    expect(f.stripe.writes).toEqual([]);
+  });
+
+  it('refuses a stale plan: Stripe changed between gather and apply, nothing written', async () => {
+    const gathered = drifted();
+    const f = fakeDeps(viewWith((v) => void (stripeItem(v).quantity = 7)));
+    const r = await planAndApply(f.deps, message(gathered), 1);
+    expect([r.outcome, r.disposition]).toEqual(['stale', 'ack']);
+    expect(f.stripe.writes).toEqual([]);
+    expect(f.publisher.audits()[0]?.error_code).toBe('stale_plan');
+  });
+
+  it('retries a transient Stripe failure (throw), and fails for good on a permanent one (ack)', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    f.stripe.failNext = { count: 1, error: stripeFailure(429, 'rate_limit_error', 'rate_limit', true) };
+    const first = await planAndApply(f.deps, message(view), 1);
+    expect([first.outcome, first.disposition]).toEqual(['failed', 'retry']);
+    const second = await planAndApply(f.deps, message(view), 2);
+    expect([second.outcome, second.disposition]).toEqual(['applied', 'ack']);
+    expect(f.stripe.writes).toHaveLength(2);
+
+    const g = fakeDeps(view);
+    g.stripe.failNext = {
+      count: 1,
+      error: stripeFailure(400, 'invalid_request_error', 'parameter_invalid', false),
+    };
+    const bad = await planAndApply(g.deps, message(view), 1);
+    expect([bad.outcome, bad.disposition]).toEqual(['failed', 'ack']);
+    expect(g.publisher.audits()[0]).toMatchObject({ failed: true, error_code: 'stripe_parameter_invalid' });
+    expect(g.control.leases.size).toBe(0);
+  });
+
+  it('a crash after a write and before the ack: the redelivery writes nothing new', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    // The first change is written, then the process dies before the second.
+    f.stripe.failNext = null;
+    const original = f.stripe.write.bind(f.stripe);
+    let calls = 0;
+    f.stripe.write = async (...args) => {
+      calls += 1;
+      if (calls === 2) throw new Error('process killed');
+      return original(...args);
+    };
+    const crashed = await planAndApply(f.deps, message(view), 1);
+    expect(crashed.disposition).toBe('retry');
+    f.stripe.write = original;
+    const redelivered = await planAndApply(f.deps, message(view), 2);
+    expect(redelivered.outcome).toBe('applied');
+    expect(f.stripe.writes).toHaveLength(2);
+    expect(new Set(f.stripe.writes.map((w) => w.change.target.id)).size).toBe(2);
+  });
+
+  it('does not apply while another run holds the account lease', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    await f.control.acquireLease('acc_1', 'replay-xyz', 60_000, Date.parse('2026-11-24T12:00:00Z'));
+    const r = await planAndApply(f.deps, message(view), 1);
+    expect([r.disposition, f.stripe.writes.length]).toEqual(['retry', 0]);
+    expect(f.publisher.audits()).toEqual([]);
+  });
+});

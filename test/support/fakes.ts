@@ -1,0 +1,210 @@
+import pino from 'pino';
+import type { TopicKey } from '../../shared/contracts/topology.js';
+import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
+import { simulateChanges } from '../../shared/core/simulate.js';
+import type { AccountView } from '../../shared/domain/account-view.js';
+import type { AuditRecord } from '../../shared/domain/audit.js';
+import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/config.js';
+import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain/plan.js';
+import type { PipelineDeps } from '../../shared/pipeline/deps.js';
+import { StripeCallError } from '../../shared/ports/errors.js';
+import type {
+  ControlStore,
+  MirrorHealth,
+  MirrorPort,
+  NewStripeDriftRow,
+  NewWwwDriftRow,
+  PublisherPort,
+  RunClaim,
+  StripePort,
+  ZoneRecord,
+} from '../../shared/ports/index.js';
+
+/**
+ * In-memory stand-ins for the ports, for fast tests of the cores' decisions. They are not the thing under
+ * test: the real adapters are tested against the local stack in test/adapters, and the pipeline end to end.
+ */
+
+export class FakePublisher implements PublisherPort {
+  readonly messages: { topic: TopicKey; data: unknown; orderingKey?: string }[] = [];
+  async publish(topic: TopicKey, data: unknown, options?: { orderingKey?: string }) {
+    this.messages.push({ topic, data: JSON.parse(JSON.stringify(data)), orderingKey: options?.orderingKey });
+    return String(this.messages.length);
+  }
+  on(topic: TopicKey) {
+    return this.messages.filter((m) => m.topic === topic).map((m) => m.data);
+  }
+  audits(): AuditRecord[] {
+    return this.on('auditEvents') as AuditRecord[];
+  }
+}
+
+export class FakeControl implements ControlStore {
+  config: DriftControlConfig = { ...DEFAULT_CONFIG, dryRun: false };
+  readonly runs = new Map<string, { runId: string; status: RunClaim['status'] }>();
+  readonly gates = new Map<
+    string,
+    { badDebtDriftRemediation: boolean; invoiceMetadataRemediation: boolean }
+  >();
+  readonly healed = new Map<string, number>();
+  readonly leases = new Map<string, { holder: string; until: number }>();
+  async getConfig() {
+    return this.config;
+  }
+  async claimRun(system: string, date: string, runId: string): Promise<RunClaim> {
+    const key = `${system}_${date}`;
+    const existing = this.runs.get(key);
+    if (existing) return { claimed: false, ...existing };
+    this.runs.set(key, { runId, status: 'running' });
+    return { claimed: true, runId, status: 'running' };
+  }
+  async finishRun(system: string, date: string, status: 'completed' | 'halted') {
+    const key = `${system}_${date}`;
+    const existing = this.runs.get(key);
+    if (existing) existing.status = status;
+  }
+  async getGates(accountId: string) {
+    return {
+      source: 'firestore_gates' as const,
+      asOf: '2026-11-24T12:00:00Z',
+      data: this.gates.get(accountId) ?? {
+        badDebtDriftRemediation: false,
+        invoiceMetadataRemediation: false,
+      },
+    };
+  }
+  async lastHealedAt(ids: readonly string[]) {
+    return new Map(
+      ids.flatMap((id) => (this.healed.has(id) ? [[id, this.healed.get(id) as number] as const] : [])),
+    );
+  }
+  async markHealed(accountId: string, atMs: number) {
+    this.healed.set(accountId, atMs);
+  }
+  async acquireLease(accountId: string, holder: string, ttlMs: number, nowMs: number) {
+    const lease = this.leases.get(accountId);
+    if (lease && lease.holder !== holder && lease.until > nowMs) return false;
+    this.leases.set(accountId, { holder, until: nowMs + ttlMs });
+    return true;
+  }
+  async releaseLease(accountId: string, holder: string) {
+    if (this.leases.get(accountId)?.holder === holder) this.leases.delete(accountId);
+  }
+}
+
+/** Stripe as an AccountView's Stripe side: writes apply through the same simulation the planner tests use. */
+export class FakeStripe implements StripePort {
+  readonly writes: { change: Change; params: Record<string, StripeParamValue>; key: string }[] = [];
+  readonly stamps = new Map<string, string>();
+  /** Fails the next N writes with this failure. */
+  failNext: { count: number; error: () => Error } | null = null;
+  constructor(public view: AccountView) {}
+  async readAccount() {
+    return structuredClone(this.view.stripe);
+  }
+  async readLive(target: ChangeTarget): Promise<Record<string, StripeParamValue>> {
+    const stamp = this.stamps.get(target.id) ?? null;
+    const base = { [LIVE_CHANGE_ID_FIELD]: stamp };
+    if (target.object === 'subscription') {
+      const s = this.view.stripe.subscriptions.data.find((x) => x.id === target.id);
+      if (!s) throw new Error(`no ${target.id}`);
+      return {
+        ...base,
+        status: s.status,
+        cancel_at_period_end: s.cancelAtPeriodEnd,
+        items: [...s.items]
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((i) => ({ id: i.id, price: i.price.id, quantity: i.quantity })),
+      };
+    }
+    if (target.object === 'customer')
+      return { ...base, 'metadata.bad_debt': this.view.stripe.customer.data?.metadata.bad_debt ?? null };
+    const inv = this.view.stripe.invoices.data.recent.find((i) => i.id === target.id);
+    return {
+      ...base,
+      status: inv?.status ?? null,
+      'metadata.cf_account_id': inv?.metadata.cf_account_id ?? null,
+    };
+  }
+  async write(change: Change, params: Record<string, StripeParamValue>, key: string) {
+    if (this.failNext && this.failNext.count > 0) {
+      this.failNext.count -= 1;
+      throw this.failNext.error();
+    }
+    if (this.writes.some((w) => w.key === key)) return { requestId: 'req_replayed' };
+    this.writes.push({ change, params, key });
+    this.view = simulateChanges(this.view, [change]);
+    this.stamps.set(change.target.id, change.id);
+    return { requestId: `req_${this.writes.length}` };
+  }
+}
+
+export const stripeFailure =
+  (httpStatus: number, type: string, code: string | null, retryable: boolean) => () =>
+    new StripeCallError(`${type} ${code ?? ''}`, { httpStatus, type, code }, retryable, 'sub_1');
+
+export class FakeMirror implements MirrorPort {
+  health_: MirrorHealth = {
+    today: { snapshotDate: '2026-11-24', accounts: 1000, missingTables: [] },
+    yesterday: { snapshotDate: '2026-11-23', accounts: 1000, missingTables: [] },
+  };
+  stripeRows: NewStripeDriftRow[] = [];
+  wwwRows: NewWwwDriftRow[] = [];
+  readonly views = new Map<string, AccountView>();
+  async health() {
+    return this.health_;
+  }
+  async newStripeDrift() {
+    return this.stripeRows;
+  }
+  async newWwwDrift() {
+    return this.wwwRows;
+  }
+  async accountParts(accountId: string) {
+    const v = this.views.get(accountId);
+    if (!v) return null;
+    const { ope, subsAccount, subsCustomer, subsDunning, billingProd, cfProd } = structuredClone(v);
+    return { ope, subsAccount, subsCustomer, subsDunning, billingProd, cfProd };
+  }
+}
+
+export class FakeZones {
+  readonly subs = new Map<string, ZoneRecord>();
+  readonly www = new Map<string, ZoneRecord>();
+  readonly wwwWrites: { zoneId: string; planLevel: string }[] = [];
+  subsApi = { zone: async (id: string) => this.subs.get(id) ?? null };
+  wwwPort = {
+    zone: async (id: string) => this.www.get(id) ?? null,
+    setPlanLevel: async (zoneId: string, planLevel: string, expected: string) => {
+      const z = this.www.get(zoneId);
+      if (!z) return { status: 'not_found' as const };
+      if (z.planLevel !== expected) return { status: 'conflict' as const, currentPlanLevel: z.planLevel };
+      const next = { ...z, planLevel };
+      this.www.set(zoneId, next);
+      this.wwwWrites.push({ zoneId, planLevel });
+      return { status: 'written' as const, zone: next };
+    },
+  };
+}
+
+export function fakeDeps(view?: AccountView) {
+  const publisher = new FakePublisher();
+  const control = new FakeControl();
+  const mirror = new FakeMirror();
+  const zones = new FakeZones();
+  const stripe = new FakeStripe(view ?? (undefined as unknown as AccountView));
+  const inserted: AuditRecord[] = [];
+  let nowMs = Date.parse('2026-11-24T12:00:00Z');
+  const deps: PipelineDeps = {
+    mirror,
+    auditTable: { insert: async (rows) => void inserted.push(...rows) },
+    stripe,
+    control,
+    publisher,
+    subsApi: zones.subsApi,
+    www: zones.wwwPort,
+    clock: { now: () => new Date((nowMs += 1000)) },
+    log: pino({ level: 'silent' }),
+  };
+  return { deps, publisher, control, mirror, zones, stripe, inserted };
+}
