@@ -216,6 +216,8 @@ const PASS_THROUGH = new Set([
   'select_stmt',
   'compound_select_stmt',
   'select_clause',
+  'select_distinct',
+  'select_all',
   'where_clause',
   'group_by_clause',
   'having_clause',
