@@ -45,6 +45,14 @@ export function runPackage(dist: string, out: string) {
   });
 }
 
+/** A variable block in Terraform's JSON syntax: the type is a bare type expression there. */
+function jsonVariable(def: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (def === undefined) return {};
+  const out: Record<string, unknown> = { ...def };
+  if (typeof def.type === 'string') out.type = def.type.replace(/^\$\{([\s\S]*)\}$/, '$1');
+  return out;
+}
+
 /**
  * Evaluates Terraform expressions with the real Terraform binary, offline: a configuration made only of
  * variables, locals and outputs needs no provider, so `terraform apply` runs here. Expressions are given
@@ -54,13 +62,15 @@ export function evalTerraform(
   locals: Record<string, unknown>,
   vars: Record<string, unknown>,
   outputs: readonly string[],
+  /** Variable blocks as hcl2json renders them (type, validation, ...); others are declared untyped. */
+  variableDefs: Record<string, Record<string, unknown>> = {},
 ): Record<string, unknown> {
   const dir = mkdtempSync(join(tmpdir(), 'tf-eval-'));
   try {
     // An empty "variable" object would read as a block without a label: leave it out.
     const config = {
       ...(Object.keys(vars).length > 0
-        ? { variable: Object.fromEntries(Object.keys(vars).map((k) => [k, {}])) }
+        ? { variable: Object.fromEntries(Object.keys(vars).map((k) => [k, jsonVariable(variableDefs[k])])) }
         : {}),
       locals,
       output: Object.fromEntries(outputs.map((o) => [o, { value: `\${local.${o}}` }])),

@@ -148,3 +148,72 @@ describe('publisher grants', () => {
     expect(grants.sort()).toEqual(expected.sort());
   });
 });
+
+describe('variable validations, as Terraform enforces them', () => {
+  interface Case {
+    readonly module: 'root' | 'eventFunction';
+    readonly name: string;
+    readonly value: unknown;
+    readonly ok: boolean;
+    /** Other variables the validation reads. */
+    readonly with?: Body;
+  }
+  const cases: readonly Case[] = [
+    { module: 'root', name: 'operator_members', value: ['group:billing-oncall@example.com'], ok: true },
+    { module: 'root', name: 'operator_members', value: ['allUsers'], ok: false },
+    { module: 'root', name: 'operator_members', value: ['allAuthenticatedUsers'], ok: false },
+    { module: 'root', name: 'mirror_landing_time_utc', value: '04:00', ok: true },
+    { module: 'root', name: 'mirror_landing_time_utc', value: '24:00', ok: false },
+    { module: 'root', name: 'mirror_landing_time_utc', value: '4:00', ok: false },
+    {
+      module: 'root',
+      name: 'function_settings_overrides',
+      value: { 'plan-apply': { max_instances: 2 } },
+      ok: true,
+    },
+    {
+      module: 'root',
+      name: 'function_settings_overrides',
+      value: { planapply: { max_instances: 2 } },
+      ok: false,
+    },
+    { module: 'root', name: 'stripe_write_rate_per_s', value: 100, ok: true },
+    { module: 'root', name: 'stripe_write_rate_per_s', value: 150, ok: false },
+    { module: 'root', name: 'topic_message_retention_s', value: 2678400, ok: true },
+    { module: 'root', name: 'topic_message_retention_s', value: 2678401, ok: false },
+    { module: 'root', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
+    { module: 'root', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
+    { module: 'eventFunction', name: 'max_delivery_attempts', value: 4, ok: false },
+    { module: 'eventFunction', name: 'max_delivery_attempts', value: 5, ok: true },
+    { module: 'eventFunction', name: 'service_account_id', value: 'dc-plan-apply', ok: true },
+    {
+      module: 'eventFunction',
+      name: 'service_account_id',
+      value: 'dc-a-much-too-long-account-id',
+      ok: false,
+    },
+    { module: 'eventFunction', name: 'timeout_s', value: 600, ok: true, with: { ack_deadline_s: 600 } },
+    { module: 'eventFunction', name: 'timeout_s', value: 601, ok: false, with: { ack_deadline_s: 600 } },
+  ];
+
+  it.each(cases)('$module var.$name = $value is accepted: $ok', async (c) => {
+    const mod = await loadModule(c.module);
+    const extra = c.with ?? {};
+    const defs = Object.fromEntries(
+      [c.name, ...Object.keys(extra)].map((n) => {
+        const def = mod.variables[n];
+        if (def === undefined) throw new Error(`${c.module} has no variable ${n}`);
+        return [n, def];
+      }),
+    );
+    const attempt = () =>
+      evalTerraform({ probe: `\${var.${c.name}}` }, { [c.name]: c.value, ...extra }, ['probe'], defs);
+    if (c.ok) {
+      const probe = attempt().probe;
+      // Optional object attributes come back as null; everything given must come back as given.
+      if (typeof c.value === 'object' && !Array.isArray(c.value))
+        expect(probe).toMatchObject(c.value as object);
+      else expect(probe).toEqual(c.value);
+    } else expect(attempt).toThrow(/Invalid value for variable/);
+  });
+});
