@@ -1,0 +1,215 @@
+import { FieldValue, Firestore, type Transaction } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../contracts/topology.js';
+import type { AccountGates } from '../domain/account-view.js';
+import type { DriftSystem } from '../domain/audit.js';
+import { DEFAULT_CONFIG, DriftControlConfig } from '../domain/config.js';
+import type { ControlStore, RunClaim, Stamped } from '../ports/index.js';
+
+/**
+ * ControlStore on Firestore: global config, the run ledger, per-account gates, cooldown stamps and
+ * leases. Everything that must be at-most-once (run claims, leases) happens in a transaction.
+ *
+ *   config/driftcontrol                  DriftControlConfig (missing = fail-safe defaults)
+ *   driftcontrol_runs/{system}_{date}    { system, snapshotDate, runId, scheduleTime, status, ... }
+ *   account_gates/{accountId}            { badDebtDriftRemediation, invoiceMetadataRemediation }
+ *   account_state/{accountId}            { lastHealedAtMs, lastHealedRunId, lease: { holder, expiresAtMs } }
+ */
+
+/** A config or gate document that does not parse: named field by field, never replaced by defaults. */
+export class InvalidControlDocumentError extends Error {
+  override readonly name = 'InvalidControlDocumentError';
+  constructor(
+    readonly documentPath: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`Firestore document ${documentPath} is invalid: ${issues.join('; ')}`);
+  }
+}
+
+const RunStatus = z.enum(['running', 'completed', 'halted']);
+const RunDoc = z.looseObject({ runId: z.string().min(1), status: RunStatus });
+
+/** Absent gate fields are off (fail closed); present ones must be booleans. */
+const GatesDoc = z.looseObject({
+  badDebtDriftRemediation: z.boolean().optional(),
+  invoiceMetadataRemediation: z.boolean().optional(),
+});
+
+const StateDoc = z.looseObject({
+  lastHealedAtMs: z.number().optional(),
+  lease: z.object({ holder: z.string(), expiresAtMs: z.number() }).nullable().optional(),
+});
+
+function issuesOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(document)'}: ${i.message}`);
+}
+
+export function runDocumentId(system: DriftSystem, snapshotDate: string): string {
+  return `${system}_${snapshotDate}`;
+}
+
+export interface FirestoreControlStoreOptions {
+  /** Clock for the read-time fallback; Firestore's own read time is preferred. */
+  now?: () => Date;
+  /** Transaction attempts under contention (Firestore retries ABORTED transactions). Default 25. */
+  maxTransactionAttempts?: number;
+}
+
+export class FirestoreControlStore implements ControlStore {
+  private readonly now: () => Date;
+  private readonly maxAttempts: number;
+
+  constructor(
+    readonly db: Firestore,
+    options: FirestoreControlStoreOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+    this.maxAttempts = options.maxTransactionAttempts ?? 25;
+  }
+
+  private get configRef() {
+    return this.db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID);
+  }
+
+  private runRef(system: DriftSystem, snapshotDate: string) {
+    return this.db.collection(COLLECTIONS.runs).doc(runDocumentId(system, snapshotDate));
+  }
+
+  private stateRef(accountId: string) {
+    return this.db.collection(COLLECTIONS.accountState).doc(accountId);
+  }
+
+  private transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.db.runTransaction(fn, { maxAttempts: this.maxAttempts });
+  }
+
+  async getConfig(): Promise<DriftControlConfig> {
+    const snap = await this.configRef.get();
+    if (!snap.exists) return { ...DEFAULT_CONFIG };
+    // Strict: a misspelt key (e.g. `dryrun`) is an error, not a silently ignored kill switch.
+    const parsed = DriftControlConfig.safeParse(snap.data());
+    if (!parsed.success) throw new InvalidControlDocumentError(this.configRef.path, issuesOf(parsed.error));
+    return parsed.data;
+  }
+
+  async claimRun(
+    system: DriftSystem,
+    snapshotDate: string,
+    runId: string,
+    scheduleTime: string | null,
+  ): Promise<RunClaim> {
+    const ref = this.runRef(system, snapshotDate);
+    return this.transaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists) {
+        const existing = RunDoc.safeParse(snap.data());
+        if (!existing.success) throw new InvalidControlDocumentError(ref.path, issuesOf(existing.error));
+        return { claimed: false, runId: existing.data.runId, status: existing.data.status };
+      }
+      // create() fails if the document appeared meanwhile: the transaction retries and sees it.
+      tx.create(ref, {
+        system,
+        snapshotDate,
+        runId,
+        scheduleTime,
+        status: 'running',
+        startedAt: FieldValue.serverTimestamp(),
+      });
+      return { claimed: true, runId, status: 'running' as const };
+    });
+  }
+
+  async finishRun(
+    system: DriftSystem,
+    snapshotDate: string,
+    status: 'completed' | 'halted',
+    summary: Record<string, unknown>,
+  ): Promise<void> {
+    // update() (not set): finishing a run that was never claimed is a bug, and must say so.
+    await this.runRef(system, snapshotDate).update({
+      status,
+      summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown>,
+      finishedAt: FieldValue.serverTimestamp(),
+    });
+  }
+
+  async getGates(accountId: string): Promise<Stamped<AccountGates>> {
+    const ref = this.db.collection(COLLECTIONS.gates).doc(accountId);
+    const snap = await ref.get();
+    const asOf = (snap.readTime?.toDate() ?? this.now()).toISOString();
+    if (!snap.exists) {
+      return {
+        source: 'firestore_gates',
+        asOf,
+        data: { badDebtDriftRemediation: false, invoiceMetadataRemediation: false },
+      };
+    }
+    const parsed = GatesDoc.safeParse(snap.data());
+    if (!parsed.success) throw new InvalidControlDocumentError(ref.path, issuesOf(parsed.error));
+    return {
+      source: 'firestore_gates',
+      asOf,
+      data: {
+        badDebtDriftRemediation: parsed.data.badDebtDriftRemediation ?? false,
+        invoiceMetadataRemediation: parsed.data.invoiceMetadataRemediation ?? false,
+      },
+    };
+  }
+
+  async lastHealedAt(accountIds: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const unique = [...new Set(accountIds)];
+    // getAll is one round trip per chunk; chunks keep a huge run from building one giant request.
+    for (let i = 0; i < unique.length; i += 300) {
+      const refs = unique.slice(i, i + 300).map((id) => this.stateRef(id));
+      if (refs.length === 0) continue;
+      const snaps = await this.db.getAll(...refs);
+      for (const snap of snaps) {
+        if (!snap.exists) continue;
+        const state = StateDoc.safeParse(snap.data());
+        if (!state.success) throw new InvalidControlDocumentError(snap.ref.path, issuesOf(state.error));
+        if (state.data.lastHealedAtMs !== undefined) out.set(snap.id, state.data.lastHealedAtMs);
+      }
+    }
+    return out;
+  }
+
+  async markHealed(accountId: string, atMs: number, runId: string): Promise<void> {
+    await this.stateRef(accountId).set({ lastHealedAtMs: atMs, lastHealedRunId: runId }, { merge: true });
+  }
+
+  /**
+   * Free, expired, or already ours: take it (re-entrant for the same holder, so a redelivery of the very
+   * message whose instance died need not wait out the ttl; its writes carry the same idempotency keys).
+   */
+  async acquireLease(accountId: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    if (!(ttlMs > 0)) throw new Error(`lease ttl must be > 0 ms (got ${ttlMs})`);
+    const ref = this.stateRef(accountId);
+    return this.transaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const state = snap.exists ? StateDoc.safeParse(snap.data()) : null;
+      if (state && !state.success) throw new InvalidControlDocumentError(ref.path, issuesOf(state.error));
+      const lease = state?.data.lease ?? null;
+      if (lease && lease.holder !== holder && lease.expiresAtMs > nowMs) return false;
+      tx.set(ref, { lease: { holder, expiresAtMs: nowMs + ttlMs } }, { merge: true });
+      return true;
+    });
+  }
+
+  async releaseLease(accountId: string, holder: string): Promise<void> {
+    const ref = this.stateRef(accountId);
+    await this.transaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const lease = snap.exists ? StateDoc.safeParse(snap.data()) : null;
+      // Only the holder releases: a late release must not free a lease someone else took after expiry.
+      if (!lease?.success || lease.data.lease?.holder !== holder) return;
+      tx.update(ref, { lease: FieldValue.delete() });
+    });
+  }
+}
+
+export function createFirestore(projectId: string): Firestore {
+  // FIRESTORE_EMULATOR_HOST, when set, points the client at the emulator (the client reads it itself).
+  return new Firestore({ projectId, ignoreUndefinedProperties: true });
+}
