@@ -1,0 +1,340 @@
+import { readFileSync } from 'node:fs';
+import { BigQuery, type TableField } from '@google-cloud/bigquery';
+import { AUDIT_TABLE, DATASETS } from '../contracts/topology.js';
+import type { OpeSubscription } from '../domain/account-view.js';
+import type { AuditRecord, DriftSystem } from '../domain/audit.js';
+import type { Interval } from '../domain/common.js';
+import { UpstreamError } from '../ports/errors.js';
+import type {
+  AuditTablePort,
+  MirrorAccountParts,
+  MirrorHealth,
+  MirrorPort,
+  NewStripeDriftRow,
+  NewWwwDriftRow,
+} from '../ports/index.js';
+import { querySql } from '../warehouse/sql-files.js';
+
+/**
+ * BigQuery adapter: the mirror and drift views (MirrorPort) and the audit table (AuditTablePort), with the
+ * real @google-cloud/bigquery client. Locally it talks to the DuckDB-backed endpoint
+ * (shared/warehouse/local-bigquery) through `apiEndpoint`; in production, to BigQuery. Every query filters
+ * the partition column (the mirror tables require it).
+ */
+
+const M = DATASETS.mirror;
+const O = DATASETS.observability;
+
+/** The mirror tables each drift system reads: all must have landed for both dates before a run. */
+export const MIRROR_TABLES: Readonly<Record<DriftSystem, readonly string[]>> = {
+  stripe: [
+    'ope_subscriptions',
+    'ope_items',
+    'stripe_customers',
+    'stripe_subscriptions',
+    'stripe_subscription_items',
+    'stripe_prices',
+    'stripe_invoices',
+    'subs_account',
+    'subs_customer',
+    'subs_dunning',
+    'billing_prod',
+    'cf_prod_accounts',
+  ],
+  www: ['www_zones', 'subs_api_zones', 'subs_account', 'cf_prod_accounts'],
+};
+
+type Row = Record<string, unknown>;
+
+function dayBefore(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** BigQuery returns DATE/TIMESTAMP as wrapper objects with a `value`; plain strings locally and in tests. */
+function text(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object' && 'value' in (v as object)) return String((v as { value: unknown }).value);
+  return String(v);
+}
+function iso(v: unknown): string | null {
+  const t = text(v);
+  if (t === null) return null;
+  const d = new Date(t.includes('T') || t.includes(' ') ? t.replace(' ', 'T') : `${t}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number(text(v));
+}
+
+export class BigQueryMirror implements MirrorPort, AuditTablePort {
+  /** The billing_prod catalogue of a date is the same for every account: read once per date. */
+  private readonly catalogues = new Map<string, Promise<MirrorAccountParts['billingProd']>>();
+
+  constructor(readonly bq: BigQuery) {}
+
+  async query(sql: string, params: Record<string, unknown>, types?: Record<string, string>): Promise<Row[]> {
+    try {
+      const [rows] = await this.bq.query({ query: sql, params, ...(types ? { types } : {}) });
+      return rows as Row[];
+    } catch (error) {
+      const status = (error as { code?: number }).code ?? null;
+      const retryable = status === null || status === 429 || status >= 500;
+      throw new UpstreamError(
+        `BigQuery query failed: ${(error as Error).message}`,
+        'bigquery',
+        retryable,
+        status,
+        { cause: error },
+      );
+    }
+  }
+
+  async health(system: DriftSystem, snapshotDate: string): Promise<MirrorHealth> {
+    const yesterday = dayBefore(snapshotDate);
+    const tables = MIRROR_TABLES[system];
+    const union = tables
+      .map(
+        (t) =>
+          `SELECT '${t}' AS table_name, snapshot_date, COUNT(*) AS row_count FROM ${M}.${t} WHERE snapshot_date IN (@today, @yesterday) GROUP BY snapshot_date`,
+      )
+      .join('\nUNION ALL\n');
+    const accounts = `SELECT snapshot_date, COUNT(*) AS accounts FROM ${M}.subs_account WHERE snapshot_date IN (@today, @yesterday) GROUP BY snapshot_date`;
+    const params = { today: snapshotDate, yesterday };
+    const types = { today: 'DATE', yesterday: 'DATE' };
+    const [counts, accountRows] = await Promise.all([
+      this.query(union, params, types),
+      this.query(accounts, params, types),
+    ]);
+    const landed = new Set(
+      counts.filter((r) => num(r.row_count) > 0).map((r) => `${r.table_name}@${text(r.snapshot_date)}`),
+    );
+    const stats = (date: string) => ({
+      snapshotDate: date,
+      accounts: num(accountRows.find((r) => text(r.snapshot_date) === date)?.accounts ?? 0),
+      missingTables: tables.filter((t) => !landed.has(`${t}@${date}`)),
+    });
+    return { today: stats(snapshotDate), yesterday: stats(yesterday) };
+  }
+
+  async newStripeDrift(snapshotDate: string): Promise<NewStripeDriftRow[]> {
+    const rows = await this.query(
+      querySql('stripe_drift_triage'),
+      { snapshot_date: snapshotDate },
+      { snapshot_date: 'DATE' },
+    );
+    return rows.map((r) => ({
+      accountId: String(r.account_id),
+      excludedReason:
+        r.disposition === 'new'
+          ? null
+          : ((r.exclusion_reasons as string[] | null) ?? [String(r.disposition)]).join('; '),
+    }));
+  }
+
+  async newWwwDrift(snapshotDate: string): Promise<NewWwwDriftRow[]> {
+    const rows = await this.query(
+      querySql('www_drift_triage'),
+      { snapshot_date: snapshotDate },
+      { snapshot_date: 'DATE' },
+    );
+    return rows.map((r) => ({
+      zoneId: String(r.zone_id),
+      accountId: String(r.account_id),
+      wwwPlanLevel: String(r.www_plan_level),
+      subsApiPlanLevel: String(r.subs_api_plan_level),
+      excludedReason:
+        r.disposition === 'new'
+          ? null
+          : ((r.exclusion_reasons as string[] | null) ?? [String(r.disposition)]).join('; '),
+    }));
+  }
+
+  private catalogue(snapshotDate: string, asOf: string): Promise<MirrorAccountParts['billingProd']> {
+    let cached = this.catalogues.get(snapshotDate);
+    if (!cached) {
+      cached = this.query(
+        `SELECT product_id, billing_interval, currency, stripe_price_id, unit_amount FROM ${M}.billing_prod WHERE snapshot_date = @d ORDER BY product_id, billing_interval, currency`,
+        { d: snapshotDate },
+        { d: 'DATE' },
+      ).then((rows) => ({
+        source: 'billing_prod' as const,
+        asOf,
+        data: {
+          catalogue: rows.map((r) => ({
+            productId: String(r.product_id),
+            interval: r.billing_interval as Interval,
+            currency: String(r.currency),
+            stripePriceId: String(r.stripe_price_id),
+            unitAmountMinor: num(r.unit_amount),
+          })),
+        },
+      }));
+      cached.catch(() => this.catalogues.delete(snapshotDate));
+      this.catalogues.set(snapshotDate, cached);
+    }
+    return cached;
+  }
+
+  async accountParts(accountId: string, snapshotDate: string): Promise<MirrorAccountParts | null> {
+    const p = { a: accountId, d: snapshotDate };
+    const t = { a: 'STRING', d: 'DATE' };
+    const asOf = `${snapshotDate}T00:00:00.000Z`;
+    const [account, customer, dunning, cf, zones, subs, items, catalogue] = await Promise.all([
+      this.query(
+        `SELECT account_type, merged_account_ids FROM ${M}.subs_account WHERE snapshot_date = @d AND account_id = @a`,
+        p,
+        t,
+      ),
+      this.query(
+        `SELECT c.stripe_customer_id, ARRAY(SELECT o.account_id FROM ${M}.subs_customer AS o WHERE o.snapshot_date = @d AND o.stripe_customer_id = c.stripe_customer_id ORDER BY o.account_id) AS account_ids
+         FROM ${M}.subs_customer AS c WHERE c.snapshot_date = @d AND c.account_id = @a`,
+        p,
+        t,
+      ),
+      this.query(`SELECT state FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a`, p, t),
+      this.query(
+        `SELECT account_type FROM ${M}.cf_prod_accounts WHERE snapshot_date = @d AND account_id = @a`,
+        p,
+        t,
+      ),
+      this.query(
+        `SELECT zone_id, plan_level FROM ${M}.cf_prod_zones WHERE snapshot_date = @d AND account_id = @a ORDER BY zone_id`,
+        p,
+        t,
+      ),
+      this.query(
+        `SELECT id, status, billing_interval, currency, cancel_at_period_end, is_contract FROM ${O}.ope_subscriptions_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
+        p,
+        t,
+      ),
+      this.query(
+        `SELECT id, subscription_id, product_id, quantity, deleted, is_contract, scheduled_change_effective_at, scheduled_change_product_id, scheduled_change_quantity
+         FROM ${O}.ope_items_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
+        p,
+        t,
+      ),
+      this.catalogue(snapshotDate, asOf),
+    ]);
+    const acc = account[0];
+    if (acc === undefined) return null;
+    const cust = customer[0];
+    const subscriptions: OpeSubscription[] = subs.map((s) => ({
+      id: String(s.id),
+      status: s.status as OpeSubscription['status'],
+      interval: s.billing_interval as Interval,
+      currency: String(s.currency),
+      cancelAtPeriodEnd: Boolean(s.cancel_at_period_end),
+      contract: Boolean(s.is_contract),
+      items: items
+        .filter((i) => i.subscription_id === s.id)
+        .map((i) => {
+          const effectiveAt = iso(i.scheduled_change_effective_at);
+          return {
+            id: String(i.id),
+            productId: String(i.product_id),
+            quantity: num(i.quantity),
+            deleted: Boolean(i.deleted),
+            contract: Boolean(i.is_contract),
+            scheduledChange:
+              effectiveAt === null
+                ? null
+                : {
+                    effectiveAt,
+                    ...(i.scheduled_change_product_id
+                      ? { productId: String(i.scheduled_change_product_id) }
+                      : {}),
+                    ...(i.scheduled_change_quantity !== null && i.scheduled_change_quantity !== undefined
+                      ? { quantity: num(i.scheduled_change_quantity) }
+                      : {}),
+                  },
+          };
+        }),
+    }));
+    return {
+      ope: { source: 'ope', asOf, data: { subscriptions } },
+      subsAccount: {
+        source: 'subs_account',
+        asOf,
+        data: {
+          accountType: String(acc.account_type),
+          mergedAccountIds: ((acc.merged_account_ids as string[] | null) ?? []).map(String),
+        },
+      },
+      subsCustomer: {
+        source: 'subs_customer',
+        asOf,
+        data: {
+          stripeCustomerId: cust?.stripe_customer_id ? String(cust.stripe_customer_id) : null,
+          accountIdsForCustomer: cust?.stripe_customer_id
+            ? ((cust.account_ids as string[] | null) ?? [accountId]).map(String)
+            : [accountId],
+        },
+      },
+      subsDunning: {
+        source: 'subs_dunning',
+        asOf,
+        data: { state: (dunning[0]?.state as 'none' | 'dunning' | 'bad_debt') ?? 'none' },
+      },
+      billingProd: catalogue,
+      cfProd: {
+        source: 'cf_prod',
+        asOf,
+        data: {
+          accountType: String(cf[0]?.account_type ?? acc.account_type),
+          zones: zones.map((z) => ({ id: String(z.zone_id), planLevel: String(z.plan_level) })),
+        },
+      },
+    };
+  }
+
+  async insert(records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await this.bq
+        .dataset(DATASETS.audit)
+        .table(AUDIT_TABLE)
+        .insert(
+          records.map((r) => ({ insertId: r.row_id, json: r })),
+          { raw: true },
+        );
+    } catch (error) {
+      throw new UpstreamError(
+        `BigQuery insert into ${AUDIT_TABLE} failed: ${(error as Error).message}`,
+        'bigquery',
+        true,
+        null,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+}
+
+/** The audit table's schema, generated from the audit record (shared/schemas/audit-table.bigquery.json). */
+export function auditTableFields(): TableField[] {
+  return JSON.parse(
+    readFileSync(new URL('../schemas/audit-table.bigquery.json', import.meta.url), 'utf8'),
+  ) as TableField[];
+}
+
+/** Creates the audit table as Terraform does (day partitions on started_at, clustered for "why not X"). */
+export async function ensureAuditTable(bq: BigQuery): Promise<void> {
+  const dataset = bq.dataset(DATASETS.audit);
+  const [datasetExists] = await dataset.exists();
+  if (!datasetExists) await dataset.create();
+  const table = dataset.table(AUDIT_TABLE);
+  const [exists] = await table.exists();
+  if (exists) return;
+  await table.create({
+    schema: { fields: auditTableFields() },
+    timePartitioning: { type: 'DAY', field: 'started_at' },
+    clustering: { fields: ['account_id', 'outcome', 'run_id'] },
+  });
+}
+
+export function bigQueryClient(projectId: string, apiEndpoint?: string): BigQuery {
+  return new BigQuery({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) });
+}
