@@ -337,9 +337,9 @@ locals {
     "www-resync"   = "roles/datastore.user"
   }
 
-  # BigQuery queries run as jobs in this project. audit-writer needs jobs only if it de-duplicates
-  # with a MERGE on row_id; drop it here if it uses streaming inserts alone.
-  bigquery_job_users = ["detect-drift", "gather", "audit-writer"]
+  # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
+  # needs no jobs: it only gets dataEditor on the audit table below.
+  bigquery_job_users = ["detect-drift", "gather"]
 
   # Read access to the mirror and its views: detection and the warehouse side of gather.
   bigquery_readers = {

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
+import { evalTerraform } from './fixtures.js';
 import {
   asBody,
   asStringList,
@@ -226,5 +227,60 @@ describe('Firestore', () => {
     const db: Body = resource(root, 'google_firestore_database', 'default').body;
     expect(attr(db, 'delete_protection_state')).toBe('DELETE_PROTECTION_ENABLED');
     expect(attr(db, 'deletion_policy')).toBe('ABANDON');
+  });
+});
+
+describe('least privilege per function (the whole grant table, evaluated by Terraform)', () => {
+  // What each runtime identity holds besides publishing to its topics and reading its secret.
+  const expected: Record<string, string[]> = {
+    'detect-drift': [
+      'project roles/bigquery.jobUser',
+      'project roles/datastore.user',
+      'dataset billing_mirror roles/bigquery.dataViewer',
+      'dataset billing_observability roles/bigquery.dataViewer',
+    ],
+    gather: [
+      'project roles/bigquery.jobUser',
+      'project roles/datastore.viewer',
+      'dataset billing_mirror roles/bigquery.dataViewer',
+      'dataset billing_observability roles/bigquery.dataViewer',
+    ],
+    'plan-apply': ['project roles/datastore.user'],
+    'www-resync': ['project roles/datastore.user'],
+    'audit-writer': ['table cfbill_migrations_audit roles/bigquery.dataEditor'],
+  };
+
+  it.each(Object.entries(expected))('%s holds exactly its grants', (fn, grants) => {
+    const readers = String(
+      resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+    );
+    const out = evalTerraform(
+      {
+        firestore_roles: root.locals.firestore_roles,
+        bigquery_job_users: root.locals.bigquery_job_users,
+        bigquery_readers: root.locals.bigquery_readers,
+        datasets: root.locals.datasets,
+        readers,
+      },
+      {},
+      ['firestore_roles', 'bigquery_job_users', 'readers', 'datasets'],
+    );
+    const datasets = out.datasets as Record<string, string>;
+    const actual = [
+      ...Object.entries(out.firestore_roles as Record<string, string>)
+        .filter(([f]) => f === fn)
+        .map(([, role]) => `project ${role}`),
+      ...(out.bigquery_job_users as string[])
+        .filter((f) => f === fn)
+        .map(() => 'project roles/bigquery.jobUser'),
+      ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
+        .filter((r) => r.fn === fn)
+        .map((r) => `dataset ${datasets[r.dataset]} roles/bigquery.dataViewer`),
+    ];
+    const table = resource(root, 'google_bigquery_table_iam_member', 'audit_writer');
+    if (String(table.body.member).includes(`["${fn}"]`)) {
+      actual.push(`table ${String(root.locals.audit_table)} ${String(table.body.role)}`);
+    }
+    expect(actual.sort()).toEqual([...grants].sort());
   });
 });
