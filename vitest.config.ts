@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores here: keep parallelism modest so emulator-backed suites are not starved.
     maxWorkers: 2,
+    // Spawns the Pub/Sub and Firestore emulators once per run (not awaited; see the file).
+    globalSetup: ['test/setup/global-setup.ts'],
   },
 });

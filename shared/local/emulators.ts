@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort, LOOPBACK, sleep } from './net.js';
+import { freePort, isPortOpen, LOOPBACK, sleep } from './net.js';
 import { registerGroup, stopGroup } from './process-group.js';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
@@ -122,6 +122,10 @@ export async function spawnEmulator(
   process.env.METADATA_SERVER_DETECTION ??= 'none';
   const port = options.port ?? (await freePort());
   const host = `${LOOPBACK}:${port}`;
+  // Something already answering there would pass the readiness check while the emulator fails to bind.
+  if (await isPortOpen(port)) {
+    throw new EmulatorStartError(`${kind} emulator: port ${port} is already taken by another process`);
+  }
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const dataDir = kind === 'pubsub' ? mkdtempSync(join(tmpdir(), 'pubsub-emulator-')) : undefined;
   const spawnedAt = Date.now();
@@ -139,9 +143,13 @@ export async function spawnEmulator(
   registerGroup(pid, `${kind} emulator on ${host}`);
 
   const tail: string[] = [];
+  // Kept apart from the tail: the Java stack trace after it is longer than the tail.
+  let bindError: string | undefined;
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (line.trim() === '') continue;
+      if (bindError === undefined && /BindException|Address already in use/.test(line))
+        bindError = line.trim();
       tail.push(line);
       if (tail.length > 40) tail.shift();
     }
@@ -153,7 +161,8 @@ export async function spawnEmulator(
   for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.once('exit', (code, signal) => {
+  // 'close' (not 'exit'): all output has been read by then, so the error can quote it.
+  child.once('close', (code, signal) => {
     exited = { code, signal };
   });
   let spawnError: Error | undefined;
@@ -170,6 +179,12 @@ export async function spawnEmulator(
       if (stopping)
         throw new EmulatorStartError(`${kind} emulator on ${host} was stopped before it was ready`);
       if (spawnError) throw new EmulatorStartError(`${kind} emulator: spawn failed: ${spawnError.message}`);
+      if (bindError) {
+        throw new EmulatorStartError(
+          `${kind} emulator cannot listen on port ${port}: the port is already taken (${bindError}). ` +
+            'Pick another port or leave it unset to get a free one.',
+        );
+      }
       if (exited) {
         throw new EmulatorStartError(
           `${kind} emulator on port ${port} exited before answering (code ${exited.code}, signal ` +
