@@ -140,15 +140,34 @@ describe('local BigQuery through the real @google-cloud/bigquery client', () => 
   it('creates a view through tables.insert and queries it', async () => {
     await bq.dataset('billing_observability').createTable('tmp_dunning_view', {
       view: {
-        query: 'SELECT account_id, state = "bad_debt" AS bad FROM `billing_mirror.subs_dunning`',
+        query:
+          'SELECT snapshot_date, account_id, state = "bad_debt" AS bad FROM `billing_mirror.subs_dunning`',
         useLegacySql: false,
       },
     });
     const [meta] = await bq.dataset('billing_observability').table('tmp_dunning_view').getMetadata();
     expect(meta.type).toBe('VIEW');
-    expect(meta.schema.fields.map((f: { name: string }) => f.name)).toEqual(['account_id', 'bad']);
-    const [rows] = await bq.query('SELECT COUNTIF(bad) AS n FROM billing_observability.tmp_dunning_view');
+    expect(meta.schema.fields.map((f: { name: string }) => f.name)).toEqual([
+      'snapshot_date',
+      'account_id',
+      'bad',
+    ]);
+    const [rows] = await bq.query(
+      "SELECT COUNTIF(bad) AS n FROM billing_observability.tmp_dunning_view WHERE snapshot_date = '2026-11-24'",
+    );
     expect(rows[0].n).toBe(1);
+  });
+
+  it('rejects a read of a require_partition_filter table (directly or through a view) without a partition filter', async () => {
+    for (const query of [
+      'SELECT COUNT(*) AS n FROM billing_mirror.subs_dunning',
+      "SELECT COUNT(*) AS n FROM billing_mirror.subs_dunning WHERE snapshot_date = '2026-11-24' OR state = 'x'",
+      'SELECT COUNT(*) AS n FROM billing_observability.tmp_dunning_view',
+    ]) {
+      const e = await bq.query(query).catch((x: { code: number; message: string }) => x);
+      expect(e).toMatchObject({ code: 400 });
+      expect((e as { message: string }).message).toMatch(/without a filter over column\(s\) 'snapshot_date'/);
+    }
   });
 
   it('runs DML and reports affected rows', async () => {

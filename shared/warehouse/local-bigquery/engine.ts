@@ -17,6 +17,7 @@ import {
   DuckDBTypeId,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { checkPartitionFilters, partitionedRelations } from '../partition-check.js';
 import { DUCKDB_MACROS } from './macros.js';
 import {
   type BqField,
@@ -100,6 +101,10 @@ function bqError(e: unknown): BigQueryApiError {
 export class LocalWarehouse {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly jobs = new Map<string, JobInfo>();
+  /** Partitioned relations (tables with require_partition_filter and views over them); rebuilt lazily. */
+  private partitioned: Map<string, string> | undefined;
+  /** Reject queries that read a require_partition_filter table without a partition filter, like BigQuery. */
+  enforcePartitionFilter = true;
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -291,6 +296,7 @@ export class LocalWarehouse {
         tableId,
         JSON.stringify(resource),
       ]);
+      this.partitioned = undefined;
       return resource;
     });
   }
@@ -330,6 +336,7 @@ export class LocalWarehouse {
         `DROP ${meta.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(datasetId)}.${quoteIdent(tableId)}`,
       );
       await c.run(`DELETE FROM ${META}.tables WHERE dataset_id = $1 AND table_id = $2`, [datasetId, tableId]);
+      this.partitioned = undefined;
     });
   }
 
@@ -380,6 +387,10 @@ export class LocalWarehouse {
         query,
         defaultMaxResults: opts.defaultMaxResults,
       };
+      if ((t.kind === 'query' || t.kind === 'dml') && this.enforcePartitionFilter) {
+        const violations = checkPartitionFilters(query, await this.partitionedRelations(c));
+        if (violations[0]) throw new BigQueryApiError(400, 'invalidQuery', violations[0].message);
+      }
       try {
         switch (t.kind) {
           case 'query': {
@@ -445,6 +456,7 @@ export class LocalWarehouse {
               t.dataset,
               t.table,
             ]);
+            this.partitioned = undefined;
             break;
           }
         }
@@ -459,6 +471,7 @@ export class LocalWarehouse {
   }
 
   private async putMeta(c: DuckDBConnection, r: TableResource): Promise<void> {
+    this.partitioned = undefined;
     await c.run(`INSERT OR REPLACE INTO ${META}.tables VALUES ($1, $2, $3)`, [
       r.tableReference.datasetId,
       r.tableReference.tableId,
@@ -473,6 +486,22 @@ export class LocalWarehouse {
       this.jobs.delete(oldest);
       if (j?.resultTable) await c.run(`DROP TABLE IF EXISTS ${j.resultTable}`);
     }
+  }
+
+  private async partitionedRelations(c: DuckDBConnection): Promise<Map<string, string>> {
+    if (this.partitioned) return this.partitioned;
+    const r = await c.runAndReadAll(`SELECT resource FROM ${META}.tables`);
+    const tables = new Map<string, string>();
+    const views = new Map<string, string>();
+    for (const [res] of r.getRows()) {
+      const t = JSON.parse(String(res)) as TableResource;
+      const name = `${t.tableReference.datasetId}.${t.tableReference.tableId}`.toLowerCase();
+      if (t.type === 'TABLE' && t.requirePartitionFilter && t.timePartitioning?.field)
+        tables.set(name, t.timePartitioning.field);
+      if (t.type === 'VIEW' && t.view) views.set(name, viewSelect(t.view.query));
+    }
+    this.partitioned = partitionedRelations(tables, views);
+    return this.partitioned;
   }
 
   getJob(jobId: string): JobInfo | undefined {
@@ -570,6 +599,12 @@ export class LocalWarehouse {
       return errors;
     });
   }
+}
+
+/** The SELECT of a view definition (stored either as the SELECT itself or as CREATE VIEW ... AS SELECT). */
+function viewSelect(query: string): string {
+  const m = /^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?[^\s(]+\s+AS\s+/i.exec(query);
+  return m ? query.slice(m[0].length) : query;
 }
 
 function normaliseField(f: BqField): BqField {

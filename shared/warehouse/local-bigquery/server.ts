@@ -35,10 +35,13 @@ export interface StartOptions {
   host?: string;
   /** DuckDB file; in memory when omitted. */
   dbPath?: string;
+  /** Reject reads of require_partition_filter tables without a partition filter (default true, as BigQuery). */
+  enforcePartitionFilter?: boolean;
 }
 
 export async function startLocalBigQuery(opts: StartOptions = {}): Promise<LocalBigQuery> {
   const db = await LocalWarehouse.open(opts.dbPath ?? ':memory:');
+  db.enforcePartitionFilter = opts.enforcePartitionFilter ?? true;
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     handle(db, req, res).catch((e) => sendError(res, e));
