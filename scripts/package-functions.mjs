@@ -4,11 +4,14 @@
 //   node scripts/package-functions.mjs [--skip-build] [--dist DIR] [--out DIR]
 //
 // 1. Unless --skip-build: removes stale output and runs `tsc -p tsconfig.build.json` (emits to dist/).
-// 2. Copies dist/functions and dist/shared (plus the non-TypeScript assets the code reads at runtime:
-//    shared/**/*.sql and shared/schemas/*.json) into OUT (default dist/functions-source).
+// 2. Copies into OUT (default dist/functions-source) the built modules reachable from the five entry
+//    modules (functions/<name>/index.js, following relative static and literal dynamic imports, with
+//    their source maps), plus the runtime assets the code reads from disk (shared/**/*.sql,
+//    shared/schemas/*.json). Code no function reaches (the CLI, the local stack) is not shipped, so it
+//    neither bloats the archive nor redeploys the functions when it changes.
 // 3. Writes OUT/index.js, which loads only the function named by FUNCTION_TARGET (Cloud Functions sets
-//    it to the entry point), and OUT/package.json with the production dependencies the emitted code
-//    actually imports, at the exact versions of the root package.json.
+//    it to the entry point), and OUT/package.json with the production dependencies the shipped modules
+//    import, at the exact versions of the root package.json (a devDependency there is an error).
 // 4. Prints the content hash Terraform computes over OUT (sorted "path sha256" lines, joined by "\n",
 //    then sha256) and writes it next to OUT as OUT.sha256. Terraform names the uploaded zip after it,
 //    so a code change redeploys and an unchanged tree does not.
@@ -17,16 +20,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -85,23 +79,44 @@ export function treeHash(dir) {
 const IMPORT_RE =
   /(?:^|[\s;})])(?:import|export)\s*(?:[\w*$\s{},]*?\sfrom\s*)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
 
-/** Names of the npm packages imported by the .js files under dir (relative and node: imports excluded). */
-export function importedPackages(dir) {
+function packageName(spec) {
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * The built modules reachable from the entries (paths relative to dist) and the npm packages they
+ * import. Only literal specifiers can be followed; a computed import() path is not seen.
+ */
+export function reachable(dist, entries) {
   const builtins = new Set(builtinModules);
-  const found = new Set();
-  for (const f of listFiles(dir)) {
-    if (!f.endsWith('.js') && !f.endsWith('.mjs')) continue;
-    const text = readFileSync(join(dir, f), 'utf8');
+  const files = new Set();
+  const packages = new Set();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const rel = queue.pop();
+    if (files.has(rel)) continue;
+    const abs = join(dist, rel);
+    if (!existsSync(abs)) fail(`${rel} is imported but was not built (looked for ${abs})`);
+    files.add(rel);
+    const text = readFileSync(abs, 'utf8');
     for (const m of text.matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3];
-      if (!spec || spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) continue;
-      const parts = spec.split('/');
-      const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-      if (builtins.has(name)) continue;
-      found.add(name);
+      if (!spec || spec.startsWith('node:')) continue;
+      if (spec.startsWith('.')) {
+        queue.push(
+          relative(dist, resolve(dirname(abs), spec))
+            .split(sep)
+            .join('/'),
+        );
+        continue;
+      }
+      if (spec.startsWith('/')) fail(`${rel} imports an absolute path (${spec}), which cannot be shipped`);
+      const name = packageName(spec);
+      if (!builtins.has(name)) packages.add(name);
     }
   }
-  return [...found].sort();
+  return { files: [...files].sort(), packages: [...packages].sort() };
 }
 
 function copyAssets(fromRoot, toRoot) {
@@ -166,17 +181,26 @@ async function main() {
     );
   }
 
+  const entries = FUNCTIONS.map((f) => `functions/${f.name}/index.js`);
+  const { files, packages } = reachable(opts.dist, entries);
+
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
-  for (const top of ['functions', 'shared']) {
-    const from = join(opts.dist, top);
-    if (existsSync(from) && statSync(from).isDirectory())
-      cpSync(from, join(opts.out, top), { recursive: true });
+  const assets = existsSync(join(opts.dist, 'shared'))
+    ? listFiles(join(opts.dist, 'shared'))
+        .filter((f) => f.endsWith('.sql') || (f.startsWith('schemas/') && f.endsWith('.json')))
+        .map((f) => `shared/${f}`)
+    : [];
+  for (const rel of [...files, ...files.map((f) => `${f}.map`), ...assets]) {
+    const from = join(opts.dist, rel);
+    if (!existsSync(from)) continue;
+    mkdirSync(dirname(join(opts.out, rel)), { recursive: true });
+    cpSync(from, join(opts.out, rel));
   }
 
   const rootPkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
   const prodDeps = rootPkg.dependencies ?? {};
-  const used = new Set(importedPackages(opts.out));
+  const used = new Set(packages);
   // The runtime starts the function through the framework even if no module imports it by name.
   used.add('@google-cloud/functions-framework');
   const notProd = [...used].filter((name) => prodDeps[name] === undefined);

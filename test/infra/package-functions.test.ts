@@ -80,7 +80,7 @@ describe('package-functions', () => {
       "import { z } from 'zod';\nexport const s = z.number();\n",
     ],
     ['a SQL asset changes', 'shared/warehouse/sql/views/10_x.sql', 'SELECT 2 AS x\n'],
-    ['a file is added', 'shared/core/new.js', 'export {};\n'],
+    ['a SQL asset is added', 'shared/warehouse/sql/views/20_y.sql', 'SELECT 3 AS y\n'],
   ])('the hash changes when %s', (_case, file, text) => {
     const before = runOk(dist, join(work, `out-${n}-before`));
     write(join(dist, file), text);
@@ -114,14 +114,36 @@ describe('package-functions', () => {
     expect(pkg.main).toBe('index.js');
   });
 
-  it('copies the built code and assets, and nothing from outside functions/ and shared/', () => {
-    write(join(dist, 'bench', 'run.js'), 'export {};\n');
+  it('ships only what the entry modules reach (with source maps) plus the runtime assets', () => {
     const out = join(work, `out-${n}`);
     runOk(dist, out);
     expect(readdirSync(out).sort()).toEqual(['functions', 'index.js', 'package.json', 'shared']);
     expect(readFileSync(join(out, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'utf8')).toBe(
       'SELECT 1 AS x\n',
     );
+    expect(readFileSync(join(out, 'shared', 'core', 'util.js'), 'utf8')).toContain('z.string()');
+    expect(readdirSync(join(out, 'functions', 'gather')).sort()).toEqual([
+      'adapters.js',
+      'index.js',
+      'index.js.map',
+    ]);
+    expect(readdirSync(join(out, 'shared')).sort()).toEqual(['core', 'warehouse']);
+  });
+
+  it('code no function reaches neither ships nor changes the hash', () => {
+    const before = runOk(dist, join(work, `out-${n}-before`));
+    write(join(dist, 'shared', 'cli', 'main.js'), "import x from 'vitest';\nexport default x;\n");
+    write(join(dist, 'bench', 'run.js'), 'export {};\n');
+    const after = runOk(dist, join(work, `out-${n}-after`));
+    expect(after.sha256).toBe(before.sha256);
+    expect(after.dependencies).toEqual(before.dependencies);
+  });
+
+  it('fails clearly when a shipped module imports a file that was not built', () => {
+    write(join(dist, 'functions', 'gather', 'adapters.js'), "export * from '../../shared/missing.js';\n");
+    const res = run(dist, join(work, `out-${n}`));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('shared/missing.js is imported but was not built');
   });
 
   it.each(FUNCTIONS.map((f) => [f.entryPoint, f.name] as const))(
@@ -153,7 +175,7 @@ describe('package-functions', () => {
   it('fails clearly when function code imports a package that is not a production dependency', () => {
     const dev =
       Object.keys(rootPkg.devDependencies).find((d) => rootPkg.dependencies[d] === undefined) ?? 'vitest';
-    write(join(dist, 'functions', 'gather', 'oops.js'), `import x from '${dev}';\nexport default x;\n`);
+    write(join(dist, 'functions', 'gather', 'adapters.js'), `import x from '${dev}';\nexport default x;\n`);
     const res = run(dist, join(work, `out-${n}`));
     expect(res.status).toBe(1);
     expect(res.stderr).toContain(dev);
