@@ -66,10 +66,6 @@ locals {
   ]
 }
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 resource "google_project_service" "enabled" {
   for_each = var.enable_apis ? toset(local.apis) : toset([])
 
