@@ -78,12 +78,37 @@ interface SubscriptionWork {
   annualDelta: number;
 }
 
+/** The first price that would sit on two items of the subscription after the item changes, if any. */
+function duplicatePriceAfter(sub: StripeSubscription, changes: readonly ItemChange[]): string | null {
+  const byItem = new Map(sub.items.map((i) => [i.id, i.price.id]));
+  const added: string[] = [];
+  const introduced = new Set<string>();
+  for (const c of changes) {
+    if (c.action === 'remove' && c.stripeItemId !== null) byItem.delete(c.stripeItemId);
+    if (c.action === 'update' && c.stripeItemId !== null && c.to !== null)
+      byItem.set(c.stripeItemId, c.to.priceId);
+    if (c.action === 'add' && c.to !== null) added.push(c.to.priceId);
+    if (c.action !== 'remove' && c.to !== null && c.to.priceId !== c.from?.priceId)
+      introduced.add(c.to.priceId);
+  }
+  // Only a price the heal puts there counts: a duplicate Stripe already holds is not this plan's doing.
+  const counts = new Map<string, number>();
+  for (const price of [...byItem.values(), ...added]) counts.set(price, (counts.get(price) ?? 0) + 1);
+  for (const price of [...introduced].sort()) if ((counts.get(price) ?? 0) > 1) return price;
+  return null;
+}
+
+interface DuplicatePrice {
+  readonly duplicatePrice: string;
+  readonly elementKeys: string[];
+}
+
 function planSubscription(
   index: AccountIndex,
   sub: StripeSubscription,
   elements: readonly ClassifiedElement[],
   opeForSub: OpeSubscription | undefined,
-): Draft | null {
+): Draft | DuplicatePrice | null {
   const work: SubscriptionWork = { itemChanges: [], itemParams: [], annualDelta: 0 };
   const itemsById = new Map(sub.items.map((i) => [i.id, i]));
   let removed = 0;
@@ -145,6 +170,10 @@ function planSubscription(
   }
 
   const adds = work.itemChanges.filter((c) => c.action === 'add').length;
+  // Stripe refuses two items with the same price on one subscription: such a heal needs a human.
+  const duplicate = duplicatePriceAfter(sub, work.itemChanges);
+  if (duplicate !== null)
+    return { duplicatePrice: duplicate, elementKeys: work.itemChanges.map((c) => c.elementKey) };
   const drift: (ElementDriftKind | AccountDriftKind)[] = work.itemChanges.flatMap((c) => c.drift);
   const path = `/v1/subscriptions/${sub.id}`;
   const target = { object: 'subscription' as const, id: sub.id };
@@ -201,7 +230,11 @@ function opeItemOf(index: AccountIndex, element: ClassifiedElement) {
   return subscription && item ? { subscription, item } : undefined;
 }
 
-function candidateChanges(index: AccountIndex, elements: readonly ClassifiedElement[]): Draft[] {
+function candidateChanges(
+  index: AccountIndex,
+  elements: readonly ClassifiedElement[],
+  findings: Finding[],
+): Draft[] {
   const drafts: Draft[] = [];
   const currencyBlocked = new Set(
     opeSubscriptionsWithCurrencyMismatch(index).map((id) => index.stripeSubscriptionForOpe.get(id)?.id),
@@ -214,7 +247,18 @@ function candidateChanges(index: AccountIndex, elements: readonly ClassifiedElem
   for (const sub of index.liveSubscriptions) {
     if (currencyBlocked.has(sub.id)) continue;
     const draft = planSubscription(index, sub, elements, opeByStripeSub.get(sub.id));
-    if (draft !== null) drafts.push(draft);
+    if (draft === null) continue;
+    if ('duplicatePrice' in draft) {
+      findings.push({
+        kind: 'duplicate_price',
+        opeSubscriptionId: opeByStripeSub.get(sub.id)?.id ?? null,
+        stripeSubscriptionId: sub.id,
+        elementKeys: draft.elementKeys,
+        detail: `healing ${sub.id} would put price ${draft.duplicatePrice} on two items, which Stripe refuses`,
+      });
+    } else {
+      drafts.push(draft);
+    }
   }
 
   const customer = index.view.stripe.customer.data;
@@ -299,10 +343,10 @@ export function plan(view: AccountView, config: PlannerConfig = DEFAULT_PLANNER_
   const index = buildAccountIndex(view);
   const elements = classifyWithIndex(index);
   const drift = accountDriftWithIndex(index, elements);
-  const candidates = candidateChanges(index, elements)
+  const findings = findingsOf(index, elements);
+  const candidates = candidateChanges(index, elements, findings)
     .map((d) => finalise(view.accountId, d))
     .sort(byKey((c) => c.id));
-  const findings = findingsOf(index, elements);
   const restrictions = evaluateRestrictions({ view, candidates, config });
 
   const blocking = restrictions.some((r) => r.applies && r.effect === 'blocks_plan');

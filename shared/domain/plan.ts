@@ -162,7 +162,7 @@ export const Change = z.strictObject({
 });
 export type Change = z.infer<typeof Change>;
 
-export const FindingKind = z.enum(['missing_price', 'missing_subscription', 'currency']);
+export const FindingKind = z.enum(['missing_price', 'missing_subscription', 'currency', 'duplicate_price']);
 export type FindingKind = z.infer<typeof FindingKind>;
 
 /** Drift no automatic path may heal: a human must act. */

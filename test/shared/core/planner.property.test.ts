@@ -92,6 +92,16 @@ describe('planner properties', () => {
           expect(all).toEqual([]);
           expect(p.outcome).toBe('noop');
         }
+        // Never a state Stripe refuses: one price on two items of a subscription.
+        const after = simulateChanges(view, p.changes);
+        for (const sub of after.stripe.subscriptions.data) {
+          const change = p.changes.find((c) => c.target.id === sub.id);
+          if (!change) continue;
+          const before = view.stripe.subscriptions.data.find((s) => s.id === sub.id)?.items ?? [];
+          const dupes = (items: { price: { id: string } }[]) =>
+            items.length - new Set(items.map((i) => i.price.id)).size;
+          expect(dupes(sub.items)).toBeLessThanOrEqual(dupes(before));
+        }
         // One write per object.
         const targets = all.map((c) => `${c.target.object}:${c.target.id}`);
         expect(new Set(targets).size).toBe(targets.length);

@@ -180,6 +180,25 @@ describe('plan: the minimal diff', () => {
     ]);
   });
 
+  it('never plans one price on two items of a subscription (Stripe refuses it): a finding instead', () => {
+    const p = plan(
+      viewWith((v) => {
+        opeSub(v).items.push({
+          id: 'ope_item_3',
+          productId: 'prod_pro',
+          quantity: 1,
+          deleted: false,
+          contract: false,
+          scheduledChange: null,
+        });
+      }),
+    );
+    expect(p.changes).toEqual([]);
+    expect(p.outcome).toBe('needs_human');
+    expect(p.findings.map((f) => [f.kind, f.stripeSubscriptionId])).toEqual([['duplicate_price', 'sub_1']]);
+    expect(p.findings[0]?.detail).toContain('price_pro_m');
+  });
+
   it('withholds item changes on a subscription with a currency mismatch', () => {
     const p = plan(
       viewWith((v) => {

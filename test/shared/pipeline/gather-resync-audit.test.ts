@@ -31,7 +31,7 @@ describe('gatherAccount', () => {
     const f = fakeDeps(healthyView());
     f.mirror.views.set('acc_1', healthyView());
     f.control.gates.set('acc_1', { badDebtDriftRemediation: true, invoiceMetadataRemediation: false });
-    const r = await gatherAccount(f.deps, msg, 1);
+    const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect(r.outcome).toBe('published');
     const out = f.publisher.messages.find((m) => m.topic === 'accountViews');
     expect(out?.orderingKey).toBe('acc_1');
@@ -42,7 +42,7 @@ describe('gatherAccount', () => {
 
   it('an account missing from the mirror fails for good (ack), audited', async () => {
     const f = fakeDeps(healthyView());
-    const r = await gatherAccount(f.deps, msg, 1);
+    const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect([r.outcome, r.disposition]).toEqual(['failed', 'ack']);
     expect(f.publisher.audits()[0]).toMatchObject({ failed: true, error_code: 'unknown_account' });
   });
@@ -52,7 +52,7 @@ describe('gatherAccount', () => {
     const v = healthyView();
     v.subsCustomer.data.stripeCustomerId = null;
     f.mirror.views.set('acc_1', v);
-    const r = await gatherAccount(f.deps, msg, 1);
+    const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect(r.outcome === 'published' && r.view.stripe.customer.data).toBeNull();
   });
 
@@ -62,9 +62,9 @@ describe('gatherAccount', () => {
     f.stripe.readAccount = async () => {
       throw new UpstreamError('Stripe unreachable', 'pubsub', true);
     };
-    const r = await gatherAccount(f.deps, msg, 3);
+    const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect(r.disposition).toBe('retry');
-    expect(f.publisher.audits()[0]?.reason).toContain('delivery attempt 3');
+    expect(f.publisher.audits()[0]?.reason).toContain('will retry');
   });
 });
 
@@ -93,7 +93,7 @@ describe('resyncZone', () => {
     const f = fakeDeps();
     f.zones.subs.set('zone_1', zone(truth));
     f.zones.www.set('zone_1', zone(current));
-    const r = await resyncZone(f.deps, { ...zmsg, run: { ...zmsg.run, dryRun } }, 1);
+    const r = await resyncZone(f.deps, { ...zmsg, run: { ...zmsg.run, dryRun } }, 'msg-1');
     expect(r.outcome).toBe(outcome);
     expect(f.zones.wwwWrites.map((w) => w.planLevel)).toEqual(writes);
   });
@@ -107,14 +107,14 @@ describe('resyncZone', () => {
       f.zones.www.set('zone_1', zone('business')); // someone else wins the race
       return setPlanLevel(id, level, expected);
     };
-    const r = await resyncZone(f.deps, zmsg, 1);
+    const r = await resyncZone(f.deps, zmsg, 'msg-1');
     expect(r.outcome).toBe('stale');
     expect(f.zones.www.get('zone_1')?.planLevel).toBe('business');
   });
 
   it('an unknown zone fails for good', async () => {
     const f = fakeDeps();
-    expect((await resyncZone(f.deps, zmsg, 1)).disposition).toBe('ack');
+    expect((await resyncZone(f.deps, zmsg, 'msg-1')).disposition).toBe('ack');
     expect(f.publisher.audits()[0]?.error_code).toBe('unknown_zone');
   });
 });

@@ -32,7 +32,7 @@ describe('planAndApply', () => {
   it('applies one write per object with deterministic keys, stamps the run, audits once', async () => {
     const view = drifted();
     const f = fakeDeps(view);
-    const r = await planAndApply(f.deps, message(view), 1);
+    const r = await planAndApply(f.deps, message(view), 'msg-1');
     expect([r.outcome, r.disposition, r.stripeWrites]).toEqual(['applied', 'ack', 2]);
     expect(f.stripe.writes.map((w) => w.change.kind).sort()).toEqual([
       'customer_update',
@@ -57,7 +57,7 @@ describe('planAndApply', () => {
   it('redelivered three times: one write per object, one audit row id', async () => {
     const view = drifted();
     const f = fakeDeps(view);
-    for (let attempt = 1; attempt <= 3; attempt++) await planAndApply(f.deps, message(view), attempt);
+    for (let attempt = 1; attempt <= 3; attempt++) await planAndApply(f.deps, message(view), 'msg-1');
     expect(f.stripe.writes).toHaveLength(2);
     const ids = new Set(f.publisher.audits().map((a) => a.row_id));
     expect(ids.size).toBe(1);
@@ -76,7 +76,7 @@ describe('planAndApply', () => {
     ['needs human', viewWith((v) => void (v.stripe.subscriptions.data = [])), 'needs_human'],
   ])('%s writes nothing and is audited as %s', async (_n, view, outcome) => {
     const f = fakeDeps(view);
-    const r = await planAndApply(f.deps, message(view), 1);
+    const r = await planAndApply(f.deps, message(view), 'msg-1');
     expect(r.outcome).toBe(outcome);
     expect(f.stripe.writes).toEqual([]);
     expect(f.publisher.audits().map((a) => a.outcome)).toEqual([outcome]);
@@ -89,7 +89,7 @@ describe('planAndApply', () => {
       stripeItem(v).quantity = 3;
     });
     const f = fakeDeps(view);
-    await planAndApply(f.deps, message(view), 1);
+    await planAndApply(f.deps, message(view), 'msg-1');
     expect(f.publisher.audits()[0]?.restrictions).toEqual(['UnsupportedAccountType', 'MergedAccount']);
   });
 
@@ -100,7 +100,7 @@ describe('planAndApply', () => {
     const view = drifted();
     const f = fakeDeps(view);
     f.control.config = { ...f.control.config, dryRun: configDryRun };
-    const r = await planAndApply(f.deps, message(view, overrides), 1);
+    const r = await planAndApply(f.deps, message(view, overrides), 'msg-1');
     expect(r.outcome).toBe('dry_run');
     expect(f.stripe.writes).toEqual([]);
     expect(f.publisher.audits()[0]?.change_ids).toHaveLength(2);
@@ -110,14 +110,14 @@ describe('planAndApply', () => {
     const view = drifted();
     const f = fakeDeps(view);
     f.control.config = { ...f.control.config, killSwitch: true };
-    expect((await planAndApply(f.deps, message(view), 1)).outcome).toBe('halted');
+    expect((await planAndApply(f.deps, message(view), 'msg-1')).outcome).toBe('halted');
     expect(f.stripe.writes).toEqual([]);
   });
 
   it('refuses a stale plan: Stripe changed between gather and apply, nothing written', async () => {
     const gathered = drifted();
     const f = fakeDeps(viewWith((v) => void (stripeItem(v).quantity = 7)));
-    const r = await planAndApply(f.deps, message(gathered), 1);
+    const r = await planAndApply(f.deps, message(gathered), 'msg-1');
     expect([r.outcome, r.disposition]).toEqual(['stale', 'ack']);
     expect(f.stripe.writes).toEqual([]);
     expect(f.publisher.audits()[0]?.error_code).toBe('stale_plan');
@@ -127,9 +127,9 @@ describe('planAndApply', () => {
     const view = drifted();
     const f = fakeDeps(view);
     f.stripe.failNext = { count: 1, error: stripeFailure(429, 'rate_limit_error', 'rate_limit', true) };
-    const first = await planAndApply(f.deps, message(view), 1);
+    const first = await planAndApply(f.deps, message(view), 'msg-1');
     expect([first.outcome, first.disposition]).toEqual(['failed', 'retry']);
-    const second = await planAndApply(f.deps, message(view), 2);
+    const second = await planAndApply(f.deps, message(view), 'msg-1');
     expect([second.outcome, second.disposition]).toEqual(['applied', 'ack']);
     expect(f.stripe.writes).toHaveLength(2);
 
@@ -138,7 +138,7 @@ describe('planAndApply', () => {
       count: 1,
       error: stripeFailure(400, 'invalid_request_error', 'parameter_invalid', false),
     };
-    const bad = await planAndApply(g.deps, message(view), 1);
+    const bad = await planAndApply(g.deps, message(view), 'msg-1');
     expect([bad.outcome, bad.disposition]).toEqual(['failed', 'ack']);
     expect(g.publisher.audits()[0]).toMatchObject({ failed: true, error_code: 'stripe_parameter_invalid' });
     expect(g.control.leases.size).toBe(0);
@@ -156,10 +156,10 @@ describe('planAndApply', () => {
       if (calls === 2) throw new Error('process killed');
       return original(...args);
     };
-    const crashed = await planAndApply(f.deps, message(view), 1);
+    const crashed = await planAndApply(f.deps, message(view), 'msg-1');
     expect(crashed.disposition).toBe('retry');
     f.stripe.write = original;
-    const redelivered = await planAndApply(f.deps, message(view), 2);
+    const redelivered = await planAndApply(f.deps, message(view), 'msg-1');
     expect(redelivered.outcome).toBe('applied');
     expect(f.stripe.writes).toHaveLength(2);
     expect(new Set(f.stripe.writes.map((w) => w.change.target.id)).size).toBe(2);
@@ -169,7 +169,7 @@ describe('planAndApply', () => {
     const view = drifted();
     const f = fakeDeps(view);
     await f.control.acquireLease('acc_1', 'replay-xyz', 60_000, Date.parse('2026-11-24T12:00:00Z'));
-    const r = await planAndApply(f.deps, message(view), 1);
+    const r = await planAndApply(f.deps, message(view), 'msg-1');
     expect([r.disposition, f.stripe.writes.length]).toEqual(['retry', 0]);
     expect(f.publisher.audits()).toEqual([]);
   });
