@@ -303,9 +303,20 @@ describe('the code agrees with the topology Terraform deploys', () => {
     return out;
   };
 
-  it.each(FUNCTIONS.map((f) => [f.name] as const))('functions/%s exists', (name) => {
-    expect(existsSync(join(REPO_ROOT, 'functions', name))).toBe(true);
-  });
+  it.each(FUNCTIONS.map((f) => [f.name, f] as const))(
+    'functions/%s/index.ts registers the entry point Terraform deploys, with the matching signature',
+    (name, fn) => {
+      // The entry module is what scripts/package-functions.mjs ships and Cloud Functions loads.
+      const file = join(REPO_ROOT, 'functions', name, 'index.ts');
+      expect(existsSync(file), file).toBe(true);
+      const registrations = [
+        ...readFileSync(file, 'utf8').matchAll(/\b\w+\.(http|cloudEvent)\(\s*['"]([^'"]+)['"]/g),
+      ].map((m) => `${m[1]}:${m[2]}`);
+      expect(registrations).toEqual([
+        `${fn.trigger.kind === 'http' ? 'http' : 'cloudEvent'}:${fn.entryPoint}`,
+      ]);
+    },
+  );
 
   it('production code names no topic that Terraform does not create', () => {
     const known = new Set<string>([
