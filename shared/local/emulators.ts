@@ -82,6 +82,34 @@ export function checkEmulatorPrerequisites(): void {
   }
 }
 
+/**
+ * Exit hooks cannot run when the owning process is SIGKILLed (a CI timeout, an OOM kill). A watchdog
+ * shell in its own group then ends the emulator's group within a second or so (TERM, then KILL), so the
+ * Java child never outlives its owner. It exits by itself once the group is gone. gcloud stays the
+ * group leader (a session leader, so it does not move itself into a group of its own).
+ */
+const WATCHDOG = [
+  'while kill -0 "$OWNER_PID" 2>/dev/null && kill -0 "-$EMULATOR_PGID" 2>/dev/null; do sleep 1; done',
+  'if kill -0 "-$EMULATOR_PGID" 2>/dev/null; then',
+  '  kill -TERM "-$EMULATOR_PGID" 2>/dev/null; sleep 5; kill -KILL "-$EMULATOR_PGID" 2>/dev/null',
+  'fi',
+].join('\n');
+
+function startWatchdog(pgid: number): number | undefined {
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG], {
+    detached: true,
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      OWNER_PID: String(process.pid),
+      EMULATOR_PGID: String(pgid),
+    },
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  return watchdog.pid;
+}
+
 function emulatorArgs(kind: EmulatorKind, port: number, dataDir: string | undefined): string[] {
   const hostPort = `--host-port=${LOOPBACK}:${port}`;
   if (kind === 'pubsub') {
@@ -141,6 +169,7 @@ export async function spawnEmulator(
     throw new EmulatorStartError(`could not spawn gcloud for the ${kind} emulator`);
   }
   registerGroup(pid, `${kind} emulator on ${host}`);
+  const watchdogPid = startWatchdog(pid);
 
   const tail: string[] = [];
   // Kept apart from the tail: the Java stack trace after it is longer than the tail.
@@ -210,6 +239,13 @@ export async function spawnEmulator(
     stopping = true;
     stopped ??= (async () => {
       await stopGroup(pid, graceMs);
+      if (watchdogPid !== undefined) {
+        try {
+          process.kill(watchdogPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     })();
     return stopped;

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { sleep } from './net.js';
 
 /**
@@ -22,14 +23,49 @@ export function registeredGroups(): ReadonlyMap<number, string> {
   return groups;
 }
 
-/** True while any process of the group exists (zombies included). */
+export interface GroupMember {
+  pid: number;
+  /** Linux process state letter: R, S, D, Z (zombie), ... */
+  state: string;
+}
+
+/** Members of a process group, read from /proc (Linux); empty where /proc is not available. */
+export function groupMembers(pgid: number): GroupMember[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: GroupMember[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) members.push({ pid: Number(entry), state: fields[0] ?? '?' });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members;
+}
+
+/**
+ * True while any live process of the group exists. Zombies do not count: where PID 1 does not reap
+ * orphans (as in some containers), an emulator's Java child can stay a zombie forever.
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  const members = groupMembers(pgid);
+  // No /proc (not Linux): trust kill(0).
+  if (members.length === 0) return process.platform !== 'linux';
+  return members.some((m) => m.state !== 'Z');
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

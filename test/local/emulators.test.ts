@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,8 @@ import {
   spawnEmulator,
   startEmulator,
 } from '../../shared/local/emulators.js';
-import { isPortOpen, LOOPBACK } from '../../shared/local/net.js';
-import { groupAlive, registeredGroups } from '../../shared/local/process-group.js';
+import { isPortOpen, LOOPBACK, sleep } from '../../shared/local/net.js';
+import { groupAlive, groupMembers, registeredGroups } from '../../shared/local/process-group.js';
 import { type LocalStack, startLocalStack } from '../../shared/local/stack.js';
 
 // These tests start emulators of their own (not the global setup's) to watch them die.
@@ -176,4 +177,29 @@ describe('emulator start failures', () => {
       await expect(startEmulator('firestore')).rejects.toBeInstanceOf(EmulatorPrerequisiteError);
     });
   });
+});
+
+describe('an owner killed with SIGKILL', () => {
+  it('still takes its emulator down: the watchdog ends the group', async () => {
+    const fixture = new URL('./fixtures/emulator-owner.ts', import.meta.url).pathname;
+    const owner = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const info = await new Promise<{ pgid: number; port: number }>((resolve, reject) => {
+      let out = '';
+      owner.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line) as { pgid: number; port: number });
+      });
+      owner.once('exit', (code) => reject(new Error(`emulator owner exited early (${code})`)));
+    });
+    expect(groupAlive(info.pgid)).toBe(true);
+    expect(groupMembers(info.pgid).map((m) => m.state)).not.toContain('Z');
+    owner.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (groupAlive(info.pgid) && Date.now() < deadline) await sleep(200);
+    expect(groupAlive(info.pgid)).toBe(false);
+    expect(await isPortOpen(info.port)).toBe(false);
+  }, 60_000);
 });
