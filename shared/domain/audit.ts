@@ -57,6 +57,8 @@ export const AuditRecord = z.strictObject({
   zone_id: z.string().max(255).nullable(),
   outcome: AuditOutcome,
   failed: z.boolean(),
+  /** A failed attempt whose message will be redelivered (transient); false: final for this message. */
+  will_retry: z.boolean(),
   /** Names of every restriction that applied, not just the first. */
   restrictions: z.array(z.string().max(64)),
   /** Why this outcome, in one sentence a billing engineer can act on. */

@@ -27,6 +27,8 @@ export interface AuditInput {
   readonly finishedAt: Date;
   /** Distinguishes attempts that are really different (e.g. the delivery attempt of a failure). */
   readonly attemptKey?: string | number | null;
+  /** The message will be redelivered (a transient failure). */
+  readonly willRetry?: boolean;
 }
 
 const MAX_JSON = 900_000;
@@ -71,6 +73,7 @@ export function auditRecord(input: AuditInput): AuditRecord {
     zone_id: input.zoneId ?? null,
     outcome: input.outcome,
     failed: input.outcome === 'failed',
+    will_retry: input.willRetry ?? false,
     restrictions: [...(input.restrictions ?? [])],
     reason: input.reason ?? null,
     error_code: input.errorCode ?? null,

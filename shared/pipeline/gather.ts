@@ -58,7 +58,7 @@ export async function buildAccountView(
 export async function gatherAccount(
   deps: PipelineDeps,
   message: StripeDriftAccountMessage,
-  deliveryAttempt: number,
+  messageId: string,
 ): Promise<GatherResult> {
   const startedAt = deps.clock.now();
   const { run, accountId } = message;
@@ -92,10 +92,9 @@ export async function gatherAccount(
     await audit({
       outcome: 'failed',
       errorCode: failure.code,
-      reason: failure.retryable
-        ? `${failure.message} (delivery attempt ${deliveryAttempt}, will retry)`
-        : failure.message,
-      attemptKey: failure.retryable ? deliveryAttempt : null,
+      reason: failure.retryable ? `${failure.message} (will retry)` : failure.message,
+      attemptKey: failure.retryable ? messageId : null,
+      willRetry: failure.retryable,
     });
     return {
       disposition: failure.retryable ? 'retry' : 'ack',

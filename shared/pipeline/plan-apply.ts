@@ -48,7 +48,7 @@ function describe(plan: Plan) {
 export async function planAndApply(
   deps: PipelineDeps,
   message: AccountViewMessage,
-  deliveryAttempt: number,
+  messageId: string,
 ): Promise<PlanApplyResult> {
   const startedAt = deps.clock.now();
   const { run, view } = message;
@@ -66,7 +66,7 @@ export async function planAndApply(
       planHash: p?.planHash ?? null,
       restrictions: p?.restrictions.filter((r) => r.applies).map((r) => r.name) ?? [],
       changeIds: p?.changes.map((c) => c.id) ?? [],
-      params: { viewAsOf: view.asOf, deliveryAttempt },
+      params: { viewAsOf: view.asOf, messageId },
       result: p ? describe(p) : {},
       ...extra,
     });
@@ -163,7 +163,8 @@ export async function planAndApply(
     const failure = failureOf(error);
     return await done('failed', failure.retryable ? 'retry' : 'ack', failure.message, {
       errorCode: failure.code,
-      attemptKey: deliveryAttempt,
+      attemptKey: messageId,
+      willRetry: failure.retryable,
       stripeWrites: writes,
     });
   } finally {

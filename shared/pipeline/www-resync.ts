@@ -18,7 +18,7 @@ export interface WwwResyncResult {
 export async function resyncZone(
   deps: PipelineDeps,
   message: WwwDriftZoneMessage,
-  deliveryAttempt: number,
+  messageId: string,
 ): Promise<WwwResyncResult> {
   const startedAt = deps.clock.now();
   const { run, zoneId, accountId } = message;
@@ -38,7 +38,7 @@ export async function resyncZone(
       reason,
       startedAt,
       finishedAt: deps.clock.now(),
-      params: { mirror: message.mirror, deliveryAttempt },
+      params: { mirror: message.mirror, messageId },
       ...extra,
     });
     return { disposition, outcome, reason };
@@ -82,7 +82,8 @@ export async function resyncZone(
     const failure = failureOf(error);
     return done('failed', failure.retryable ? 'retry' : 'ack', failure.message, {
       errorCode: failure.code,
-      attemptKey: deliveryAttempt,
+      attemptKey: messageId,
+      willRetry: failure.retryable,
     });
   }
 }

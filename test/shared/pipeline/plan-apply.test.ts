@@ -129,6 +129,11 @@ describe('planAndApply', () => {
     f.stripe.failNext = { count: 1, error: stripeFailure(429, 'rate_limit_error', 'rate_limit', true) };
     const first = await planAndApply(f.deps, message(view), 'msg-1');
     expect([first.outcome, first.disposition]).toEqual(['failed', 'retry']);
+    expect(f.publisher.audits()[0]).toMatchObject({
+      failed: true,
+      will_retry: true,
+      error_code: 'stripe_rate_limit',
+    });
     const second = await planAndApply(f.deps, message(view), 'msg-1');
     expect([second.outcome, second.disposition]).toEqual(['applied', 'ack']);
     expect(f.stripe.writes).toHaveLength(2);
@@ -140,7 +145,11 @@ describe('planAndApply', () => {
     };
     const bad = await planAndApply(g.deps, message(view), 'msg-1');
     expect([bad.outcome, bad.disposition]).toEqual(['failed', 'ack']);
-    expect(g.publisher.audits()[0]).toMatchObject({ failed: true, error_code: 'stripe_parameter_invalid' });
+    expect(g.publisher.audits()[0]).toMatchObject({
+      failed: true,
+      will_retry: false,
+      error_code: 'stripe_parameter_invalid',
+    });
     expect(g.control.leases.size).toBe(0);
   });
 
