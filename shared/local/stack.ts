@@ -19,9 +19,9 @@ export interface StackSeed {
 
 /** What an extra service (e.g. the local BigQuery) sees when it starts. */
 export interface ExtraServiceContext {
-  /** Undefined when the stack was started without emulators. */
+  /** Undefined when the stack started no emulators (none, or `existingEmulators`). */
   emulators: Emulators | undefined;
-  /** Endpoints of the services started so far. */
+  /** Endpoints of the services started so far (emulator hosts included). */
   endpoints: Readonly<Record<string, string>>;
 }
 
@@ -41,6 +41,11 @@ export interface ExtraService {
 export interface LocalStackOptions {
   /** Start the emulators (default true), optionally with fixed ports / timeouts. */
   emulators?: boolean | StartEmulatorsOptions;
+  /**
+   * Use emulators that are already running (e.g. the vitest global setup's) instead of starting any;
+   * they appear in `endpoints` and `env` but `stop()` leaves them alone.
+   */
+  existingEmulators?: { pubsubHost: string; firestoreHost: string };
   stripe?: LocalStripeOptions;
   subsApi?: LocalSubsApiOptions;
   www?: LocalWwwOptions;
@@ -99,7 +104,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const startupMs: Record<string, number> = {};
     let emulators: Emulators | undefined;
-    if (options.emulators !== false) {
+    if (options.emulators !== false && options.existingEmulators === undefined) {
       // Spawn first: the Java emulators take seconds, the in-process servers milliseconds.
       emulators = await spawnEmulators(options.emulators === true ? {} : (options.emulators ?? {}));
       const e = emulators;
@@ -136,6 +141,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints.pubsub = emulators.pubsub.host;
       endpoints.firestore = emulators.firestore.host;
       Object.assign(env, emulators.env);
+    } else if (options.existingEmulators) {
+      endpoints.pubsub = options.existingEmulators.pubsubHost;
+      endpoints.firestore = options.existingEmulators.firestoreHost;
+      env.PUBSUB_EMULATOR_HOST = options.existingEmulators.pubsubHost;
+      env.FIRESTORE_EMULATOR_HOST = options.existingEmulators.firestoreHost;
     }
     const extras: Record<string, StartedExtraService> = {};
     for (const extra of options.extraServices ?? []) {
