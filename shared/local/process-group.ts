@@ -108,13 +108,13 @@ function installHooks(): void {
   process.on('exit', killAllGroupsSync);
   for (const sig of SIGNALS) {
     const onSignal = () => {
+      // The app has its own handler: let it stop gracefully; the exit hook remains the backstop.
+      if (process.listenerCount(sig) > 1) return;
+      // Alone on this signal we replaced Node's default (exit): end the groups, restore the default
+      // and re-raise, so the process still dies of the signal.
       killAllGroupsSync();
-      // Alone on this signal we replaced Node's default (exit): restore it and re-raise so the
-      // process still dies of the signal. When the app has its own handler, it decides how to exit.
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
   }
