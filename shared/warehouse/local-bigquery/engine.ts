@@ -24,11 +24,13 @@ import {
   type BqQueryParameter,
   canonicalType,
   duckTypeForField,
+  expandViewsAsCtes,
   normaliseTimestamp,
   quoteIdent,
   quoteString,
   SqlSyntaxError,
   type TableSpec,
+  translateSelect,
   translateStatement,
   UnsupportedSqlError,
 } from './translate.js';
@@ -105,6 +107,8 @@ export class LocalWarehouse {
   private partitioned: Map<string, string> | undefined;
   /** Reject queries that read a require_partition_filter table without a partition filter, like BigQuery. */
   enforcePartitionFilter = true;
+  /** Read views as CTEs, materialising a view read more than once (see expandViewsAsCtes). */
+  expandViews = true;
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -368,7 +372,7 @@ export class LocalWarehouse {
     const id = opts.jobId ?? `job_${randomUUID().replace(/-/g, '')}`;
     if (this.jobs.has(id))
       throw new BigQueryApiError(409, 'duplicate', `Already Exists: Job ${projectId}:${id}`);
-    const t = (() => {
+    let t = (() => {
       try {
         return translateStatement(query, params);
       } catch (e) {
@@ -377,6 +381,25 @@ export class LocalWarehouse {
     })();
     const started = Date.now();
     return this.exclusive(async (c) => {
+      if (t.kind === 'query' && this.expandViews) {
+        const views = (await this.catalog(c)).views;
+        const viewsRead = new Map<string, number>();
+        try {
+          const expanded = translateStatement(query, params, {
+            expandViews: new Set(views.keys()),
+            viewsRead,
+          });
+          if (expanded.kind === 'query' && viewsRead.size > 0)
+            t = {
+              kind: 'query',
+              sql: expandViewsAsCtes(expanded.sql, viewsRead, views, (rel) =>
+                this.translatedView(rel, views),
+              ),
+            };
+        } catch (e) {
+          throw bqError(e);
+        }
+      }
       const job: JobInfo = {
         id,
         projectId,
@@ -446,7 +469,7 @@ export class LocalWarehouse {
               schema: d.columnNames().map((n, i) => fieldForDuckType(n, d.columnTypes()[i] as DuckDBType)),
               requirePartitionFilter: false,
             };
-            await this.putMeta(c, this.tableResource(projectId, spec, query));
+            await this.putMeta(c, this.tableResource(projectId, spec, viewSelect(query)));
             break;
           }
           case 'drop': {
@@ -489,7 +512,31 @@ export class LocalWarehouse {
   }
 
   private async partitionedRelations(c: DuckDBConnection): Promise<Map<string, string>> {
-    if (this.partitioned) return this.partitioned;
+    return (await this.catalog(c)).partitioned;
+  }
+
+  /** View bodies translated for expansion, cached until the catalog changes. */
+  private readonly viewSql = new Map<string, { sql: string; viewsRead: Map<string, number> }>();
+
+  private translatedView(rel: string, views: ReadonlyMap<string, string>) {
+    let t = this.viewSql.get(rel);
+    if (!t) {
+      const viewsRead = new Map<string, number>();
+      const sql = translateSelect(views.get(rel) as string, [], {
+        expandViews: new Set(views.keys()),
+        viewsRead,
+      });
+      t = { sql, viewsRead };
+      this.viewSql.set(rel, t);
+    }
+    return t;
+  }
+
+  private catalogCache: { partitioned: Map<string, string>; views: Map<string, string> } | undefined;
+
+  private async catalog(c: DuckDBConnection) {
+    if (this.partitioned && this.catalogCache) return this.catalogCache;
+    this.viewSql.clear();
     const r = await c.runAndReadAll(`SELECT resource FROM ${META}.tables`);
     const tables = new Map<string, string>();
     const views = new Map<string, string>();
@@ -501,7 +548,8 @@ export class LocalWarehouse {
       if (t.type === 'VIEW' && t.view) views.set(name, viewSelect(t.view.query));
     }
     this.partitioned = partitionedRelations(tables, views);
-    return this.partitioned;
+    this.catalogCache = { partitioned: this.partitioned, views };
+    return this.catalogCache;
   }
 
   getJob(jobId: string): JobInfo | undefined {

@@ -5,14 +5,15 @@
 export const DUCKDB_MACROS: readonly string[] = [
   // JSON_VALUE: scalar as STRING; NULL for invalid JSON, missing paths, objects and arrays (DuckDB throws
   // on invalid JSON and returns objects as text).
-  `CREATE OR REPLACE MACRO bq_json_value(j, p) AS
-     CASE WHEN j IS NULL OR NOT json_valid(j) THEN NULL
-          WHEN json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL
-          ELSE json_extract_string(j, p) END`,
+  // One parse in the common case: TRY turns invalid JSON into NULL, and only a value that looks like an
+  // object or array (rare in metadata) pays a second parse to confirm it is not a scalar.
+  `CREATE OR REPLACE MACRO bq__json_scalar(j, p, x) AS
+     CASE WHEN x IS NULL THEN NULL
+          WHEN (starts_with(x, '{') OR starts_with(x, '[')) AND json_type(j, p) IN ('OBJECT', 'ARRAY') THEN NULL
+          ELSE x END`,
+  `CREATE OR REPLACE MACRO bq_json_value(j, p) AS bq__json_scalar(j, p, TRY(json_extract_string(j, p)))`,
   // JSON_QUERY: the JSON text at the path; NULL for invalid JSON or a missing path.
-  `CREATE OR REPLACE MACRO bq_json_query(j, p) AS
-     CASE WHEN j IS NULL OR NOT json_valid(j) THEN NULL
-          ELSE CAST(json_extract(j, p) AS VARCHAR) END`,
+  `CREATE OR REPLACE MACRO bq_json_query(j, p) AS CAST(TRY(json_extract(j, p)) AS VARCHAR)`,
   // JSON_VALUE_ARRAY: an array of scalars as ARRAY<STRING>; NULL when the path is not an array.
   `CREATE OR REPLACE MACRO bq_json_value_array(j, p) AS
      CASE WHEN j IS NULL OR NOT json_valid(j) OR json_type(j, p) IS DISTINCT FROM 'ARRAY' THEN NULL

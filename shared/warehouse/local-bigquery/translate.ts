@@ -296,6 +296,16 @@ interface Ctx {
   params: Map<string, string>;
   /** Names of CTEs in scope, never dataset-qualified. */
   cteNames: Set<string>;
+  /** References per CTE name in the statement (a CTE read twice is materialised once). */
+  cteRefs: Map<string, number>;
+  /** Views to expand as CTEs (dataset.view, lower-case) and how often each is read. */
+  expandViews?: ReadonlySet<string>;
+  viewsRead: Map<string, number>;
+}
+
+/** The CTE name a view is expanded under (see expandViewsAsCtes). */
+export function viewCteName(relation: string): string {
+  return `"__view__${relation.replace('.', '__')}"`;
 }
 
 function raw(text: string, like?: Node): Node {
@@ -330,6 +340,11 @@ function tableName(n: Node, ctx: Ctx): string {
   if (!path || path.length === 0 || path.length > 3)
     throw new UnsupportedSqlError('table reference', show(n));
   const p = path.length === 3 ? path.slice(1) : path;
+  const rel = p.join('.').toLowerCase();
+  if (p.length === 2 && ctx.expandViews?.has(rel)) {
+    ctx.viewsRead.set(rel, (ctx.viewsRead.get(rel) ?? 0) + 1);
+    return viewCteName(rel);
+  }
   if (p.length === 1 && !ctx.cteNames.has((p[0] as string).toLowerCase()) && !isSafeBare(p[0] as string))
     return quoteIdent(p[0] as string);
   return p.map((x) => (isSafeBare(x) ? x : quoteIdent(x))).join('.');
@@ -704,6 +719,9 @@ const HANDLERS: Record<string, (n: Node, ctx: Ctx) => Node> = {
     for (const cte of n.tables?.items ?? []) {
       const nm = nameOf(cte.table);
       if (nm) ctx.cteNames.add(nm.toLowerCase());
+      // BigQuery recomputes a CTE per reference; DuckDB can compute it once. Same result, less work.
+      if (nm && (ctx.cteRefs.get(nm.toLowerCase()) ?? 0) >= 2 && cte.asKw && !cte.materializedKw)
+        cte.asKw = { ...cte.asKw, text: 'AS MATERIALIZED' };
     }
     return txChildren(n, ctx);
   },
@@ -893,12 +911,54 @@ function createTable(stmt: Node, ctx: Ctx): Translated {
 }
 
 /** Translates one BigQuery statement (a script of several is rejected: the project never sends one). */
-export function translateStatement(sql: string, params: BqQueryParameter[] = []): Translated {
+/** Counts FROM references by bare name (CTE reads) anywhere in the tree. */
+function countBareRefs(n: Node, out: Map<string, number>): void {
+  if (!n || typeof n !== 'object') return;
+  if (Array.isArray(n)) {
+    for (const x of n) countBareRefs(x, out);
+    return;
+  }
+  if (n.type === 'from_clause' || n.type === 'join_expr') {
+    const items = n.type === 'from_clause' ? [n.expr] : [n.left, n.right];
+    for (const it of items) {
+      const target = it?.type === 'alias' ? it.expr : it;
+      if (target?.type === 'identifier') {
+        const k = String(nameOf(target)).toLowerCase();
+        out.set(k, (out.get(k) ?? 0) + 1);
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(n)) {
+    if (k === 'leading' || k === 'trailing' || k === 'range') continue;
+    if (typeof v === 'object' && v !== null) countBareRefs(v, out);
+  }
+}
+
+export interface TranslateOptions {
+  /** Views (dataset.view, lower-case) to read as CTEs named viewCteName(); see expandViewsAsCtes. */
+  expandViews?: ReadonlySet<string>;
+  /** Filled with the views read and how often. */
+  viewsRead?: Map<string, number>;
+}
+
+export function translateStatement(
+  sql: string,
+  params: BqQueryParameter[] = [],
+  opts: TranslateOptions = {},
+): Translated {
   const cst = parseBigQuery(sql);
   const stmts = (cst.statements as Node[]).filter((x) => x.type !== 'empty');
   if (stmts.length !== 1)
     throw new UnsupportedSqlError('multi-statement script', `${stmts.length} statements`);
-  const ctx: Ctx = { params: new Map(), cteNames: new Set() };
+  const cteRefs = new Map<string, number>();
+  countBareRefs(stmts, cteRefs);
+  const ctx: Ctx = {
+    params: new Map(),
+    cteNames: new Set(),
+    cteRefs,
+    expandViews: opts.expandViews,
+    viewsRead: opts.viewsRead ?? new Map(),
+  };
   for (const p of params) {
     if (!p.name) throw new UnsupportedSqlError('positional query parameters');
     ctx.params.set(p.name.toLowerCase(), parameterLiteral(p.parameterType, p.parameterValue));
@@ -957,8 +1017,55 @@ export function translateStatement(sql: string, params: BqQueryParameter[] = [])
 }
 
 /** Translates a SELECT body (a view file): the same rewriting as a query, without parameters. */
-export function translateSelect(sql: string, params: BqQueryParameter[] = []): string {
-  const t = translateStatement(sql, params);
+export function translateSelect(
+  sql: string,
+  params: BqQueryParameter[] = [],
+  opts: TranslateOptions = {},
+): string {
+  const t = translateStatement(sql, params, opts);
   if (t.kind !== 'query') throw new UnsupportedSqlError(`expected a SELECT, got ${t.kind}`);
   return t.sql;
+}
+
+/**
+ * Local execution strategy for views: instead of letting DuckDB inline a view at every place it is read
+ * (a layered view graph reads its lower layers many times over), the query reads each view as a CTE, and
+ * a view read more than once is materialised once per query. Same rows as inlining (views are
+ * deterministic); the work is proportional to the view graph, not to the number of paths through it.
+ *
+ * `viewBodies` maps dataset.view (lower-case) to its BigQuery SELECT.
+ */
+export function expandViewsAsCtes(
+  mainSql: string,
+  mainViewsRead: ReadonlyMap<string, number>,
+  viewBodies: ReadonlyMap<string, string>,
+  translateBody: (relation: string) => { sql: string; viewsRead: ReadonlyMap<string, number> },
+): string {
+  if (mainViewsRead.size === 0) return mainSql;
+  const refs = new Map<string, number>();
+  const order: string[] = [];
+  const bodies = new Map<string, string>();
+  const visit = (rel: string, stack: string[]) => {
+    if (bodies.has(rel)) return;
+    if (stack.includes(rel)) throw new UnsupportedSqlError('recursive view', [...stack, rel].join(' -> '));
+    if (!viewBodies.has(rel)) throw new UnsupportedSqlError(`view ${rel}`, 'unknown view');
+    const t = translateBody(rel);
+    bodies.set(rel, t.sql);
+    for (const [dep, n] of t.viewsRead) {
+      refs.set(dep, (refs.get(dep) ?? 0) + n);
+      visit(dep, [...stack, rel]);
+    }
+    order.push(rel);
+  };
+  for (const [rel, n] of mainViewsRead) {
+    refs.set(rel, (refs.get(rel) ?? 0) + n);
+    visit(rel, []);
+  }
+  const ctes = order.map(
+    (rel) =>
+      `${viewCteName(rel)} AS ${(refs.get(rel) ?? 0) >= 2 ? 'MATERIALIZED ' : ''}(\n${bodies.get(rel)}\n)`,
+  );
+  const trimmed = mainSql.trimStart();
+  if (/^WITH\s/i.test(trimmed)) return `WITH ${ctes.join(',\n')},\n${trimmed.slice(5)}`;
+  return `WITH ${ctes.join(',\n')}\n${trimmed}`;
 }

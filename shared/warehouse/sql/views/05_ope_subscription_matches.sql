@@ -17,4 +17,4 @@ LEFT JOIN billing_observability.stripe_account_subscriptions AS s
   ON s.snapshot_date = o.snapshot_date
   AND s.account_id = o.account_id
   AND s.ope_subscription_id = o.id
-  AND s.ope_match_rank = 1
+  AND s.is_ope_match

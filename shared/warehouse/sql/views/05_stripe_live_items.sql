@@ -1,7 +1,7 @@
 -- Items of each account's live Stripe subscriptions, per snapshot date, with their price and the facts
 -- the classification needs:
---   ope_match_rank  among items of the account carrying the same metadata.ope_item_id, 1 = lowest id
---   ope_item_exists the account has an OPE item with that id (so rank 1 is a match)
+--   is_ope_match  the item matches its OPE item: the account has an OPE item with its metadata.ope_item_id
+--                 and, among the account's live items carrying that id, this one has the lowest id
 --   on_uncollectible_invoice  listed on an invoice of the customer whose status is uncollectible
 WITH uncollectible AS (
   SELECT DISTINCT inv.snapshot_date, inv.customer_id, item_id
@@ -29,20 +29,22 @@ items AS (
   LEFT JOIN billing_observability.stripe_prices_metadata AS p
     ON p.snapshot_date = i.snapshot_date AND p.id = i.price_id
   WHERE sub.is_live
+),
+first_item AS (
+  SELECT snapshot_date, account_id, ope_item_id, MIN(stripe_item_id) AS stripe_item_id
+  FROM items
+  WHERE ope_item_id IS NOT NULL
+  GROUP BY snapshot_date, account_id, ope_item_id
 )
 SELECT
   items.*,
-  IF(
-    items.ope_item_id IS NULL,
-    NULL,
-    ROW_NUMBER() OVER (
-      PARTITION BY items.snapshot_date, items.account_id, items.ope_item_id IS NULL, items.ope_item_id
-      ORDER BY items.stripe_item_id
-    )
-  ) AS ope_match_rank,
-  oi.id IS NOT NULL AS ope_item_exists,
+  first_item.stripe_item_id IS NOT NULL AND oi.id IS NOT NULL AS is_ope_match,
   u.item_id IS NOT NULL AS on_uncollectible_invoice
 FROM items
+LEFT JOIN first_item
+  ON first_item.snapshot_date = items.snapshot_date
+  AND first_item.account_id = items.account_id
+  AND first_item.stripe_item_id = items.stripe_item_id
 LEFT JOIN billing_observability.ope_items_metadata AS oi
   ON oi.snapshot_date = items.snapshot_date AND oi.account_id = items.account_id AND oi.id = items.ope_item_id
 LEFT JOIN uncollectible AS u

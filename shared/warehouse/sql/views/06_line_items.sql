@@ -2,7 +2,10 @@
 --   1. every OPE item of every OPE subscription (key = OPE item id) with its matched Stripe item, if any;
 --   2. every Stripe item of a live subscription that no OPE item matched (key = 'stripe:' + item id).
 -- Each row carries every input the classification reads, so 07_line_item_classification is pure logic.
-WITH ope AS (
+WITH live_items AS (
+  SELECT * FROM billing_observability.stripe_live_items
+),
+ope AS (
   SELECT
     i.snapshot_date,
     s.account_id,
@@ -55,11 +58,11 @@ elements AS (
     si.stripe_quantity,
     si.on_uncollectible_invoice
   FROM ope
-  LEFT JOIN billing_observability.stripe_live_items AS si
+  LEFT JOIN live_items AS si
     ON si.snapshot_date = ope.snapshot_date
     AND si.account_id = ope.account_id
     AND si.ope_item_id = ope.ope_item_id
-    AND si.ope_match_rank = 1
+    AND si.is_ope_match
   UNION ALL
   SELECT
     si.snapshot_date,
@@ -84,8 +87,8 @@ elements AS (
     si.stripe_interval,
     si.stripe_quantity,
     si.on_uncollectible_invoice
-  FROM billing_observability.stripe_live_items AS si
-  WHERE NOT (si.ope_item_exists AND si.ope_match_rank = 1)
+  FROM live_items AS si
+  WHERE NOT si.is_ope_match
 )
 SELECT
   e.*,

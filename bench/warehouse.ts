@@ -1,0 +1,123 @@
+// Warehouse benchmark: the new-drift query over N accounts x 2 snapshot dates on the local warehouse,
+// through the real BigQuery client, against its lower bound measured in the same run: a bare scan of
+// every column of every mirror table over the same two partitions. Target: new-drift / bare scan <= 3.
+// Also reports generation + bulk load time and peak memory (RSS).
+// Run: npx tsx bench/warehouse.ts [--accounts N] [--rounds R] [--seed S] [--db FILE]
+import { parseArgs } from 'node:util';
+import { BigQuery } from '@google-cloud/bigquery';
+import { deployWarehouse } from '../shared/warehouse/deploy.js';
+import { startLocalBigQuery } from '../shared/warehouse/local-bigquery/index.js';
+import { querySql } from '../shared/warehouse/sql-files.js';
+import { loadWorld } from '../shared/warehouse/synthetic/load.js';
+import { MIRROR_COLUMNS, MIRROR_TABLES } from '../shared/warehouse/synthetic/rows.js';
+import { createWorld } from '../shared/warehouse/synthetic/world.js';
+import { fmt, median } from './stats.js';
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+/** Peak RSS sampled while `fn` runs (DuckDB works off the event loop, so sampling keeps running). */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRss: number; ms: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, peakRss: Math.max(peak, process.memoryUsage().rss), ms: performance.now() - t0 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
+/** Reads every column of every mirror table in the two partitions: what any query over them must at least do. */
+function bareScanSql(): string {
+  const parts = MIRROR_TABLES.map((t, i) => {
+    const cols = MIRROR_COLUMNS[t]
+      .filter((c) => c !== 'snapshot_date')
+      .map((c) =>
+        c === 'subscription_item_ids' || c === 'merged_account_ids' ? `MAX(ARRAY_LENGTH(${c}))` : `MAX(${c})`,
+      );
+    return `(SELECT COUNT(*) AS n${i}, ${cols.map((c, j) => `${c} AS c${i}_${j}`).join(', ')}
+      FROM billing_mirror.${t} WHERE snapshot_date IN (@today, @yesterday)) AS t${i}`;
+  });
+  return `SELECT ${MIRROR_TABLES.map((_, i) => `n${i}`).join(' + ')} AS rows_scanned FROM ${parts.join(' CROSS JOIN ')}`;
+}
+
+export async function benchWarehouse(options: {
+  accounts: number;
+  rounds: number;
+  seed: number;
+  dbPath?: string;
+}) {
+  const world = createWorld({ seed: options.seed, accounts: options.accounts, days: 2 });
+  const [yesterday, today] = world.dates as [string, string];
+  const lb = await startLocalBigQuery(options.dbPath ? { dbPath: options.dbPath } : {});
+  try {
+    const bq = new BigQuery({ projectId: 'bench', apiEndpoint: lb.url });
+    await deployWarehouse(bq);
+    const load = await withPeakRss(() => loadWorld(lb.db, world));
+    const totalRows = Object.values(load.value.rows).reduce((a, b) => a + b, 0);
+    console.log(
+      `warehouse: generated ${fmt(options.accounts)} accounts x 2 dates = ${fmt(totalRows)} mirror rows; ` +
+        `generate ${fmt(load.value.generateMs / 1000, 1)} s + bulk load ${fmt(load.value.copyMs / 1000, 1)} s ` +
+        `(${fmt(load.ms / 1000, 1)} s total, ${fmt(options.accounts / (load.ms / 1000))} accounts/s), peak RSS ${mb(load.peakRss)}`,
+    );
+
+    const params = { today: bq.date(today), yesterday: bq.date(yesterday), snapshot_date: bq.date(today) };
+    const scan = bareScanSql();
+    const newDrift = querySql('new_stripe_drift');
+    const runScan = async () =>
+      (await bq.query({ query: scan, params: { today: params.today, yesterday: params.yesterday } }))[0];
+    const runNewDrift = async () =>
+      (await bq.query({ query: newDrift, params: { snapshot_date: params.today } }))[0];
+    // Warm-up: first touches of the data, the macros and the views' plans.
+    await runScan();
+    await runNewDrift();
+    const scanMs: number[] = [];
+    const driftMs: number[] = [];
+    let scanPeak = 0;
+    let driftPeak = 0;
+    let newAccounts = 0;
+    for (let r = 0; r < options.rounds; r++) {
+      const s = await withPeakRss(runScan);
+      scanMs.push(s.ms);
+      scanPeak = Math.max(scanPeak, s.peakRss);
+      const d = await withPeakRss(runNewDrift);
+      driftMs.push(d.ms);
+      driftPeak = Math.max(driftPeak, d.peakRss);
+      newAccounts = d.value.length;
+    }
+    const scanMedian = median(scanMs);
+    const driftMedian = median(driftMs);
+    const ratio = driftMedian / scanMedian;
+    console.log(
+      `warehouse: new-drift query ${fmt(driftMedian)} ms (${fmt(newAccounts)} new-drift accounts, peak RSS ${mb(driftPeak)}) ` +
+        `vs bare scan of the same two partitions ${fmt(scanMedian)} ms (peak RSS ${mb(scanPeak)}), ` +
+        `median of ${options.rounds}: ratio ${fmt(ratio, 2)} (target <= 3) ${ratio <= 3 ? 'OK' : 'OVER TARGET'}`,
+    );
+    console.log(`warehouse: process peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+    return { ratio, driftMs: driftMedian, scanMs: scanMedian, generateMs: load.ms, newAccounts };
+  } finally {
+    await lb.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: 'string', default: '1000000' },
+      rounds: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '42' },
+      db: { type: 'string' },
+    },
+  });
+  await benchWarehouse({
+    accounts: Number(values.accounts),
+    rounds: Number(values.rounds),
+    seed: Number(values.seed),
+    ...(values.db ? { dbPath: values.db } : {}),
+  });
+}
