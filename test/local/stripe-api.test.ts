@@ -51,6 +51,26 @@ describe('reads with the real SDK', () => {
     expect(pm.card?.last4).toBe('4242');
   });
 
+  it("includes a customer's live subscriptions (with expanded prices) when asked: one call for gather", async () => {
+    const c = (await stripe.customers.retrieve('cus_alpha', {
+      expand: [
+        'subscriptions',
+        'subscriptions.data.items.data.price.product',
+        'invoice_settings.default_payment_method',
+      ],
+    })) as Stripe.Customer;
+    expect(c.subscriptions?.data.map((s) => s.id)).toEqual(['sub_alpha']);
+    expect(c.subscriptions?.data[0]?.items.data[0]?.price.product).toMatchObject({
+      object: 'product',
+      name: 'Pro',
+    });
+    expect(c.invoice_settings.default_payment_method).toMatchObject({ id: 'pm_alpha' });
+    // Not included unless asked, like Stripe.
+    expect((await stripe.customers.retrieve('cus_alpha')) as Stripe.Customer).not.toHaveProperty(
+      'subscriptions',
+    );
+  });
+
   it('lists payment methods by customer both ways and retrieves one', async () => {
     const viaCustomer = await stripe.customers.listPaymentMethods('cus_alpha');
     const viaList = await stripe.paymentMethods.list({ customer: 'cus_alpha', type: 'card' });

@@ -658,10 +658,11 @@ function expandOne(store: StripeStore, value: unknown, segments: string[], full:
   if (Array.isArray(value)) return value.map((v) => expandOne(store, v, segments, full));
   const [head, ...rest] = segments as [string, ...string[]];
   const obj = value as Record<string, unknown>;
-  if (!Object.hasOwn(obj, head)) {
+  const included = includable(store, obj, head);
+  if (!Object.hasOwn(obj, head) && included === undefined) {
     throw errors.invalid(`This property cannot be expanded (${full}).`, 'expand');
   }
-  let child = obj[head];
+  let child = included ?? obj[head];
   if (typeof child === 'string') {
     let rendered: unknown;
     try {
@@ -674,6 +675,28 @@ function expandOne(store: StripeStore, value: unknown, segments: string[], full:
     child = rendered;
   }
   return { ...obj, [head]: rest.length === 0 ? child : expandOne(store, child, rest, full) };
+}
+
+/**
+ * Fields Stripe leaves out unless expanded (includable): a customer's `subscriptions` — the same set as
+ * the default subscription list (not canceled), so gather can read a customer and its subscriptions in
+ * one call.
+ */
+function includable(store: StripeStore, obj: Record<string, unknown>, field: string): unknown {
+  if (obj.object === 'customer' && field === 'subscriptions' && typeof obj.id === 'string') {
+    const customerId = obj.id;
+    const subs = [...store.subscriptions.values()].filter(
+      (s) => s.customer === customerId && s.status !== 'canceled' && s.status !== 'incomplete_expired',
+    );
+    return list(
+      subs,
+      { limit: 100 },
+      `/v1/customers/${customerId}/subscriptions`,
+      (s) => store.renderSubscription(s),
+      'subscription',
+    );
+  }
+  return undefined;
 }
 
 /** Period helpers re-exported for tests that compute expected preview dates. */
