@@ -64,6 +64,14 @@ function iso(v: unknown): string | null {
   const d = new Date(t.includes('T') || t.includes(' ') ? t.replace(' ', 'T') : `${t}T00:00:00Z`);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+/** The triage queries' reasons look like `unsupported_account_type:msp/msp` or `persistent_drift`. */
+function exclusion(r: Row): { excludedReason: string | null; excludedCode: string | null } {
+  if (r.disposition === 'new') return { excludedReason: null, excludedCode: null };
+  const reasons = ((r.exclusion_reasons as string[] | null) ?? []).map(String);
+  if (reasons.length === 0) reasons.push(String(r.disposition));
+  return { excludedReason: reasons.join('; '), excludedCode: (reasons[0] as string).split(':')[0] as string };
+}
+
 function num(v: unknown): number {
   return typeof v === 'number' ? v : Number(text(v));
 }
@@ -101,11 +109,11 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
       )
       .join('\nUNION ALL\n');
     const accounts = `SELECT snapshot_date, COUNT(*) AS accounts FROM ${M}.subs_account WHERE snapshot_date IN (@today, @yesterday) GROUP BY snapshot_date`;
-    const params = { today: snapshotDate, yesterday };
-    const types = { today: 'DATE', yesterday: 'DATE' };
+    // Dates go as BigQuery DATE values (BigQuery.date), which BigQuery and the local endpoint both type.
+    const params = { today: BigQuery.date(snapshotDate), yesterday: BigQuery.date(yesterday) };
     const [counts, accountRows] = await Promise.all([
-      this.query(union, params, types),
-      this.query(accounts, params, types),
+      this.query(union, params),
+      this.query(accounts, params),
     ]);
     const landed = new Set(
       counts.filter((r) => num(r.row_count) > 0).map((r) => `${r.table_name}@${text(r.snapshot_date)}`),
@@ -119,35 +127,25 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
   }
 
   async newStripeDrift(snapshotDate: string): Promise<NewStripeDriftRow[]> {
-    const rows = await this.query(
-      querySql('stripe_drift_triage'),
-      { snapshot_date: snapshotDate },
-      { snapshot_date: 'DATE' },
-    );
+    const rows = await this.query(querySql('stripe_drift_triage'), {
+      snapshot_date: BigQuery.date(snapshotDate),
+    });
     return rows.map((r) => ({
       accountId: String(r.account_id),
-      excludedReason:
-        r.disposition === 'new'
-          ? null
-          : ((r.exclusion_reasons as string[] | null) ?? [String(r.disposition)]).join('; '),
+      ...exclusion(r),
     }));
   }
 
   async newWwwDrift(snapshotDate: string): Promise<NewWwwDriftRow[]> {
-    const rows = await this.query(
-      querySql('www_drift_triage'),
-      { snapshot_date: snapshotDate },
-      { snapshot_date: 'DATE' },
-    );
+    const rows = await this.query(querySql('www_drift_triage'), {
+      snapshot_date: BigQuery.date(snapshotDate),
+    });
     return rows.map((r) => ({
       zoneId: String(r.zone_id),
       accountId: String(r.account_id),
-      wwwPlanLevel: String(r.www_plan_level),
-      subsApiPlanLevel: String(r.subs_api_plan_level),
-      excludedReason:
-        r.disposition === 'new'
-          ? null
-          : ((r.exclusion_reasons as string[] | null) ?? [String(r.disposition)]).join('; '),
+      wwwPlanLevel: r.www_plan_level === null ? null : String(r.www_plan_level),
+      subsApiPlanLevel: r.subs_api_plan_level === null ? null : String(r.subs_api_plan_level),
+      ...exclusion(r),
     }));
   }
 
@@ -156,8 +154,7 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
     if (!cached) {
       cached = this.query(
         `SELECT product_id, billing_interval, currency, stripe_price_id, unit_amount FROM ${M}.billing_prod WHERE snapshot_date = @d ORDER BY product_id, billing_interval, currency`,
-        { d: snapshotDate },
-        { d: 'DATE' },
+        { d: BigQuery.date(snapshotDate) },
       ).then((rows) => ({
         source: 'billing_prod' as const,
         asOf,
@@ -178,42 +175,36 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
   }
 
   async accountParts(accountId: string, snapshotDate: string): Promise<MirrorAccountParts | null> {
-    const p = { a: accountId, d: snapshotDate };
-    const t = { a: 'STRING', d: 'DATE' };
+    // Dates go as BigQuery DATE values (BigQuery.date), which both BigQuery and the local endpoint type.
+    const p = { a: accountId, d: BigQuery.date(snapshotDate) };
     const asOf = `${snapshotDate}T00:00:00.000Z`;
     const [account, customer, dunning, cf, zones, subs, items, catalogue] = await Promise.all([
       this.query(
         `SELECT account_type, merged_account_ids FROM ${M}.subs_account WHERE snapshot_date = @d AND account_id = @a`,
         p,
-        t,
       ),
       this.query(
         `SELECT c.stripe_customer_id, ARRAY(SELECT o.account_id FROM ${M}.subs_customer AS o WHERE o.snapshot_date = @d AND o.stripe_customer_id = c.stripe_customer_id ORDER BY o.account_id) AS account_ids
          FROM ${M}.subs_customer AS c WHERE c.snapshot_date = @d AND c.account_id = @a`,
         p,
-        t,
       ),
-      this.query(`SELECT state FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a`, p, t),
+      this.query(`SELECT state FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a`, p),
       this.query(
         `SELECT account_type FROM ${M}.cf_prod_accounts WHERE snapshot_date = @d AND account_id = @a`,
         p,
-        t,
       ),
       this.query(
         `SELECT zone_id, plan_level FROM ${M}.cf_prod_zones WHERE snapshot_date = @d AND account_id = @a ORDER BY zone_id`,
         p,
-        t,
       ),
       this.query(
         `SELECT id, status, billing_interval, currency, cancel_at_period_end, is_contract FROM ${O}.ope_subscriptions_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
         p,
-        t,
       ),
       this.query(
         `SELECT id, subscription_id, product_id, quantity, deleted, is_contract, scheduled_change_effective_at, scheduled_change_product_id, scheduled_change_quantity
          FROM ${O}.ope_items_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
         p,
-        t,
       ),
       this.catalogue(snapshotDate, asOf),
     ]);

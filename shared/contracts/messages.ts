@@ -49,10 +49,10 @@ export const WwwDriftZoneMessage = z.strictObject({
   run: RunContext,
   zoneId: Id,
   accountId: Id,
-  /** What the mirror saw: www's level, and subs-api's (the source of truth). */
+  /** What the mirror saw: www's level, and subs-api's (the source of truth); null = no record there. */
   mirror: z.strictObject({
-    wwwPlanLevel: z.string().min(1).max(64),
-    subsApiPlanLevel: z.string().min(1).max(64),
+    wwwPlanLevel: z.string().min(1).max(64).nullable(),
+    subsApiPlanLevel: z.string().min(1).max(64).nullable(),
   }),
   publishedAt: Instant,
 });

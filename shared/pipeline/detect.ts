@@ -108,7 +108,8 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
 
   const eligible: Candidate[] = [];
   for (const c of candidates) {
-    if (c.row.excludedReason !== null) await exclude(c, 'account_type', c.row.excludedReason);
+    if (c.row.excludedReason !== null)
+      await exclude(c, c.row.excludedCode ?? 'excluded', c.row.excludedReason);
     else eligible.push(c);
   }
 

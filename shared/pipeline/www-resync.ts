@@ -7,7 +7,12 @@ import { failureOf } from './failures.js';
 /**
  * www-resync's core (the seed's auto_resync_www): subs-api is the source of truth; www is written only
  * when it still holds the level we read (a conditional write), so a concurrent change is refused.
+ * A zone subs-api has no record of is on the free plan (subs-api keeps records for paid zones only, as
+ * the drift view reads it); a zone www has no row for needs a human (resync never creates zones).
  */
+
+/** What subs-api's answer means for www. */
+export const PLAN_LEVEL_WITHOUT_SUBS_API_RECORD = 'free';
 
 export interface WwwResyncResult {
   readonly disposition: Disposition;
@@ -47,19 +52,20 @@ export async function resyncZone(
     return done('halted', 'ack', 'kill switch is on: nothing written', { errorCode: 'kill_switch' });
   try {
     const [truth, current] = await Promise.all([deps.subsApi.zone(zoneId), deps.www.zone(zoneId)]);
-    if (truth === null)
-      return done('failed', 'ack', `subs-api has no zone ${zoneId}`, { errorCode: 'unknown_zone' });
-    if (current === null)
-      return done('failed', 'ack', `www has no zone ${zoneId}`, { errorCode: 'unknown_zone' });
-    if (current.planLevel === truth.planLevel)
-      return done('noop', 'ack', `www already at ${truth.planLevel}`);
-    const change = { from: current.planLevel, to: truth.planLevel };
+    if (current === null) {
+      return done('needs_human', 'ack', `www has no zone ${zoneId}: resync does not create zones`, {
+        errorCode: 'missing_in_www',
+      });
+    }
+    const desired = truth?.planLevel ?? PLAN_LEVEL_WITHOUT_SUBS_API_RECORD;
+    if (current.planLevel === desired) return done('noop', 'ack', `www already at ${desired}`);
+    const change = { from: current.planLevel, to: desired, subsApiRecord: truth !== null };
     if (run.dryRun || config.dryRun) {
       return done('dry_run', 'ack', `dry-run: would set www ${zoneId} from ${change.from} to ${change.to}`, {
         result: change,
       });
     }
-    const written = await deps.www.setPlanLevel(zoneId, truth.planLevel, current.planLevel);
+    const written = await deps.www.setPlanLevel(zoneId, desired, current.planLevel);
     switch (written.status) {
       case 'written':
         return done('applied', 'ack', `www ${zoneId} set from ${change.from} to ${change.to}`, {

@@ -42,16 +42,20 @@ export interface MirrorHealth {
 
 export interface NewStripeDriftRow {
   readonly accountId: string;
-  /** Non-null: not to be healed automatically (enterprise / unsupported type), with why. */
+  /** Non-null: not to be healed automatically (persistent drift, unsupported type), with why. */
   readonly excludedReason: string | null;
+  /** The exclusion as a code for counting: `persistent_drift`, `unsupported_account_type`. */
+  readonly excludedCode: string | null;
 }
 
 export interface NewWwwDriftRow {
   readonly zoneId: string;
   readonly accountId: string;
-  readonly wwwPlanLevel: string;
-  readonly subsApiPlanLevel: string;
+  /** null: no row in www / no record in subs-api. */
+  readonly wwwPlanLevel: string | null;
+  readonly subsApiPlanLevel: string | null;
   readonly excludedReason: string | null;
+  readonly excludedCode: string | null;
 }
 
 /** The non-Stripe parts of an AccountView, from the mirror of one snapshot date. */

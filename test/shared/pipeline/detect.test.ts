@@ -14,10 +14,12 @@ const rows = (n: number, excluded = 0) => [
   ...Array.from({ length: n }, (_, i) => ({
     accountId: `acc_${String(i).padStart(4, '0')}`,
     excludedReason: null,
+    excludedCode: null,
   })),
   ...Array.from({ length: excluded }, (_, i) => ({
     accountId: `acc_ent_${i}`,
-    excludedReason: 'unsupported account type: msp',
+    excludedReason: 'unsupported_account_type:msp/msp',
+    excludedCode: 'unsupported_account_type',
   })),
 ];
 
@@ -35,6 +37,9 @@ describe('detectDrift', () => {
     });
     const outcomes = f.publisher.audits().map((a) => a.outcome);
     expect(outcomes.filter((o) => o === 'excluded')).toHaveLength(2);
+    expect(f.publisher.audits().find((a) => a.outcome === 'excluded')?.error_code).toBe(
+      'unsupported_account_type',
+    );
     expect(outcomes.filter((o) => o === 'published')).toHaveLength(4); // 3 accounts + the run summary
     expect(f.control.runs.get('stripe_2026-11-24')?.status).toBe('completed');
   });
@@ -113,6 +118,7 @@ describe('detectDrift', () => {
         wwwPlanLevel: 'free',
         subsApiPlanLevel: 'pro',
         excludedReason: null,
+        excludedCode: null,
       },
     ];
     await detectDrift(f.deps, { ...request, system: 'www' });

@@ -112,10 +112,20 @@ describe('resyncZone', () => {
     expect(f.zones.www.get('zone_1')?.planLevel).toBe('business');
   });
 
-  it('an unknown zone fails for good', async () => {
+  it('a zone www does not have needs a human: resync never creates zones', async () => {
     const f = fakeDeps();
-    expect((await resyncZone(f.deps, zmsg, 'msg-1')).disposition).toBe('ack');
-    expect(f.publisher.audits()[0]?.error_code).toBe('unknown_zone');
+    f.zones.subs.set('zone_1', zone('pro'));
+    const r = await resyncZone(f.deps, zmsg, 'msg-1');
+    expect([r.outcome, r.disposition]).toEqual(['needs_human', 'ack']);
+    expect(f.publisher.audits()[0]?.error_code).toBe('missing_in_www');
+  });
+
+  it('a zone subs-api has no record of is free: www is downgraded to free', async () => {
+    const f = fakeDeps();
+    f.zones.www.set('zone_1', zone('business'));
+    const r = await resyncZone(f.deps, zmsg, 'msg-1');
+    expect(r.outcome).toBe('applied');
+    expect(f.zones.www.get('zone_1')?.planLevel).toBe('free');
   });
 });
 
