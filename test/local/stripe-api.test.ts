@@ -240,12 +240,17 @@ describe('writes', () => {
 
     const canceled = await stripe.subscriptions.cancel('sub_beta');
     expect(canceled).toMatchObject({ status: 'canceled', canceled_at: NOW, ended_at: NOW });
+    // Like Stripe: a canceled subscription cannot be canceled again ("No such subscription").
     const twice = await stripeError(stripe.subscriptions.cancel('sub_beta'));
-    expect(twice.statusCode).toBe(400);
+    expect(twice.statusCode).toBe(404);
+    expect(twice.code).toBe('resource_missing');
     const onlyMetadata = await stripeError(
       stripe.subscriptions.update('sub_beta', { cancel_at_period_end: false }),
     );
     expect(onlyMetadata.statusCode).toBe(400);
+    expect(onlyMetadata.message).toBe(
+      'A canceled subscription can only update its cancellation_details and metadata.',
+    );
     expect((await stripe.subscriptions.update('sub_beta', { metadata: { note: 'x' } })).metadata).toEqual({
       note: 'x',
     });

@@ -234,7 +234,7 @@ function updateSubscription(store: StripeStore, id: string, params: FormObject) 
     const others = Object.keys(params).filter((k) => k !== 'metadata' && k !== 'expand');
     if (others.length > 0) {
       throw errors.invalid(
-        `A canceled subscription can only update its cancellation_details and metadata (got ${others.join(', ')}).`,
+        'A canceled subscription can only update its cancellation_details and metadata.',
         others[0],
       );
     }
@@ -364,9 +364,8 @@ const SubscriptionCancel = z.strictObject({
 function cancelSubscription(store: StripeStore, id: string, params: FormObject) {
   parse(SubscriptionCancel, params);
   const current = store.subscription(id);
-  if (current.status === 'canceled') {
-    throw errors.invalid(`The subscription ${id} is already canceled.`, undefined, 'subscription_canceled');
-  }
+  // Stripe answers a second cancel as if the subscription no longer existed.
+  if (current.status === 'canceled') throw errors.missing('subscription', id);
   const now = store.now();
   const next: SubscriptionRecord = { ...current, status: 'canceled', canceled_at: now, ended_at: now };
   store.putSubscription(next);
