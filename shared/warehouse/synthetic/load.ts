@@ -161,7 +161,7 @@ export function bigQueryJsonSchema(table: MirrorTable): { name: string; type: st
 
 /**
  * Exports billing_mirror as `<table>.ndjson` + `<table>.schema.json` per table into `dir`, plus a
- * `load.sh` with the `bq load` commands (partitioning and clustering as the DDL declares them).
+ * `load.sh` with the `bq load` commands (into tables created from the DDL files, which carry partitioning).
  */
 export async function exportMirrorNdjson(warehouse: LocalWarehouse, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
@@ -181,9 +181,8 @@ export async function exportMirrorNdjson(warehouse: LocalWarehouse, dir: string)
         `COPY (SELECT * FROM ${MIRROR_DATASET}.${quoteIdent(t)} ORDER BY ALL) TO '${file}' (FORMAT JSON)`,
       ),
     );
-    const cluster = /CLUSTER BY\s+([a-z_, ]+)/i.exec(f.sql)?.[1]?.trim().replace(/\s+/g, '');
     lines.push(
-      `bq load --source_format=NEWLINE_DELIMITED_JSON --time_partitioning_field=snapshot_date --require_partition_filter${cluster ? ` --clustering_fields=${cluster}` : ''} "\${DATASET:-billing_mirror}.${t}" ${t}.ndjson ${t}.schema.json`,
+      `bq load --source_format=NEWLINE_DELIMITED_JSON "\${DATASET:-billing_mirror}.${t}" ${t}.ndjson ${t}.schema.json`,
     );
     written.push(`${t}.ndjson`, `${t}.schema.json`);
   }
