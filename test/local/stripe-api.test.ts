@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStripeServer, startLocalStripe } from '../../shared/local/stripe/index.js';
 import { client, fixtureSeed, NOW, PERIOD_END, PERIOD_START } from './stripe-fixtures.js';
 
@@ -533,6 +533,39 @@ describe('fault injection and what the SDK does with it', () => {
     const t1 = Date.now();
     await stripe.products.retrieve('prod_pro');
     expect(Date.now() - t1).toBeLessThan(250);
+  });
+});
+
+describe('rate limits', () => {
+  afterEach(() => server.setRateLimit({}));
+
+  it('answers 429 to writes beyond the per-second limit and lets reads through', async () => {
+    server.setRateLimit({ writesPerSecond: 5 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        stripe.customers.update(
+          'cus_alpha',
+          { metadata: { n: String(i) } },
+          { idempotencyKey: `k-rate-${i}` },
+        ),
+      ),
+    );
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    expect(refused).toHaveLength(3);
+    for (const r of refused)
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    expect(server.writes({ objectId: 'cus_alpha' })).toHaveLength(5);
+    expect((await stripe.customers.retrieve('cus_alpha')).id).toBe('cus_alpha');
+    // A refused key was never executed: after the window it runs.
+    await new Promise((r) => setTimeout(r, 1100));
+    const failedIndex = results.findIndex((r) => r.status === 'rejected');
+    await stripe.customers.update(
+      'cus_alpha',
+      { metadata: { n: String(failedIndex) } },
+      { idempotencyKey: `k-rate-${failedIndex}` },
+    );
+    expect(server.writes({ objectId: 'cus_alpha' })).toHaveLength(6);
   });
 });
 

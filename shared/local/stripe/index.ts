@@ -9,6 +9,7 @@ export {
   type LocalStripeClientConfig,
   type LocalStripeOptions,
   LocalStripeServer,
+  type RateLimit,
   type RequestFilter,
   type StripeRequestRecord,
   startLocalStripe,

@@ -100,6 +100,13 @@ export interface LocalStripeOptions {
   now?: () => number;
   /** Requests to keep in the log (oldest dropped first). Default 100 000. */
   maxLogEntries?: number;
+  /** Stripe-like rate limits (requests per rolling second); none by default. Test mode is 25/s. */
+  rateLimit?: RateLimit;
+}
+
+export interface RateLimit {
+  readsPerSecond?: number;
+  writesPerSecond?: number;
 }
 
 /** Config for `new Stripe(key, config)` that points the real SDK at this server. */
@@ -149,11 +156,15 @@ export class LocalStripeServer {
   private faultSeq = 0;
   private readonly idempotency = new Map<string, IdempotentResult>();
   private readonly maxLogEntries: number;
+  private rateLimit: RateLimit;
+  /** Arrival times (ms) of requests let through in the last second, by kind. */
+  private readonly recent = { read: [] as number[], write: [] as number[] };
   private port = 0;
 
   constructor(options: LocalStripeOptions = {}) {
     this.store = new StripeStore(options.now ? { now: options.now } : {});
     this.maxLogEntries = options.maxLogEntries ?? 100_000;
+    this.rateLimit = options.rateLimit ?? {};
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) {
@@ -234,6 +245,25 @@ export class LocalStripeServer {
         this.faults = this.faults.filter((f) => f !== fault);
       },
     };
+  }
+
+  /** Replaces the rate limits (`{}` removes them). */
+  setRateLimit(limit: RateLimit): void {
+    this.rateLimit = limit;
+    this.recent.read = [];
+    this.recent.write = [];
+  }
+
+  /** True when the request is over its kind's limit; otherwise counts it. */
+  private overRateLimit(method: string, now: number): boolean {
+    const kind = method === 'GET' ? 'read' : 'write';
+    const limit = kind === 'read' ? this.rateLimit.readsPerSecond : this.rateLimit.writesPerSecond;
+    if (limit === undefined) return false;
+    const window = this.recent[kind].filter((t) => t > now - 1000);
+    this.recent[kind] = window;
+    if (window.length >= limit) return true;
+    window.push(now);
+    return false;
   }
 
   clearFaults(): void {
@@ -343,6 +373,13 @@ export class LocalStripeServer {
     const auth = this.checkAuth(req);
     if (auth instanceof StripeApiError) {
       sendError(auth);
+      return;
+    }
+
+    // Like Stripe's limiter: refused before anything executes, nothing saved, the SDK does not retry.
+    if (this.overRateLimit(method, Date.now())) {
+      record.fault = 'rate_limit';
+      sendError(errors.rateLimit(undefined));
       return;
     }
 
