@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRunLocal } from './commands/run-local.js';
 import { CliError } from './io.js';
 
 /**
@@ -18,6 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const out = { stdout: (s: string) => process.stdout.write(s), setExit: (n: number) => (exitCode = n) };
   registerPlan(program, out);
+  registerRunLocal(program, out);
 
   try {
     await program.parseAsync([...argv]);

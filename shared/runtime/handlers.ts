@@ -1,0 +1,170 @@
+import type { CloudEvent, Request, Response } from '@google-cloud/functions-framework';
+import type { z } from 'zod';
+import { RunContext } from '../contracts/messages.js';
+import type { AuditStage, DriftSystem } from '../domain/audit.js';
+import { CalendarDate } from '../domain/common.js';
+import { parseJson, ValidationError } from '../domain/validate.js';
+import { emitAudit } from '../pipeline/audit.js';
+import type { Disposition, PipelineDeps } from '../pipeline/deps.js';
+import { type DetectRequest, detectDrift } from '../pipeline/detect.js';
+import { getDeps } from './deps.js';
+
+/**
+ * The handlers only decode the event, call a core and map the outcome (functions-framework style):
+ * returning acks the message, throwing asks Pub/Sub to redeliver (and, after the subscription's
+ * max delivery attempts, to dead-letter it, where it is kept for replay).
+ */
+
+export interface MessagePublishedData {
+  message?: { data?: string; messageId?: string; attributes?: Record<string, string> };
+  subscription?: string;
+}
+
+/** Thrown to make the runtime answer 500 so Pub/Sub redelivers. */
+export class RedeliverError extends Error {
+  override readonly name = 'RedeliverError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export function decodeMessage(event: CloudEvent<MessagePublishedData>): { text: string; messageId: string } {
+  const message = event.data?.message;
+  const messageId = message?.messageId ?? event.id ?? 'unknown';
+  if (typeof message?.data !== 'string')
+    throw new ValidationError('Pub/Sub message', [
+      { path: 'message.data', message: 'is required (base64)', received: 'missing' },
+    ]);
+  return { text: Buffer.from(message.data, 'base64').toString('utf8'), messageId };
+}
+
+/** A message that can never be processed: audited (what can be salvaged of its run), then dead-lettered. */
+async function auditPoison(
+  deps: PipelineDeps,
+  stage: AuditStage,
+  system: DriftSystem,
+  text: string,
+  messageId: string,
+  error: ValidationError,
+) {
+  let salvaged: Partial<RunContext> = {};
+  try {
+    const raw = JSON.parse(text) as { run?: unknown };
+    const parsed = RunContext.partial().safeParse(raw.run);
+    if (parsed.success) salvaged = parsed.data;
+  } catch {
+    // not JSON at all: nothing to salvage
+  }
+  const now = deps.clock.now();
+  await emitAudit(deps, {
+    run: {
+      runId: salvaged.runId ?? `poison-${messageId}`,
+      system: salvaged.system ?? system,
+      snapshotDate: CalendarDate.safeParse(salvaged.snapshotDate).success
+        ? (salvaged.snapshotDate as string)
+        : now.toISOString().slice(0, 10),
+      trigger: salvaged.trigger ?? 'scheduled',
+      requestedBy: salvaged.requestedBy ?? null,
+      dryRun: salvaged.dryRun ?? true,
+    },
+    stage,
+    outcome: 'failed',
+    errorCode: 'invalid_message',
+    reason: `${error.message} (message ${messageId} goes to the dead-letter topic)`,
+    params: { messageId, bytes: text.length },
+    attemptKey: messageId,
+    willRetry: true, // redelivered until the subscription dead-letters it
+    startedAt: now,
+    finishedAt: now,
+  });
+}
+
+export interface PubSubHandlerSpec<S extends z.ZodType> {
+  readonly schema: S;
+  readonly subject: string;
+  readonly stage: AuditStage;
+  readonly system: DriftSystem;
+  readonly core: (
+    deps: PipelineDeps,
+    message: z.infer<S>,
+    messageId: string,
+  ) => Promise<{ disposition: Disposition; outcome: string }>;
+}
+
+export function pubsubHandler<S extends z.ZodType>(spec: PubSubHandlerSpec<S>) {
+  return async (event: CloudEvent<MessagePublishedData>): Promise<void> => {
+    const deps = await getDeps();
+    let decoded: { text: string; messageId: string } = { text: '', messageId: event.id ?? 'unknown' };
+    let message: z.infer<S>;
+    try {
+      decoded = decodeMessage(event);
+      message = parseJson(spec.schema, spec.subject, decoded.text);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      deps.log.error(
+        { event: 'invalid_message', message_id: decoded.messageId, stage: spec.stage, issues: error.issues },
+        error.message,
+      );
+      await auditPoison(deps, spec.stage, spec.system, decoded.text, decoded.messageId, error);
+      throw new RedeliverError(error.message, 'invalid_message');
+    }
+    const result = await spec.core(deps, message, decoded.messageId);
+    if (result.disposition === 'retry')
+      throw new RedeliverError(`${spec.stage}: ${result.outcome}, will retry`, result.outcome);
+  };
+}
+
+// ---------------------------------------------------------------- detect-drift (HTTP, Cloud Scheduler)
+
+export function parseDetectRequest(
+  req: Pick<Request, 'body' | 'query' | 'headers'>,
+  now: Date,
+): DetectRequest {
+  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  const header = (name: string) => {
+    const v = req.headers[name.toLowerCase()];
+    return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
+  };
+  const scheduleTime = header('X-CloudScheduler-ScheduleTime');
+  const scheduled = header('X-CloudScheduler') !== null || scheduleTime !== null;
+  const system = body.system ?? query.system;
+  if (system !== 'stripe' && system !== 'www') {
+    throw new ValidationError('detect-drift request', [
+      {
+        path: 'system',
+        message: 'must be "stripe" or "www"',
+        received: system === undefined ? 'missing' : typeof system,
+      },
+    ]);
+  }
+  // The snapshot a firing is about: its schedule date (kept across Scheduler retries), unless given.
+  const snapshotDate = (body.snapshotDate ??
+    query.snapshotDate ??
+    (scheduleTime ?? now.toISOString()).slice(0, 10)) as unknown;
+  if (typeof snapshotDate !== 'string' || !CalendarDate.safeParse(snapshotDate).success) {
+    throw new ValidationError('detect-drift request', [
+      { path: 'snapshotDate', message: 'must be YYYY-MM-DD', received: typeof snapshotDate },
+    ]);
+  }
+  const requestedBy = typeof body.requestedBy === 'string' ? body.requestedBy.slice(0, 255) : null;
+  return { system, snapshotDate, trigger: scheduled ? 'scheduled' : 'manual', requestedBy, scheduleTime };
+}
+
+export async function detectDriftHttp(req: Request, res: Response): Promise<void> {
+  const deps = await getDeps();
+  let request: DetectRequest;
+  try {
+    request = parseDetectRequest(req, deps.clock.now());
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    res.status(400).json({ error: error.code, message: error.message, issues: error.issues });
+    return;
+  }
+  const result = await detectDrift(deps, request);
+  // 503 makes Cloud Scheduler retry (the mirror may land later); everything else is final for this firing.
+  res.status(result.status === 'not_ready' ? 503 : 200).json(result);
+}
