@@ -1,7 +1,7 @@
 -- Layer 2 of 3 for billing_mirror.ope_subscriptions: the raw row with its metadata extracted as a JSON string.
--- JSON_QUERY(.., '$') keeps valid JSON as-is and yields NULL for a missing or malformed value, which
--- becomes '{}' so the typed layer never has to tell "no metadata" from "broken metadata".
+-- A missing or empty value becomes '{}'. The text is passed through unparsed: the typed layer's JSON_VALUE
+-- yields NULL for malformed JSON, so broken metadata reads as "no such key" without a second parse here.
 SELECT
   t.* EXCEPT (metadata),
-  COALESCE(JSON_QUERY(t.metadata, '$'), '{}') AS metadata_json
+  COALESCE(NULLIF(TRIM(t.metadata), ''), '{}') AS metadata_json
 FROM billing_mirror.ope_subscriptions AS t
