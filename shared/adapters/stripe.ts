@@ -56,6 +56,12 @@ export interface StripeAdapterOptions {
   timeoutMs?: number;
   /** Write budget per second of this instance (DriftControlConfig.stripeWritesPerSecond). */
   writesPerSecond?: number;
+  /**
+   * Where the budget lives (e.g. Firestore config): read before a write at most once per
+   * `writeBudgetTtlMs`, so an operator's change applies without a deploy. A failed read keeps the last one.
+   */
+  writeBudget?: () => Promise<number>;
+  writeBudgetTtlMs?: number;
   /** Clock for the `asOf` stamps. */
   now?: () => Date;
 }
@@ -296,11 +302,35 @@ export class StripeAdapter implements StripePort {
       limiterSettings(options.writesPerSecond ?? DEFAULT_CONFIG.stripeWritesPerSecond),
     );
     this.now = options.now ?? (() => new Date());
+    this.writeBudget = options.writeBudget;
+    this.writeBudgetTtlMs = options.writeBudgetTtlMs ?? 60_000;
+  }
+
+  private readonly writeBudget: (() => Promise<number>) | undefined;
+  private readonly writeBudgetTtlMs: number;
+  private writeBudgetReadAt = Number.NEGATIVE_INFINITY;
+  private currentWritesPerSecond: number | undefined;
+
+  private async refreshWriteBudget(): Promise<void> {
+    if (this.writeBudget === undefined || Date.now() - this.writeBudgetReadAt < this.writeBudgetTtlMs) return;
+    this.writeBudgetReadAt = Date.now();
+    try {
+      const next = await this.writeBudget();
+      if (next !== this.currentWritesPerSecond) this.setWritesPerSecond(next);
+    } catch {
+      // Keep the budget in force: a config read failing must not lift the limit nor stop writes.
+    }
   }
 
   /** Applies a new write budget (the config is re-read per run; Firestore may have changed it). */
   setWritesPerSecond(writesPerSecond: number): void {
     this.limiter.updateSettings(limiterSettings(writesPerSecond));
+    this.currentWritesPerSecond = writesPerSecond;
+  }
+
+  /** The budget in force (writes per second). */
+  writesPerSecond(): number | undefined {
+    return this.currentWritesPerSecond;
   }
 
   stats(): StripeCallStats {
@@ -549,6 +579,7 @@ export class StripeAdapter implements StripePort {
     const opts: Stripe.RequestOptions = { idempotencyKey };
     // The params are Stripe form values already (the planner built them for this very call).
     const body = params as never;
+    await this.refreshWriteBudget();
     return this.limiter.schedule(async () => {
       this.counters.writeCalls += 1;
       try {
