@@ -40,6 +40,11 @@ export class EmulatorStartError extends Error {
   override name = 'EmulatorStartError';
 }
 
+/** The emulator's port was taken (before spawn, or by the time it bound). Retried on a new free port. */
+export class EmulatorPortTakenError extends EmulatorStartError {
+  override name = 'EmulatorPortTakenError';
+}
+
 function onPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
@@ -152,7 +157,7 @@ export async function spawnEmulator(
   const host = `${LOOPBACK}:${port}`;
   // Something already answering there would pass the readiness check while the emulator fails to bind.
   if (await isPortOpen(port)) {
-    throw new EmulatorStartError(`${kind} emulator: port ${port} is already taken by another process`);
+    throw new EmulatorPortTakenError(`${kind} emulator: port ${port} is already taken by another process`);
   }
   const timeoutMs = options.readyTimeoutMs ?? 60_000;
   const dataDir = kind === 'pubsub' ? mkdtempSync(join(tmpdir(), 'pubsub-emulator-')) : undefined;
@@ -209,7 +214,7 @@ export async function spawnEmulator(
         throw new EmulatorStartError(`${kind} emulator on ${host} was stopped before it was ready`);
       if (spawnError) throw new EmulatorStartError(`${kind} emulator: spawn failed: ${spawnError.message}`);
       if (bindError) {
-        throw new EmulatorStartError(
+        throw new EmulatorPortTakenError(
           `${kind} emulator cannot listen on port ${port}: the port is already taken (${bindError}). ` +
             'Pick another port or leave it unset to get a free one.',
         );
@@ -263,19 +268,33 @@ export async function spawnEmulator(
   };
 }
 
-/** Starts one emulator and waits until it answers HTTP; on failure nothing is left running. */
+/**
+ * Starts one emulator and waits until it answers HTTP; on failure nothing is left running. When the
+ * port was not fixed and turns out to be taken, it retries on another free port (up to 3 tries).
+ */
 export async function startEmulator(
   kind: EmulatorKind,
   options: StartEmulatorOptions = {},
 ): Promise<EmulatorHandle> {
-  const handle = await spawnEmulator(kind, options);
-  try {
-    await handle.ready;
-  } catch (err) {
-    await handle.stop(1000);
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    const retry = (err: unknown) =>
+      err instanceof EmulatorPortTakenError && options.port === undefined && attempt < 3;
+    let handle: EmulatorHandle;
+    try {
+      handle = await spawnEmulator(kind, options);
+    } catch (err) {
+      if (retry(err)) continue;
+      throw err;
+    }
+    try {
+      await handle.ready;
+      return handle;
+    } catch (err) {
+      await handle.stop(1000);
+      if (retry(err)) continue;
+      throw err;
+    }
   }
-  return handle;
 }
 
 export interface Emulators {
@@ -304,7 +323,10 @@ function bundle(pubsub: EmulatorHandle, firestore: EmulatorHandle): Emulators {
   };
 }
 
-/** Spawns both emulators concurrently without waiting; `readyAll` waits for both. */
+/**
+ * Spawns both emulators without waiting for them (await `pubsub.ready` / `firestore.ready`). No retry on
+ * a taken port: prefer `startEmulators`.
+ */
 export async function spawnEmulators(options: StartEmulatorsOptions = {}): Promise<Emulators> {
   const pubsub = await spawnEmulator('pubsub', options.pubsub);
   let firestore: EmulatorHandle;
@@ -319,15 +341,20 @@ export async function spawnEmulators(options: StartEmulatorsOptions = {}): Promi
   return emulators;
 }
 
-/** Starts both emulators concurrently (about 4-5 s on two cores) and waits for both. */
+/** Starts both emulators concurrently (about 3-5 s on two cores) and waits for both; all or nothing. */
 export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<Emulators> {
-  const emulators = await spawnEmulators(options);
-  try {
-    await Promise.all([emulators.pubsub.ready, emulators.firestore.ready]);
-  } catch (err) {
-    await emulators.stop();
-    throw err;
+  const [pubsub, firestore] = await Promise.allSettled([
+    startEmulator('pubsub', options.pubsub),
+    startEmulator('firestore', options.firestore),
+  ]);
+  if (pubsub.status === 'rejected' || firestore.status === 'rejected') {
+    await Promise.all(
+      [pubsub, firestore].map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)),
+    );
+    throw pubsub.status === 'rejected' ? pubsub.reason : (firestore as PromiseRejectedResult).reason;
   }
+  const emulators = bundle(pubsub.value, firestore.value);
+  if (options.exportEnv) Object.assign(process.env, emulators.env);
   return emulators;
 }
 

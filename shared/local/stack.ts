@@ -1,4 +1,4 @@
-import { type Emulators, type StartEmulatorsOptions, spawnEmulators } from './emulators.js';
+import { type Emulators, type StartEmulatorsOptions, startEmulators } from './emulators.js';
 import type { StripeSeed } from './stripe/seed.js';
 import { type LocalStripeOptions, type LocalStripeServer, startLocalStripe } from './stripe/server.js';
 import { type LocalSubsApi, type LocalSubsApiOptions, startLocalSubsApi } from './subs-api/server.js';
@@ -103,14 +103,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const startupMs: Record<string, number> = {};
-    let emulators: Emulators | undefined;
-    if (options.emulators !== false && options.existingEmulators === undefined) {
-      // Spawn first: the Java emulators take seconds, the in-process servers milliseconds.
-      emulators = await spawnEmulators(options.emulators === true ? {} : (options.emulators ?? {}));
-      const e = emulators;
-      stoppers.push(() => e.stop());
-    }
-    const [stripe, subsApi, www] = await Promise.all([
+    // The Java emulators take seconds, the in-process servers milliseconds: start both at once.
+    const emulatorsStarting =
+      options.emulators !== false && options.existingEmulators === undefined
+        ? startEmulators(options.emulators === true ? {} : (options.emulators ?? {}))
+        : undefined;
+    // Whatever happens below, emulators that did come up are stopped with the rest.
+    stoppers.push(async () => {
+      const started = await emulatorsStarting?.catch(() => undefined);
+      await started?.stop();
+    });
+    // Marks the rejection handled until it is awaited below (no unhandled-rejection crash meanwhile).
+    emulatorsStarting?.catch(() => undefined);
+    const http = await Promise.allSettled([
       startLocalStripe({ ...options.stripe, ...(options.seed?.stripe ? { seed: options.seed.stripe } : {}) }),
       startLocalSubsApi({
         ...options.subsApi,
@@ -118,14 +123,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
       startLocalWww({ ...options.www, ...(options.seed?.www ? { seed: options.seed.www } : {}) }),
     ]);
-    stoppers.push(
-      () => stripe.stop(),
-      () => subsApi.stop(),
-      () => www.stop(),
-    );
+    for (const r of http) if (r.status === 'fulfilled') stoppers.push(() => r.value.stop());
+    const failed = http.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [stripe, subsApi, www] = http.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      LocalStripeServer,
+      LocalSubsApi,
+      LocalWww,
+    ];
     startupMs.http = Date.now() - started;
+    const emulators: Emulators | undefined = await emulatorsStarting;
     if (emulators) {
-      await Promise.all([emulators.pubsub.ready, emulators.firestore.ready]);
       startupMs.pubsub = emulators.pubsub.startupMs() ?? 0;
       startupMs.firestore = emulators.firestore.startupMs() ?? 0;
     }

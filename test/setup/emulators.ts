@@ -1,28 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import { EmulatorStartError } from '../../shared/local/emulators.js';
+import { EmulatorStartError, waitForEmulatorHost } from '../../shared/local/emulators.js';
 import { sleep } from '../../shared/local/net.js';
+import type { EmulatorStatus } from './global-setup.js';
 
 export interface EmulatorHosts {
   pubsubHost: string;
   firestoreHost: string;
 }
 
-async function answers(host: string): Promise<boolean> {
+function readStatus(file: string): EmulatorStatus | undefined {
   try {
-    const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function startupFailure(statusFile: string): string | undefined {
-  try {
-    const text = readFileSync(statusFile, 'utf8');
-    return text === '' ? undefined : text;
+    return JSON.parse(readFileSync(file, 'utf8')) as EmulatorStatus;
   } catch {
     return undefined;
   }
@@ -30,25 +20,25 @@ function startupFailure(statusFile: string): string | undefined {
 
 /**
  * The emulators the global setup started, once they answer. Also sets PUBSUB_EMULATOR_HOST and
- * FIRESTORE_EMULATOR_HOST in this worker so the Google clients find them.
+ * FIRESTORE_EMULATOR_HOST in this worker so the Google clients find them. Throws the startup error
+ * when they could not start.
  */
-export async function useEmulators(timeoutMs = 60_000): Promise<EmulatorHosts> {
-  const { pubsubHost, firestoreHost, statusFile } = inject('emulators');
+export async function useEmulators(timeoutMs = 55_000): Promise<EmulatorHosts> {
+  const { statusFile } = inject('emulators');
   const deadline = Date.now() + timeoutMs;
-  for (const host of [pubsubHost, firestoreHost]) {
-    for (;;) {
-      const failure = startupFailure(statusFile);
-      if (failure)
-        throw new EmulatorStartError(`emulators from the global setup are unavailable: ${failure}`);
-      if (host !== '' && (await answers(host))) break;
-      if (Date.now() > deadline) {
-        throw new EmulatorStartError(
-          `emulator on ${host} did not answer within ${timeoutMs} ms (see global setup output)`,
-        );
-      }
-      await sleep(100);
+  let status = readStatus(statusFile);
+  while (status === undefined) {
+    if (Date.now() > deadline) {
+      throw new EmulatorStartError(`the global setup's emulators were not up within ${timeoutMs} ms`);
     }
+    await sleep(100);
+    status = readStatus(statusFile);
   }
+  if ('error' in status) {
+    throw new EmulatorStartError(`emulators from the global setup are unavailable: ${status.error}`);
+  }
+  const { pubsubHost, firestoreHost } = status;
+  await Promise.all([waitForEmulatorHost(pubsubHost, 10_000), waitForEmulatorHost(firestoreHost, 10_000)]);
   process.env.PUBSUB_EMULATOR_HOST = pubsubHost;
   process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
   process.env.METADATA_SERVER_DETECTION ??= 'none';

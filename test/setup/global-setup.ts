@@ -1,22 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type Emulators, spawnEmulators } from '../../shared/local/emulators.js';
+import { checkEmulatorPrerequisites, type Emulators, startEmulators } from '../../shared/local/emulators.js';
+import { groupAlive } from '../../shared/local/process-group.js';
 
 /**
- * Once per test run: spawn the Pub/Sub and Firestore emulators and hand their hosts to the tests.
- * The emulators are spawned but not awaited, so unit tests start at once; tests that need them call
- * `useEmulators()` (test/setup/emulators.ts), which waits until they answer. Teardown runs even when
- * tests fail; the exit and signal hooks in shared/local/process-group.ts cover Ctrl-C and crashes.
+ * Once per test run: start the Pub/Sub and Firestore emulators and hand their hosts to the tests.
+ * Startup is not awaited here, so unit tests begin at once; tests that need the emulators call
+ * `useEmulators()` (test/setup/emulators.ts), which waits for the outcome this setup writes to a status
+ * file (hosts, or the startup error). A port lost to a race is retried on another port, which is why the
+ * hosts travel through the file rather than `provide`. Teardown runs even when tests fail; the exit and
+ * signal hooks and the per-emulator watchdog (shared/local) cover Ctrl-C and a killed run.
  * DRIFT_TEST_EMULATORS=off skips them (tests that need them then fail with a clear message).
  */
 
+/** Contents of the status file: exactly one of the two shapes, written once. */
+export type EmulatorStatus = { pubsubHost: string; firestoreHost: string } | { error: string };
+
 export interface ProvidedEmulators {
-  /** `127.0.0.1:PORT`, or '' when disabled. */
-  pubsubHost: string;
-  firestoreHost: string;
-  /** A file the setup writes the startup error into, so waiting tests fail with the real reason. */
+  /** JSON `EmulatorStatus`; absent until the emulators are up or have failed. */
   statusFile: string;
 }
 
@@ -26,29 +29,46 @@ declare module 'vitest' {
   }
 }
 
+function writeStatus(file: string, status: EmulatorStatus): void {
+  // Written whole and renamed into place: a reader never sees half a file.
+  writeFileSync(`${file}.tmp`, JSON.stringify(status));
+  renameSync(`${file}.tmp`, file);
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'vitest-emulators-'));
-  const statusFile = join(dir, 'status.txt');
+  const statusFile = join(dir, 'status.json');
+  project.provide('emulators', { statusFile });
   if (process.env.DRIFT_TEST_EMULATORS === 'off') {
-    writeFileSync(statusFile, 'emulators disabled by DRIFT_TEST_EMULATORS=off');
-    project.provide('emulators', { pubsubHost: '', firestoreHost: '', statusFile });
+    writeStatus(statusFile, { error: 'emulators disabled by DRIFT_TEST_EMULATORS=off' });
     return async () => rmSync(dir, { recursive: true, force: true });
   }
-  const emulators: Emulators = await spawnEmulators();
-  const reportFailure = (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    writeFileSync(statusFile, message);
-    console.error(`[global-setup] ${message}`);
-  };
-  emulators.pubsub.ready.catch(reportFailure);
-  emulators.firestore.ready.catch(reportFailure);
-  project.provide('emulators', {
-    pubsubHost: emulators.pubsub.host,
-    firestoreHost: emulators.firestore.host,
-    statusFile,
-  });
+  // Missing gcloud/java fails the run at once, with what to install.
+  checkEmulatorPrerequisites();
+  const starting = startEmulators().then(
+    (emulators) => {
+      writeStatus(statusFile, { pubsubHost: emulators.pubsub.host, firestoreHost: emulators.firestore.host });
+      return emulators;
+    },
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      writeStatus(statusFile, { error: message });
+      console.error(`[global-setup] ${message}`);
+      return undefined;
+    },
+  );
   return async () => {
-    await emulators.stop();
+    const emulators: Emulators | undefined = await starting;
+    await emulators?.stop();
     rmSync(dir, { recursive: true, force: true });
+    // "No emulator survives the run" is checked, not assumed.
+    const survivors = emulators
+      ? [emulators.pubsub, emulators.firestore].filter((e) => groupAlive(e.pid))
+      : [];
+    if (survivors.length > 0) {
+      throw new Error(
+        `emulator process groups survived teardown: ${survivors.map((e) => `${e.kind} pgid ${e.pid}`).join(', ')}`,
+      );
+    }
   };
 }
