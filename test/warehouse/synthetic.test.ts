@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AccountView } from '../../shared/domain/account-view.js';
 import { LocalWarehouse } from '../../shared/warehouse/local-bigquery/engine.js';
 import { ddlFiles } from '../../shared/warehouse/sql-files.js';
 import { accountViewFor } from '../../shared/warehouse/synthetic/account-view.js';
+import { buildCli } from '../../shared/warehouse/synthetic/cli.js';
 import { bigQueryJsonSchema, exportMirrorNdjson, loadWorld } from '../../shared/warehouse/synthetic/load.js';
 import { Rng } from '../../shared/warehouse/synthetic/prng.js';
 import { emitAccountRows, MIRROR_COLUMNS, type MirrorTable } from '../../shared/warehouse/synthetic/rows.js';
@@ -138,5 +139,33 @@ describe('bulk load and NDJSON export', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('synthetic CLI', () => {
+  it('view prints the same valid AccountView as accountViewFor', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((x: unknown) => {
+      out.push(String(x));
+    });
+    try {
+      await buildCli().parseAsync(['view', 'acc_0000007', '--accounts', '20', '--seed', '5'], {
+        from: 'user',
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const view = AccountView.parse(JSON.parse(out.join('\n')));
+    expect(view).toEqual(accountViewFor(createWorld({ seed: 5, accounts: 20 }), 'acc_0000007', '2026-11-24'));
+  });
+
+  it('rejects a bad account count with a clear error', async () => {
+    const cli = buildCli()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    for (const c of cli.commands) c.exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(
+      cli.parseAsync(['view', 'acc_0000001', '--accounts', '0'], { from: 'user' }),
+    ).rejects.toThrow(/accounts must be an integer/);
   });
 });
