@@ -5,15 +5,17 @@
 -- exclusion_reasons lists every reason that applies (persistent_drift, unsupported_account_type:...),
 -- so "why didn't it fire" has one complete answer. Both partitions are named explicitly so BigQuery
 -- prunes every mirror table to @snapshot_date and the day before.
-WITH today AS (
-  SELECT *
+WITH drifting AS (
+  SELECT snapshot_date, account_id, stripe_customer_id, subs_account_type, cf_prod_account_type, dunning_state,
+    is_supported_account_type, element_drift_kinds, account_drift_kinds, drifting_element_count
   FROM billing_observability.stripe_account_drift
-  WHERE snapshot_date = @snapshot_date AND has_drift
+  WHERE snapshot_date IN (@snapshot_date, DATE_SUB(@snapshot_date, INTERVAL 1 DAY)) AND has_drift
+),
+today AS (
+  SELECT * FROM drifting WHERE snapshot_date = @snapshot_date
 ),
 yesterday AS (
-  SELECT account_id
-  FROM billing_observability.stripe_account_drift
-  WHERE snapshot_date = DATE_SUB(@snapshot_date, INTERVAL 1 DAY) AND has_drift
+  SELECT account_id FROM drifting WHERE snapshot_date = DATE_SUB(@snapshot_date, INTERVAL 1 DAY)
 ),
 judged AS (
   SELECT

@@ -1,10 +1,11 @@
 -- Stripe subscriptions of each account (through subs_customer -> Stripe customer), per snapshot date.
+-- Reads subs_customer directly (not account_snapshot): only the mapping is needed here.
 -- is_ope_match marks the live subscription that matches its OPE subscription: when several live ones
 -- carry the same metadata.ope_subscription_id, the lowest Stripe id wins (docs/domain-rules.md).
 WITH subs AS (
   SELECT
-    acct.snapshot_date,
-    acct.account_id,
+    sc.snapshot_date,
+    sc.account_id,
     s.id AS stripe_subscription_id,
     s.customer_id,
     s.status,
@@ -14,9 +15,9 @@ WITH subs AS (
     s.ope_subscription_id,
     s.is_contract,
     s.is_live
-  FROM billing_observability.account_snapshot AS acct
+  FROM billing_mirror.subs_customer AS sc
   JOIN billing_observability.stripe_subscriptions_metadata AS s
-    ON s.snapshot_date = acct.snapshot_date AND s.customer_id = acct.stripe_customer_id
+    ON s.snapshot_date = sc.snapshot_date AND s.customer_id = sc.stripe_customer_id
 ),
 first_live AS (
   SELECT snapshot_date, account_id, ope_subscription_id, MIN(stripe_subscription_id) AS stripe_subscription_id

@@ -45,7 +45,7 @@ LEFT JOIN first_item
   ON first_item.snapshot_date = items.snapshot_date
   AND first_item.account_id = items.account_id
   AND first_item.stripe_item_id = items.stripe_item_id
-LEFT JOIN billing_observability.ope_items_metadata AS oi
+LEFT JOIN billing_mirror.ope_items AS oi
   ON oi.snapshot_date = items.snapshot_date AND oi.account_id = items.account_id AND oi.id = items.ope_item_id
 LEFT JOIN uncollectible AS u
   ON u.snapshot_date = items.snapshot_date AND u.customer_id = items.customer_id AND u.item_id = items.stripe_item_id

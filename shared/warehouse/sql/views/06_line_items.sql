@@ -93,12 +93,12 @@ elements AS (
 SELECT
   e.*,
   TIMESTAMP(e.snapshot_date) AS as_of,
-  acct.dunning_state,
+  COALESCE(dun.state, 'none') AS dunning_state,
   -- Desired price: billing_prod entry for (effective product, OPE interval, OPE currency).
   bp.stripe_price_id AS desired_price_id
 FROM elements AS e
-JOIN billing_observability.account_snapshot AS acct
-  ON acct.snapshot_date = e.snapshot_date AND acct.account_id = e.account_id
+LEFT JOIN billing_mirror.subs_dunning AS dun
+  ON dun.snapshot_date = e.snapshot_date AND dun.account_id = e.account_id
 LEFT JOIN billing_mirror.billing_prod AS bp
   ON bp.snapshot_date = e.snapshot_date
   AND bp.product_id = e.effective_product_id

@@ -2,10 +2,13 @@
 -- element drift aggregated from the classification plus the account drift kinds (docs/domain-rules.md):
 --   status, missing_subscription, currency, bad_debt_flag, invoice_metadata.
 -- has_drift: any element drift kind or any account drift kind.
-WITH element_agg AS (
+WITH per_subscription AS (
+  -- One pass over the classification, per (account, OPE subscription or none): the account totals and
+  -- the "has an expected_in_stripe element" fact the missing_subscription rule needs.
   SELECT
     snapshot_date,
     account_id,
+    ope_subscription_id,
     COUNT(*) AS element_count,
     COUNTIF(has_drift) AS drifting_element_count,
     COUNTIF(element_class = 'expected_in_stripe') AS expected_in_stripe_count,
@@ -21,12 +24,33 @@ WITH element_agg AS (
     LOGICAL_OR(drift_quantity) AS any_quantity,
     LOGICAL_OR(drift_missing_price) AS any_missing_price
   FROM billing_observability.line_item_classification
+  GROUP BY snapshot_date, account_id, ope_subscription_id
+),
+element_agg AS (
+  SELECT
+    snapshot_date,
+    account_id,
+    SUM(element_count) AS element_count,
+    SUM(drifting_element_count) AS drifting_element_count,
+    SUM(expected_in_stripe_count) AS expected_in_stripe_count,
+    SUM(bad_debt_item_count) AS bad_debt_item_count,
+    SUM(deleted_from_ope_count) AS deleted_from_ope_count,
+    SUM(contract_count) AS contract_count,
+    SUM(delayed_upgrade_count) AS delayed_upgrade_count,
+    SUM(missing_price_count) AS missing_price_count,
+    LOGICAL_OR(any_missing_item) AS any_missing_item,
+    LOGICAL_OR(any_extra_item) AS any_extra_item,
+    LOGICAL_OR(any_interval) AS any_interval,
+    LOGICAL_OR(any_price) AS any_price,
+    LOGICAL_OR(any_quantity) AS any_quantity,
+    LOGICAL_OR(any_missing_price) AS any_missing_price
+  FROM per_subscription
   GROUP BY snapshot_date, account_id
 ),
 expected_subs AS (
-  SELECT DISTINCT snapshot_date, account_id, ope_subscription_id
-  FROM billing_observability.line_item_classification
-  WHERE element_class = 'expected_in_stripe'
+  SELECT snapshot_date, account_id, ope_subscription_id
+  FROM per_subscription
+  WHERE expected_in_stripe_count > 0 AND ope_subscription_id IS NOT NULL
 ),
 sub_agg AS (
   SELECT
@@ -46,14 +70,14 @@ sub_agg AS (
 ),
 invoice_agg AS (
   SELECT
-    acct.snapshot_date,
-    acct.account_id,
+    sc.snapshot_date,
+    sc.account_id,
     COUNTIF(inv.status = 'uncollectible') AS uncollectible_invoice_count,
-    LOGICAL_OR(inv.status != 'void' AND inv.cf_account_id IS DISTINCT FROM acct.account_id) AS any_invoice_metadata
-  FROM billing_observability.account_snapshot AS acct
+    LOGICAL_OR(inv.status != 'void' AND inv.cf_account_id IS DISTINCT FROM sc.account_id) AS any_invoice_metadata
+  FROM billing_mirror.subs_customer AS sc
   JOIN billing_observability.stripe_invoices_metadata AS inv
-    ON inv.snapshot_date = acct.snapshot_date AND inv.customer_id = acct.stripe_customer_id
-  GROUP BY acct.snapshot_date, acct.account_id
+    ON inv.snapshot_date = sc.snapshot_date AND inv.customer_id = sc.stripe_customer_id
+  GROUP BY sc.snapshot_date, sc.account_id
 ),
 account_flags AS (
   SELECT
