@@ -324,6 +324,48 @@ describe('writes', () => {
   });
 });
 
+describe('a seeded subscription Stripe could not hold (mixed intervals)', () => {
+  beforeEach(() => {
+    server.seed({
+      subscriptions: [
+        {
+          id: 'sub_mixed',
+          customer: 'cus_beta',
+          items: [
+            { id: 'si_mixed_m', price: 'price_pro' },
+            { id: 'si_mixed_y', price: 'price_biz_y' },
+          ],
+        },
+      ],
+      prices: [
+        { id: 'price_biz_y', product: 'prod_biz', unit_amount: 200000, recurring: { interval: 'year' } },
+      ],
+    });
+  });
+
+  it('accepts updates that set no price (quantity, metadata)', async () => {
+    const sub = await stripe.subscriptions.update('sub_mixed', {
+      items: [{ id: 'si_mixed_m', quantity: 4 }],
+      metadata: { touched: 'yes' },
+    });
+    expect(sub.items.data.map((i) => [i.id, i.quantity])).toEqual([
+      ['si_mixed_m', 4],
+      ['si_mixed_y', 1],
+    ]);
+  });
+
+  it('refuses a price change that leaves it inconsistent, accepts one that heals it', async () => {
+    const still = await stripeError(
+      stripe.subscriptions.update('sub_mixed', { items: [{ id: 'si_mixed_m', price: 'price_addon' }] }),
+    );
+    expect(still.statusCode).toBe(400);
+    const healed = await stripe.subscriptions.update('sub_mixed', {
+      items: [{ id: 'si_mixed_y', price: 'price_biz' }],
+    });
+    expect(healed.items.data.map((i) => i.price.recurring?.interval)).toEqual(['month', 'month']);
+  });
+});
+
 describe('idempotency', () => {
   it('replays the first response for the same key and params, with one write', async () => {
     const params = { metadata: { heal_run: 'run_3' } };
