@@ -110,9 +110,10 @@ export interface TopologyOptions {
   /** Default 600 s, as in Terraform. */
   ackDeadlineSeconds?: number;
   /**
-   * Omitted: ordering as deployed (DEPLOYED_MESSAGE_ORDERING). `false` turns it off everywhere: the
-   * Pub/Sub emulator never dead-letters a message of an ordered push subscription (it stops pushing
-   * after maxDeliveryAttempts and keeps it), so local runs that must see dead letters turn it off.
+   * Omitted: ordering as deployed (DEPLOYED_MESSAGE_ORDERING). `false` turns it off everywhere. On the
+   * Pub/Sub emulator, once a message of an ordered push subscription has used its maxDeliveryAttempts,
+   * it is never dead-lettered and that subscription pushes nothing more, for any ordering key (tried
+   * 2026-11 on these machines): local runs that exercise failures or dead letters must pass `false`.
    */
   enableMessageOrdering?: boolean;
 }
