@@ -1,6 +1,7 @@
 import Bottleneck from 'bottleneck';
 import Stripe from 'stripe';
 import { LIVE_CHANGE_ID_FIELD, type StripeFailure, shouldRetryStripeFailure } from '../core/apply-policy.js';
+import { CHANGE_ID_METADATA_KEY } from '../core/planner.js';
 import {
   type StripeCustomer,
   type StripeInvoice,
@@ -24,8 +25,6 @@ import type { Stamped, StripeAccountParts, StripePort, StripeWriteResult } from 
  * caller's idempotency key and go through a rate limiter.
  */
 
-/** The metadata key the planner stamps with the change id (shared/core/planner.ts). */
-const CHANGE_ID_METADATA_KEY = LIVE_CHANGE_ID_FIELD;
 /** Subscription statuses that bill nothing (docs/domain-rules.md "Live Stripe subscription"). */
 const NOT_LIVE = new Set(['canceled', 'incomplete_expired']);
 /** How many recent invoices the view carries (newest first). */
