@@ -98,6 +98,18 @@ describe('the generated mix reaches every rule', () => {
     );
   });
 
+  it('reading views as materialised CTEs returns the same rows as inlining them', async () => {
+    const run = async () =>
+      JSON.stringify(await q(querySql('stripe_drift_triage'), { snapshot_date: bq.date(today) }));
+    const expanded = await run();
+    lb.db.expandViews = false;
+    try {
+      expect(await run()).toBe(expanded);
+    } finally {
+      lb.db.expandViews = true;
+    }
+  });
+
   it('WWW drift of every kind, new and persistent, and the new-WWW-drift query agrees with the triage', async () => {
     const rows = await q<{ drift_kind: string; disposition: string; zone_id: string }>(
       querySql('www_drift_triage'),

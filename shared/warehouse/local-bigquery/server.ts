@@ -37,11 +37,17 @@ export interface StartOptions {
   dbPath?: string;
   /** Reject reads of require_partition_filter tables without a partition filter (default true, as BigQuery). */
   enforcePartitionFilter?: boolean;
+  /**
+   * Read views as CTEs, materialising a view read twice once per query (default true): much faster for the
+   * drift queries over whole partitions; a point lookup through a deep view graph may prefer false.
+   */
+  expandViews?: boolean;
 }
 
 export async function startLocalBigQuery(opts: StartOptions = {}): Promise<LocalBigQuery> {
   const db = await LocalWarehouse.open(opts.dbPath ?? ':memory:');
   db.enforcePartitionFilter = opts.enforcePartitionFilter ?? true;
+  db.expandViews = opts.expandViews ?? true;
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     handle(db, req, res).catch((e) => sendError(res, e));
