@@ -61,9 +61,9 @@ export async function benchWarehouse(options: {
     const load = await withPeakRss(() => loadWorld(lb.db, world));
     const totalRows = Object.values(load.value.rows).reduce((a, b) => a + b, 0);
     console.log(
-      `warehouse: generated ${fmt(options.accounts)} accounts x 2 dates = ${fmt(totalRows)} mirror rows; ` +
+      `warehouse: generated ${fmt(options.accounts, 0)} accounts x 2 dates = ${fmt(totalRows, 0)} mirror rows; ` +
         `generate ${fmt(load.value.generateMs / 1000, 1)} s + bulk load ${fmt(load.value.copyMs / 1000, 1)} s ` +
-        `(${fmt(load.ms / 1000, 1)} s total, ${fmt(options.accounts / (load.ms / 1000))} accounts/s), peak RSS ${mb(load.peakRss)}`,
+        `(${fmt(load.ms / 1000, 1)} s total, ${fmt(options.accounts / (load.ms / 1000), 0)} accounts/s), peak RSS ${mb(load.peakRss)}`,
     );
 
     const params = { today: bq.date(today), yesterday: bq.date(yesterday), snapshot_date: bq.date(today) };
@@ -94,8 +94,8 @@ export async function benchWarehouse(options: {
     const driftMedian = median(driftMs);
     const ratio = driftMedian / scanMedian;
     console.log(
-      `warehouse: new-drift query ${fmt(driftMedian)} ms (${fmt(newAccounts)} new-drift accounts, peak RSS ${mb(driftPeak)}) ` +
-        `vs bare scan of the same two partitions ${fmt(scanMedian)} ms (peak RSS ${mb(scanPeak)}), ` +
+      `warehouse: new-drift query ${fmt(driftMedian, 0)} ms (${fmt(newAccounts, 0)} new-drift accounts, peak RSS ${mb(driftPeak)}) ` +
+        `vs bare scan of the same two partitions ${fmt(scanMedian, 0)} ms (peak RSS ${mb(scanPeak)}), ` +
         `median of ${options.rounds}: ratio ${fmt(ratio, 2)} (target <= 3) ${ratio <= 3 ? 'OK' : 'OVER TARGET'}`,
     );
     console.log(`warehouse: process peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
