@@ -200,6 +200,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       minimumBackoffSeconds: options.pubsub?.minimumBackoffSeconds ?? 1,
       maximumBackoffSeconds: options.pubsub?.maximumBackoffSeconds ?? 5,
       maxDeliveryAttempts: options.pubsub?.maxDeliveryAttempts ?? 5,
+      // The emulator stalls an ordered push subscription for every key once one message exhausts its
+      // delivery attempts, and never dead-letters it. Production keeps ordering (per-account leases make
+      // correctness independent of it); locally it is off so dead-lettering works as in production.
+      enableMessageOrdering: false,
     });
     progress('functions serving behind push subscriptions');
 

@@ -97,7 +97,9 @@ export async function emitAudit(
   deps.log.info(
     {
       event: 'audit',
+      // outcome and system drive the halted-run alert (infra/terraform/monitoring.tf).
       outcome: record.outcome,
+      system: record.system,
       stage: record.stage,
       run_id: record.run_id,
       account_id: record.account_id,
