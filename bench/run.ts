@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a lower bound measured in the same run.
 // Options: --only NAME (planner, ...), --views N, --rounds N.
 import { parseArgs } from 'node:util';
+import { benchPipeline } from './pipeline.js';
 import { benchPlanner } from './planner.js';
 
 const { values } = parseArgs({
@@ -8,11 +9,13 @@ const { values } = parseArgs({
     only: { type: 'string' },
     views: { type: 'string', default: '5000' },
     rounds: { type: 'string', default: '5' },
+    accounts: { type: 'string', default: '2000' },
   },
 });
 
 const benches: Record<string, () => Promise<unknown> | unknown> = {
   planner: () => benchPlanner({ views: Number(values.views), rounds: Number(values.rounds) }),
+  pipeline: () => benchPipeline({ accounts: Number(values.accounts) }),
 };
 
 for (const [name, run] of Object.entries(benches)) {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
+import { registerOperate } from './commands/operate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRunLocal } from './commands/run-local.js';
 import { CliError } from './io.js';
@@ -20,6 +21,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = { stdout: (s: string) => process.stdout.write(s), setExit: (n: number) => (exitCode = n) };
   registerPlan(program, out);
   registerRunLocal(program, out);
+  registerOperate(program, out);
 
   try {
     await program.parseAsync([...argv]);

@@ -18,10 +18,7 @@ export function setDepsProvider(next: DepsProvider | null): void {
 export function getDeps(): Promise<PipelineDeps> {
   if (cached === null) {
     const build: DepsProvider =
-      provider ??
-      (async () => {
-        throw new Error('no deps provider: the adapter factory is not wired yet (setDepsProvider)');
-      });
+      provider ?? (async () => (await import('../adapters/factory.js')).createPipelineDeps(process.env));
     cached = build().catch((error: unknown) => {
       cached = null; // a failed start (e.g. a missing variable) is retried on the next message
       throw error;

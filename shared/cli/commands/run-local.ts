@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { type CycleSummary, runNightlyCycle } from '../../local-run/cycle.js';
-import { startLocalPipeline } from '../../local-run/pipeline.js';
+import { type LocalPipeline, startLocalPipeline } from '../../local-run/pipeline.js';
 
 /**
  * `driftcontrol run-local`: the main job on the embedded default. Brings up the local stack, seeds N
@@ -22,6 +22,21 @@ function table(title: string, counts: Record<string, number>): string[] {
   const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return [`  ${title}: none`];
   return [`  ${title}:`, ...entries.map(([k, n]) => `    ${k.padEnd(28)} ${String(n).padStart(6)}`)];
+}
+
+/** The variables the operator commands (and the functions) read, pointing at this local stack. */
+export function operatorEnvironment(p: LocalPipeline): Record<string, string> {
+  return {
+    GOOGLE_CLOUD_PROJECT: p.projectId,
+    PUBSUB_EMULATOR_HOST: p.stack.endpoints.pubsub ?? '',
+    FIRESTORE_EMULATOR_HOST: p.stack.endpoints.firestore ?? '',
+    BIGQUERY_API_ENDPOINT: p.bigquery.url,
+    STRIPE_API_BASE: p.stack.endpoints.stripe,
+    STRIPE_API_KEY: 'sk_test_local',
+    SUBS_API_URL: p.stack.endpoints.subsApi,
+    WWW_API_URL: p.stack.endpoints.www,
+    METADATA_SERVER_DETECTION: 'none',
+  };
 }
 
 export function formatSummary(s: CycleSummary): string {

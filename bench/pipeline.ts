@@ -1,0 +1,78 @@
+import { performance } from 'node:perf_hooks';
+import { AUDIT_TABLE, DATASETS } from '../shared/contracts/topology.js';
+import { runNightlyCycle } from '../shared/local-run/cycle.js';
+import { startLocalPipeline } from '../shared/local-run/pipeline.js';
+import { fmt } from './stats.js';
+
+/**
+ * The local pipeline end to end (issue 5): the nightly cycle over N synthetic accounts on the real local
+ * stack. Reported against lower bounds measured in the same run:
+ * - throughput against the data-access floor: the same Stripe account reads gather makes, done directly
+ *   and sequentially through the adapter, with nothing else (no Pub/Sub, no BigQuery, no planning);
+ * - Stripe writes per healed account against the objects that actually needed a change (target 1.0),
+ *   and writes for no-op accounts (target 0).
+ * Memory: the five functions run in this one process (functions-framework servers), so peak RSS is
+ * reported for all of them together, sampled every 50 ms.
+ */
+export async function benchPipeline(options: { accounts: number }): Promise<void> {
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const startup = performance.now();
+  const p = await startLocalPipeline({ accounts: options.accounts, seed: 42 });
+  const startupMs = performance.now() - startup;
+  try {
+    const readsBefore = p.stripeAdapter.stats();
+    const summary = await runNightlyCycle(p, { timeoutMs: 1_200_000 });
+    const reads = p.stripeAdapter.stats();
+    const [rows] = await p.bq.query({
+      query: `SELECT account_id, outcome, ARRAY_LENGTH(change_ids) AS changes, stripe_writes FROM ${DATASETS.audit}.${AUDIT_TABLE} WHERE stage = 'plan_apply' AND NOT will_retry`,
+    });
+    const finals = rows as { account_id: string; outcome: string; changes: number; stripe_writes: number }[];
+    const applied = finals.filter((r) => r.outcome === 'applied');
+    const noop = finals.filter((r) => r.outcome === 'noop');
+    const neededObjects = applied.reduce((n, r) => n + Number(r.changes), 0);
+    const gathered = reads.accountReads - readsBefore.accountReads;
+    const readCalls = reads.readCalls - readsBefore.readCalls;
+
+    // Lower bound: the same account reads, directly and sequentially.
+    const ids = finals.map((r) => r.account_id);
+    const customers: string[] = [];
+    for (const id of ids) {
+      const parts = await p.deps.mirror.accountParts(id, p.snapshotDate);
+      if (parts?.subsCustomer.data.stripeCustomerId) customers.push(parts.subsCustomer.data.stripeCustomerId);
+    }
+    const floorStart = performance.now();
+    for (const c of customers) await p.stripeAdapter.readAccount(c);
+    const floorMs = performance.now() - floorStart;
+    const pipelineMs = summary.elapsedMs;
+
+    console.log(
+      `pipeline (${options.accounts} accounts; ${summary.stripe.published} new-drift accounts published, ${summary.www.published} zones)`,
+    );
+    console.log(`  local stack start-up and seeding: ${fmt(startupMs / 1000)} s`);
+    console.log(
+      `  nightly cycle: ${fmt(pipelineMs / 1000)} s, ${fmt((summary.stripe.published / pipelineMs) * 60_000, 0)} accounts/min end to end`,
+    );
+    console.log(
+      `  lower bound (the same ${customers.length} account reads, direct): ${fmt(floorMs / 1000, 2)} s; ratio ${fmt(pipelineMs / Math.max(floorMs, 1), 1)}`,
+    );
+    console.log(
+      `  Stripe reads per gather: ${fmt(readCalls / Math.max(gathered, 1), 2)} calls (${readCalls} calls / ${gathered} gathers)`,
+    );
+    console.log(
+      `  Stripe writes per healed account: ${fmt(summary.stripeWrites / Math.max(applied.length, 1), 2)}; per object that needed a change: ${fmt(summary.stripeWrites / Math.max(neededObjects, 1), 2)} (target 1.00; ${summary.stripeWrites} writes, ${neededObjects} objects, ${applied.length} accounts)`,
+    );
+    console.log(
+      `  writes for no-op accounts: ${noop.reduce((n, r) => n + Number(r.stripe_writes), 0)} (target 0, ${noop.length} accounts)`,
+    );
+    console.log(`  outcomes: ${JSON.stringify(summary.stripe.outcomes)}; audit rows ${summary.auditRows}`);
+    console.log(
+      `  peak RSS, all five functions and the local stack's in-process servers together: ${fmt(peakRss / 2 ** 20, 0)} MiB`,
+    );
+  } finally {
+    clearInterval(sampler);
+    await p.stop();
+  }
+}
