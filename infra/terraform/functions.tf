@@ -9,8 +9,8 @@ locals {
   #   concurrency 1 so a run never shares an instance's memory with the other.
   # - gather: I/O bound (Stripe reads with expand, BigQuery, Firestore), so concurrency 8; 10 instances
   #   cap concurrent gathers at 80, well under Stripe's read limit.
-  # - plan-apply: moves money; few instances (4) so the per-instance Stripe write budget
-  #   (stripe_write_rate_per_s / max_instances) stays meaningful.
+  # - plan-apply: moves money; few instances (4) so each instance's share of the Stripe write budget
+  #   (config stripeWritesPerSecond / max_instances, see STRIPE_WRITE_INSTANCES) stays meaningful.
   # - www-resync: writes to the internal www API; modest parallelism (4 x 4) protects it.
   # - audit-writer: tiny streaming inserts; high concurrency, few instances, bounded for BigQuery quota.
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
@@ -30,19 +30,20 @@ locals {
     )
   }
 
-  # Environment every function gets; the code reads names from topology.ts, not from here.
+  # Environment every function gets. Every name here is one the adapter factory reads
+  # (KNOWN_ENV_VARS in shared/adapters/factory.ts; test/infra/env-wiring.test.ts holds them together).
+  # No log format variable: pino writes one JSON object per line on stdout, which Cloud Logging turns
+  # into jsonPayload (the halted-run metric in monitoring.tf reads jsonPayload.outcome).
   common_env = {
     GOOGLE_CLOUD_PROJECT = var.project_id
     BIGQUERY_LOCATION    = var.bigquery_location
     LOG_LEVEL            = var.log_level
-    # Cloud Logging turns one-line JSON on stdout into jsonPayload; the halted-run metric
-    # (monitoring.tf) reads jsonPayload.outcome.
-    LOG_FORMAT = "json"
   }
 
-  # The Stripe key is read at runtime from Secret Manager, never from Terraform.
+  # The Stripe key is read at runtime from Secret Manager, never from Terraform. Only gather and
+  # plan-apply get it; the other functions start without it (their Stripe port fails if ever used).
   stripe_secret_env = [{
-    key       = "STRIPE_SECRET_KEY"
+    key       = "STRIPE_API_KEY"
     secret_id = google_secret_manager_secret.stripe.secret_id
     version   = "latest"
   }]
@@ -212,8 +213,9 @@ module "plan_apply" {
   environment_variables = merge(
     local.common_env,
     {
-      # Per-instance share of the deployment's Stripe write budget (a bottleneck in each instance).
-      STRIPE_WRITES_PER_S_PER_INSTANCE = tostring(var.stripe_write_rate_per_s / local.function_settings["plan-apply"].max_instances)
+      # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
+      # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
+      STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
     },
     try(var.extra_environment_variables["plan-apply"], {}),
   )
@@ -263,7 +265,7 @@ module "www_resync" {
 
   environment_variables = merge(
     local.common_env,
-    { SUBS_API_BASE_URL = var.subs_api_base_url, WWW_BASE_URL = var.www_base_url },
+    { SUBS_API_URL = var.subs_api_base_url, WWW_API_URL = var.www_base_url },
     try(var.extra_environment_variables["www-resync"], {}),
   )
   vpc_connector                 = var.vpc_connector

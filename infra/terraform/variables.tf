@@ -107,14 +107,24 @@ variable "vpc_connector_egress_settings" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL of subs-api (source of truth for WWW drift), passed to www-resync as SUBS_API_BASE_URL."
+  description = "Base URL (http or https) of subs-api (source of truth for WWW drift), passed to www-resync as SUBS_API_URL. Empty: www-resync starts, but fails every message that needs subs-api."
   default     = ""
+
+  validation {
+    condition     = var.subs_api_base_url == "" || can(regex("^https?://[^[:space:]]+$", var.subs_api_base_url))
+    error_message = "subs_api_base_url must be an http(s) URL, e.g. https://subs-api.internal.example.com."
+  }
 }
 
 variable "www_base_url" {
   type        = string
-  description = "Base URL of the www API that www-resync writes to, passed as WWW_BASE_URL."
+  description = "Base URL (http or https) of the www API that www-resync writes to, passed as WWW_API_URL. Empty: www-resync starts, but fails every message that needs www."
   default     = ""
+
+  validation {
+    condition     = var.www_base_url == "" || can(regex("^https?://[^[:space:]]+$", var.www_base_url))
+    error_message = "www_base_url must be an http(s) URL, e.g. https://www-api.internal.example.com."
+  }
 }
 
 variable "extra_environment_variables" {
@@ -150,17 +160,6 @@ variable "stripe_secret_id" {
   type        = string
   description = "Secret Manager secret id holding the Stripe secret key. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
   default     = "stripe-secret-key"
-}
-
-variable "stripe_write_rate_per_s" {
-  type        = number
-  description = "Stripe write requests per second allowed for the whole deployment (Stripe limits: live 100/s, test 25/s). plan-apply gets this divided by its max_instances per instance."
-  default     = 25
-
-  validation {
-    condition     = var.stripe_write_rate_per_s > 0 && var.stripe_write_rate_per_s <= 100
-    error_message = "stripe_write_rate_per_s must be in (0, 100]."
-  }
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import { PubSub } from '@google-cloud/pubsub';
 import { type Logger, pino } from 'pino';
 import { z } from 'zod';
 import type { PipelineDeps } from '../pipeline/deps.js';
-import type { AuditTablePort, Clock, MirrorPort } from '../ports/index.js';
+import type { AuditTablePort, Clock, MirrorPort, StripePort, SubsApiPort, WwwPort } from '../ports/index.js';
+import { BigQueryMirror, bigQueryClient } from './bigquery.js';
 import { FirestoreControlStore } from './firestore.js';
 import { PubSubPublisher } from './pubsub.js';
 import { StripeAdapter } from './stripe.js';
@@ -16,18 +17,31 @@ import { SubsApiClient, WwwClient } from './zones.js';
  *
  *   GOOGLE_CLOUD_PROJECT        required
  *   PUBSUB_EMULATOR_HOST        optional host:port (local)      FIRESTORE_EMULATOR_HOST  optional host:port
- *   STRIPE_API_KEY              or STRIPE_API_KEY_FILE (a Secret Manager volume mount): one is required
+ *   STRIPE_API_KEY              or STRIPE_API_KEY_FILE (a Secret Manager volume mount): needed by the
+ *                               functions that call Stripe (gather, plan-apply)
  *   STRIPE_API_BASE             optional URL, e.g. http://127.0.0.1:12111 (default: api.stripe.com)
  *   STRIPE_MAX_NETWORK_RETRIES  optional, default 2             STRIPE_TIMEOUT_MS        optional, default 20000
- *   SUBS_API_URL, WWW_API_URL   required URLs                   ZONE_API_TIMEOUT_MS      optional, default 10000
+ *   STRIPE_WRITE_INSTANCES      optional, default 1: instances sharing the Stripe write budget (each
+ *                               enforces config stripeWritesPerSecond / this)
+ *   SUBS_API_URL, WWW_API_URL   URLs, needed by the function that calls the zone APIs (www-resync)
+ *   ZONE_API_TIMEOUT_MS         optional, default 10000
  *   BIGQUERY_API_ENDPOINT       optional URL (or BIGQUERY_EMULATOR_HOST); BIGQUERY_LOCATION optional
  *   LOG_LEVEL                   optional pino level, default info
+ *
+ * Everything that is set is validated up front, every problem listed in one error. A Stripe key or zone
+ * URL that is missing is not an error at start (least privilege: detect-drift and audit-writer get no
+ * Stripe secret): the port that needs it rejects with an InvalidEnvironmentError naming the variable
+ * and the function on first use.
  * Secrets never appear in errors or logs: `describeEnvironment` is the loggable form.
  */
 
 export class InvalidEnvironmentError extends Error {
   override readonly name = 'InvalidEnvironmentError';
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** Set when a port was used without the variable it needs (see `missingPort`). */
+    readonly missing?: { readonly variable: string; readonly functionName: string; readonly use: string },
+  ) {
     super(
       `invalid environment (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
     );
@@ -64,14 +78,36 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optional(httpUrl),
   STRIPE_MAX_NETWORK_RETRIES: optional(positiveInt(10)),
   STRIPE_TIMEOUT_MS: optional(positiveInt(600_000)),
-  SUBS_API_URL: z.string({ error: 'is required' }).pipe(httpUrl),
-  WWW_API_URL: z.string({ error: 'is required' }).pipe(httpUrl),
+  STRIPE_WRITE_INSTANCES: optional(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 1000, 'must be between 1 and 1000'),
+  ),
+  SUBS_API_URL: optional(httpUrl),
+  WWW_API_URL: optional(httpUrl),
   ZONE_API_TIMEOUT_MS: optional(positiveInt(600_000)),
   BIGQUERY_API_ENDPOINT: optional(httpUrl),
   BIGQUERY_EMULATOR_HOST: optional(z.string()),
   BIGQUERY_LOCATION: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
 });
+
+/**
+ * Every variable the factory reads, from the schema itself (so it cannot drift). Terraform may set only
+ * these on a function (test/infra/env-wiring.test.ts).
+ */
+export const KNOWN_ENV_VARS: readonly (keyof typeof EnvSchema.shape)[] = Object.freeze(
+  Object.keys(EnvSchema.shape) as (keyof typeof EnvSchema.shape)[],
+);
+
+/** The variables each port needs and reads lazily: unset, the port fails on use, not the function at start. */
+export const LAZY_ENV_VARS = {
+  stripe: ['STRIPE_API_KEY', 'STRIPE_API_KEY_FILE'],
+  subsApi: ['SUBS_API_URL'],
+  www: ['WWW_API_URL'],
+} as const satisfies Record<string, readonly (keyof typeof EnvSchema.shape)[]>;
 
 const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 
@@ -88,15 +124,20 @@ export interface AdapterEnv {
   readonly pubsubEmulatorHost: string | undefined;
   readonly firestoreEmulatorHost: string | undefined;
   readonly stripe: {
-    readonly apiKey: string;
+    /** Undefined when neither STRIPE_API_KEY nor STRIPE_API_KEY_FILE is set: the Stripe port fails on use. */
+    readonly apiKey: string | undefined;
     readonly host: string | undefined;
     readonly port: number | undefined;
     readonly protocol: 'http' | 'https' | undefined;
     readonly maxNetworkRetries: number;
     readonly timeoutMs: number;
+    /** Instances sharing the write budget of the Firestore config (STRIPE_WRITE_INSTANCES). */
+    readonly writeInstances: number;
   };
-  readonly subsApiUrl: string;
-  readonly wwwApiUrl: string;
+  /** Undefined when unset: the subs-api port fails on use. */
+  readonly subsApiUrl: string | undefined;
+  /** Undefined when unset: the www port fails on use. */
+  readonly wwwApiUrl: string | undefined;
   readonly zoneTimeoutMs: number;
   readonly bigquery: BigQueryEnv;
   readonly logLevel: string;
@@ -104,7 +145,10 @@ export interface AdapterEnv {
 
 type EnvInput = Readonly<Record<string, string | undefined>>;
 
-/** Validates the environment; every problem is listed in one error. Reads STRIPE_API_KEY_FILE. */
+/**
+ * Validates the environment; every problem with what is set is listed in one error. Reads
+ * STRIPE_API_KEY_FILE. A missing Stripe key or zone URL is not a problem here (see the module comment).
+ */
 export function parseAdapterEnv(env: EnvInput): AdapterEnv {
   const problems: string[] = [];
   const parsed = EnvSchema.safeParse(env);
@@ -128,16 +172,13 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     }
   } else if (keyVar !== undefined) {
     apiKey = keyVar.trim();
-  } else {
-    problems.push('STRIPE_API_KEY: is required (or STRIPE_API_KEY_FILE, a file holding the key)');
   }
   if (apiKey !== undefined && !STRIPE_KEY.test(apiKey)) {
     problems.push(
       `${keyFile !== undefined ? 'STRIPE_API_KEY_FILE' : 'STRIPE_API_KEY'}: not a Stripe secret or restricted key (sk_/rk_ + test_/live_)`,
     );
   }
-  if (problems.length > 0 || raw === undefined || apiKey === undefined)
-    throw new InvalidEnvironmentError(problems);
+  if (problems.length > 0 || raw === undefined) throw new InvalidEnvironmentError(problems);
 
   let host: string | undefined;
   let port: number | undefined;
@@ -166,6 +207,7 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
       protocol,
       maxNetworkRetries: raw.STRIPE_MAX_NETWORK_RETRIES ?? 2,
       timeoutMs: raw.STRIPE_TIMEOUT_MS ?? 20_000,
+      writeInstances: raw.STRIPE_WRITE_INSTANCES ?? 1,
     },
     subsApiUrl: raw.SUBS_API_URL,
     wwwApiUrl: raw.WWW_API_URL,
@@ -186,38 +228,45 @@ export function describeEnvironment(env: AdapterEnv): Record<string, unknown> {
     pubsubEmulatorHost: env.pubsubEmulatorHost ?? null,
     firestoreEmulatorHost: env.firestoreEmulatorHost ?? null,
     stripe: {
-      key: env.stripe.apiKey.includes('_live_') ? 'live key' : 'test key',
+      key:
+        env.stripe.apiKey === undefined
+          ? 'not set'
+          : env.stripe.apiKey.includes('_live_')
+            ? 'live key'
+            : 'test key',
       base:
         env.stripe.host === undefined
           ? 'api.stripe.com'
           : `${env.stripe.protocol}://${env.stripe.host}:${env.stripe.port}`,
       maxNetworkRetries: env.stripe.maxNetworkRetries,
+      writeInstances: env.stripe.writeInstances,
     },
-    subsApiUrl: env.subsApiUrl,
-    wwwApiUrl: env.wwwApiUrl,
+    subsApiUrl: env.subsApiUrl ?? null,
+    wwwApiUrl: env.wwwApiUrl ?? null,
     bigquery: env.bigquery,
   };
 }
 
 // ---------------------------------------------------------------- the warehouse slot
 
-/** The BigQuery side of the ports. The warehouse adapter (not this module) provides it. */
+/** The BigQuery side of the ports: BigQueryMirror by default, or what options.warehouse builds. */
 export interface WarehouseAdapters {
   readonly mirror: MirrorPort;
   readonly auditTable: AuditTablePort;
 }
 export type WarehouseFactory = (bigquery: BigQueryEnv) => WarehouseAdapters | Promise<WarehouseAdapters>;
 
-/** Thrown by the placeholders when no warehouse factory was given: loud, never a silent no-op. */
+/** Thrown by the ports of UNWIRED_WAREHOUSE: loud, never a silent no-op. */
 export class WarehouseNotWiredError extends Error {
   override readonly name = 'WarehouseNotWiredError';
 }
 
-function unwiredWarehouse(): WarehouseAdapters {
+/** A warehouse whose every call rejects with WarehouseNotWiredError (for runs that must not touch BigQuery). */
+export const UNWIRED_WAREHOUSE: WarehouseFactory = () => {
   const fail = (what: string) => () =>
     Promise.reject(
       new WarehouseNotWiredError(
-        `${what}: no BigQuery adapter is wired (pass options.warehouse to createAdapters)`,
+        `${what}: no BigQuery adapter is wired (pass another options.warehouse to createAdapters)`,
       ),
     );
   return {
@@ -229,26 +278,72 @@ function unwiredWarehouse(): WarehouseAdapters {
     },
     auditTable: { insert: fail('auditTable.insert') },
   };
+};
+
+/** The default: one BigQueryMirror (MirrorPort and AuditTablePort) on the real client. */
+export const BIGQUERY_WAREHOUSE: WarehouseFactory = (bigquery) => {
+  const bq = bigQueryClient(bigquery.projectId, bigquery.apiEndpoint);
+  // Jobs run where the datasets are; unset, BigQuery infers the location from the tables a query reads.
+  if (bigquery.location !== undefined) bq.location = bigquery.location;
+  const mirror = new BigQueryMirror(bq);
+  return { mirror, auditTable: mirror };
+};
+
+// ---------------------------------------------------------------- ports whose variable is missing
+
+/**
+ * A port whose every method rejects with an InvalidEnvironmentError naming the variable and the
+ * function: what a function gets for an adapter it was not configured for.
+ */
+function missingPort<T extends object>(
+  port: string,
+  methods: readonly (keyof T & string)[],
+  variable: string,
+  hint: string,
+  functionName: string,
+): T {
+  const out: Record<string, () => Promise<never>> = {};
+  for (const method of methods) {
+    const use = `${port}.${method}`;
+    out[method] = () =>
+      Promise.reject(
+        new InvalidEnvironmentError(
+          [`${variable}: is not set for function ${functionName}, which called ${use} (${hint})`],
+          { variable, functionName, use },
+        ),
+      );
+  }
+  return out as unknown as T;
 }
 
 // ---------------------------------------------------------------- the factory
 
 export interface CreateAdaptersOptions {
-  /** Builds the BigQuery adapters. Omitted: placeholders that throw WarehouseNotWiredError. */
+  /** Builds the BigQuery adapters. Omitted: BIGQUERY_WAREHOUSE (BigQueryMirror on the real client). */
   warehouse?: WarehouseFactory;
   clock?: Clock;
   log?: Logger;
   /** How long a read of the Stripe write budget from Firestore config is reused. Default 60 s. */
   writeBudgetTtlMs?: number;
+  /**
+   * The function these adapters serve, for errors. Default: K_SERVICE (set by Cloud Functions gen2 /
+   * Cloud Run to the function name), then FUNCTION_TARGET.
+   */
+  functionName?: string;
 }
 
 export interface Adapters extends WarehouseAdapters {
   readonly env: AdapterEnv;
-  readonly stripe: StripeAdapter;
+  /** Rejects with InvalidEnvironmentError on use when no Stripe key is set. */
+  readonly stripe: StripePort;
+  /** The Stripe adapter itself; undefined when no Stripe key is set. */
+  readonly stripeAdapter: StripeAdapter | undefined;
   readonly control: FirestoreControlStore;
   readonly publisher: PubSubPublisher;
-  readonly subsApi: SubsApiClient;
-  readonly www: WwwClient;
+  /** Rejects with InvalidEnvironmentError on use when SUBS_API_URL is not set. */
+  readonly subsApi: SubsApiPort;
+  /** Rejects with InvalidEnvironmentError on use when WWW_API_URL is not set. */
+  readonly www: WwwPort;
   readonly clock: Clock;
   readonly log: Logger;
   /** The raw clients, for topology setup and tests. */
@@ -262,6 +357,11 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
   const config = parseAdapterEnv(env);
   const log = options.log ?? pino({ level: config.logLevel, base: { component: 'driftcontrol' } });
   const clock: Clock = options.clock ?? { now: () => new Date() };
+  const functionName =
+    options.functionName ??
+    (env.K_SERVICE || undefined) ??
+    (env.FUNCTION_TARGET || undefined) ??
+    '(unknown: K_SERVICE not set)';
 
   // Explicit emulator settings, so an env object other than process.env is honoured too.
   const firestore = new Firestore({
@@ -274,29 +374,56 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     ...(config.pubsubEmulatorHost ? { apiEndpoint: config.pubsubEmulatorHost, emulatorMode: true } : {}),
   });
   const control = new FirestoreControlStore(firestore, { now: () => clock.now() });
-  const stripe = new StripeAdapter({
-    apiKey: config.stripe.apiKey,
-    ...(config.stripe.host !== undefined ? { host: config.stripe.host } : {}),
-    ...(config.stripe.port !== undefined ? { port: config.stripe.port } : {}),
-    ...(config.stripe.protocol !== undefined ? { protocol: config.stripe.protocol } : {}),
-    maxNetworkRetries: config.stripe.maxNetworkRetries,
-    timeoutMs: config.stripe.timeoutMs,
-    now: () => clock.now(),
-    // The budget lives in Firestore config (operators change it without a deploy).
-    writeBudget: async () => (await control.getConfig()).stripeWritesPerSecond,
-    writeBudgetTtlMs: options.writeBudgetTtlMs ?? 60_000,
-  });
+  const apiKey = config.stripe.apiKey;
+  const stripeAdapter =
+    apiKey === undefined
+      ? undefined
+      : new StripeAdapter({
+          apiKey,
+          ...(config.stripe.host !== undefined ? { host: config.stripe.host } : {}),
+          ...(config.stripe.port !== undefined ? { port: config.stripe.port } : {}),
+          ...(config.stripe.protocol !== undefined ? { protocol: config.stripe.protocol } : {}),
+          maxNetworkRetries: config.stripe.maxNetworkRetries,
+          timeoutMs: config.stripe.timeoutMs,
+          now: () => clock.now(),
+          // The budget lives in Firestore config (operators change it without a deploy) and is the
+          // deployment's: each of the STRIPE_WRITE_INSTANCES instances enforces its share.
+          writeBudget: async () =>
+            (await control.getConfig()).stripeWritesPerSecond / config.stripe.writeInstances,
+          writeBudgetTtlMs: options.writeBudgetTtlMs ?? 60_000,
+        });
+  const stripe: StripePort =
+    stripeAdapter ??
+    missingPort<StripePort>(
+      'stripe',
+      ['readAccount', 'readLive', 'write'],
+      'STRIPE_API_KEY',
+      'set STRIPE_API_KEY, or STRIPE_API_KEY_FILE, from the Stripe secret',
+      functionName,
+    );
   const publisher = new PubSubPublisher(pubsub);
-  const subsApi = new SubsApiClient({ baseUrl: config.subsApiUrl, timeoutMs: config.zoneTimeoutMs });
-  const www = new WwwClient({ baseUrl: config.wwwApiUrl, timeoutMs: config.zoneTimeoutMs });
-  // SLOT (warehouse): the BigQuery MirrorPort / AuditTablePort come from the warehouse factory.
-  const warehouse = options.warehouse ? await options.warehouse(config.bigquery) : unwiredWarehouse();
-  log.debug({ env: describeEnvironment(config) }, 'adapters created');
+  const subsApi: SubsApiPort =
+    config.subsApiUrl === undefined
+      ? missingPort<SubsApiPort>('subsApi', ['zone'], 'SUBS_API_URL', 'the subs-api base URL', functionName)
+      : new SubsApiClient({ baseUrl: config.subsApiUrl, timeoutMs: config.zoneTimeoutMs });
+  const www: WwwPort =
+    config.wwwApiUrl === undefined
+      ? missingPort<WwwPort>(
+          'www',
+          ['zone', 'setPlanLevel'],
+          'WWW_API_URL',
+          'the www API base URL',
+          functionName,
+        )
+      : new WwwClient({ baseUrl: config.wwwApiUrl, timeoutMs: config.zoneTimeoutMs });
+  const warehouse = await (options.warehouse ?? BIGQUERY_WAREHOUSE)(config.bigquery);
+  log.debug({ env: describeEnvironment(config), function: functionName }, 'adapters created');
 
   let closed: Promise<void> | undefined;
   return {
     env: config,
     stripe,
+    stripeAdapter,
     control,
     publisher,
     subsApi,
@@ -309,7 +436,7 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     firestore,
     close: () => {
       closed ??= (async () => {
-        await Promise.allSettled([publisher.close(), stripe.close()]);
+        await Promise.allSettled([publisher.close(), stripeAdapter?.close()]);
         await Promise.allSettled([pubsub.close(), firestore.terminate()]);
       })();
       return closed;

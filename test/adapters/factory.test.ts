@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Message } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BigQueryMirror } from '../../shared/adapters/bigquery.js';
 import {
   type Adapters,
   type BigQueryEnv,
@@ -11,7 +12,9 @@ import {
   createPipelineDeps,
   describeEnvironment,
   InvalidEnvironmentError,
+  KNOWN_ENV_VARS,
   parseAdapterEnv,
+  UNWIRED_WAREHOUSE,
   WarehouseNotWiredError,
 } from '../../shared/adapters/factory.js';
 import { ensureTopology } from '../../shared/adapters/pubsub.js';
@@ -40,14 +43,39 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 }
 
 describe('environment', () => {
-  it('lists every missing variable in one error', () => {
-    const problems = problemsOf({});
+  it('requires only the project at start: the Stripe key and zone URLs are per adapter', () => {
+    expect(problemsOf({})).toEqual(['GOOGLE_CLOUD_PROJECT: is required']);
+    const env = parseAdapterEnv({ GOOGLE_CLOUD_PROJECT: 'drift-prod' });
+    expect(env.stripe.apiKey).toBeUndefined();
+    expect(env.subsApiUrl).toBeUndefined();
+    expect(env.wwwApiUrl).toBeUndefined();
+    expect(describeEnvironment(env)).toMatchObject({
+      stripe: { key: 'not set' },
+      subsApiUrl: null,
+      wwwApiUrl: null,
+    });
+  });
+
+  it('still lists every problem of what is set in one error', () => {
+    const problems = problemsOf({
+      SUBS_API_URL: 'not a url',
+      WWW_API_URL: 'ftp://www',
+      STRIPE_API_KEY: 'pk_test_publishable',
+    });
     expect(problems.map((p) => p.split(':')[0])).toEqual([
       'GOOGLE_CLOUD_PROJECT',
       'SUBS_API_URL',
       'WWW_API_URL',
       'STRIPE_API_KEY',
     ]);
+  });
+
+  it('KNOWN_ENV_VARS lists what the schema reads', () => {
+    expect(KNOWN_ENV_VARS).toEqual(
+      expect.arrayContaining(['GOOGLE_CLOUD_PROJECT', 'STRIPE_API_KEY', 'SUBS_API_URL', 'WWW_API_URL']),
+    );
+    expect(KNOWN_ENV_VARS).not.toContain('STRIPE_SECRET_KEY');
+    expect(KNOWN_ENV_VARS).not.toContain('LOG_FORMAT');
   });
 
   it.each([
@@ -58,6 +86,8 @@ describe('environment', () => {
     [{ GOOGLE_CLOUD_PROJECT: 'X' }, /^GOOGLE_CLOUD_PROJECT: must be a project id/],
     [{ STRIPE_MAX_NETWORK_RETRIES: 'many' }, /^STRIPE_MAX_NETWORK_RETRIES: must be a whole number/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL:/],
+    [{ WWW_API_URL: 'www.internal' }, /^WWW_API_URL: must be an http\(s\) URL/],
+    [{ STRIPE_WRITE_INSTANCES: '0' }, /^STRIPE_WRITE_INSTANCES: must be between 1 and 1000/],
     [{ STRIPE_API_KEY: 'pk_test_publishable' }, /^STRIPE_API_KEY: not a Stripe secret/],
   ])('%j is refused, naming the variable', (override, message) => {
     const problems = problemsOf({ ...base, ...override });
@@ -112,7 +142,7 @@ describe('environment', () => {
       'https://stripe-proxy.example.test',
       { host: 'stripe-proxy.example.test', port: 443, protocol: 'https' },
     ],
-    [undefined, { host: undefined, port: undefined, protocol: undefined }],
+    [undefined, { host: undefined, port: undefined, protocol: undefined, writeInstances: 1 }],
   ])('STRIPE_API_BASE %s -> %j', (apiBase, expected) => {
     expect(parseAdapterEnv({ ...base, STRIPE_API_BASE: apiBase }).stripe).toMatchObject(expected);
   });
@@ -123,6 +153,93 @@ describe('environment', () => {
       apiEndpoint: 'http://127.0.0.1:9050',
       location: undefined,
     });
+  });
+});
+
+describe('a function without the Stripe key or zone URLs (least privilege)', () => {
+  // What detect-drift and audit-writer get from Terraform: no Stripe secret, no zone URLs.
+  const detectDriftEnv = {
+    GOOGLE_CLOUD_PROJECT: 'drift-prod',
+    BIGQUERY_LOCATION: 'US',
+    LOG_LEVEL: 'silent',
+    K_SERVICE: 'detect-drift',
+  };
+
+  it('builds its deps, and the Stripe and zone ports fail on use, naming the variable and function', async () => {
+    const deps = await createPipelineDeps(detectDriftEnv, { warehouse: UNWIRED_WAREHOUSE });
+    const stripeErr = await deps.stripe.readAccount('cus_1').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(stripeErr).toBeInstanceOf(InvalidEnvironmentError);
+    expect((stripeErr as InvalidEnvironmentError).message).toMatch(
+      /STRIPE_API_KEY: is not set for function detect-drift, which called stripe\.readAccount/,
+    );
+    expect((stripeErr as InvalidEnvironmentError).missing).toEqual({
+      variable: 'STRIPE_API_KEY',
+      functionName: 'detect-drift',
+      use: 'stripe.readAccount',
+    });
+    await expect(deps.stripe.write({} as never, {}, 'k')).rejects.toThrow(/STRIPE_API_KEY/);
+    await expect(deps.subsApi.zone('z')).rejects.toThrow(
+      /SUBS_API_URL: is not set for function detect-drift/,
+    );
+    await expect(deps.www.setPlanLevel('z', 'pro', 'free')).rejects.toThrow(
+      /WWW_API_URL: is not set for function detect-drift, which called www\.setPlanLevel/,
+    );
+  });
+
+  it('names the function from options, and never an unrelated key', async () => {
+    const a = await createAdapters(
+      { ...detectDriftEnv, K_SERVICE: undefined, SUBS_API_URL: 'http://127.0.0.1:1' },
+      { warehouse: UNWIRED_WAREHOUSE, functionName: 'audit-writer' },
+    );
+    try {
+      expect(a.stripeAdapter).toBeUndefined();
+      await expect(a.stripe.readLive({ object: 'customer', id: 'cus_1' } as never)).rejects.toThrow(
+        /function audit-writer/,
+      );
+      await expect(a.www.zone('z')).rejects.toBeInstanceOf(InvalidEnvironmentError);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a function with the key gets the real Stripe adapter', async () => {
+    const a = await createAdapters(
+      { ...detectDriftEnv, STRIPE_API_KEY: SECRET },
+      { warehouse: UNWIRED_WAREHOUSE, log: pino({ level: 'silent' }) },
+    );
+    try {
+      expect(a.stripeAdapter).toBeDefined();
+      expect(a.stripe).toBe(a.stripeAdapter);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('wires BigQueryMirror for both warehouse ports by default', async () => {
+    const a = await createAdapters({
+      ...detectDriftEnv,
+      BIGQUERY_EMULATOR_HOST: '127.0.0.1:9050',
+      BIGQUERY_LOCATION: 'EU',
+    });
+    try {
+      expect(a.mirror).toBeInstanceOf(BigQueryMirror);
+      expect(a.auditTable).toBe(a.mirror);
+      const bq = (a.mirror as BigQueryMirror).bq;
+      expect(bq.projectId).toBe('drift-prod');
+      expect(bq.location).toBe('EU');
+      expect((bq as unknown as { apiEndpoint: string }).apiEndpoint).toBe('http://127.0.0.1:9050');
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('UNWIRED_WAREHOUSE fails loudly', async () => {
+    const deps = await createPipelineDeps(detectDriftEnv, { warehouse: UNWIRED_WAREHOUSE });
+    await expect(deps.mirror.health('stripe', '2026-11-01')).rejects.toBeInstanceOf(WarehouseNotWiredError);
+    await expect(deps.auditTable.insert([])).rejects.toThrow(/no BigQuery adapter is wired/);
   });
 });
 
@@ -222,11 +339,11 @@ describe('createAdapters on the local stack', () => {
       {},
     );
     await adapters.stripe.write(change, { metadata: { budget: 'read' } }, 'factory-budget');
-    expect(adapters.stripe.writesPerSecond()).toBe(3);
+    expect(adapters.stripeAdapter?.writesPerSecond()).toBe(3);
     expect(stack.stripe.writes()).toHaveLength(1);
   });
 
-  it('without a warehouse factory the BigQuery ports fail loudly', async () => {
+  it('without a warehouse factory the BigQuery ports are BigQueryMirror', async () => {
     const deps = await createPipelineDeps(
       { ...base, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' },
       { log: pino({ level: 'silent' }) },
@@ -234,7 +351,37 @@ describe('createAdapters on the local stack', () => {
     expect(Object.keys(deps).sort()).toEqual(
       ['auditTable', 'clock', 'control', 'log', 'mirror', 'publisher', 'stripe', 'subsApi', 'www'].sort(),
     );
-    await expect(deps.mirror.health('stripe', '2026-11-01')).rejects.toBeInstanceOf(WarehouseNotWiredError);
-    await expect(deps.auditTable.insert([])).rejects.toThrow(/no BigQuery adapter is wired/);
+    expect(deps.mirror).toBeInstanceOf(BigQueryMirror);
+    expect(deps.auditTable).toBe(deps.mirror);
+  });
+
+  it('splits the Firestore write budget across STRIPE_WRITE_INSTANCES', async () => {
+    const a = await createAdapters(
+      {
+        GOOGLE_CLOUD_PROJECT: projectId,
+        PUBSUB_EMULATOR_HOST: adapters.env.pubsubEmulatorHost,
+        FIRESTORE_EMULATOR_HOST: adapters.env.firestoreEmulatorHost,
+        STRIPE_API_KEY: 'sk_test_factorysecret',
+        STRIPE_API_BASE: stack.stripe.url,
+        STRIPE_WRITE_INSTANCES: '4',
+      },
+      { warehouse: UNWIRED_WAREHOUSE, log: pino({ level: 'silent' }), writeBudgetTtlMs: 0 },
+    );
+    try {
+      await a.firestore
+        .collection(COLLECTIONS.config)
+        .doc(CONFIG_DOCUMENT_ID)
+        .set({ stripeWritesPerSecond: 20 });
+      const change = changeFor(
+        'customer_update',
+        { object: 'customer', id: 'cus_factory' },
+        'customers.update',
+        {},
+      );
+      await a.stripe.write(change, { metadata: { budget: 'split' } }, 'factory-budget-split');
+      expect(a.stripeAdapter?.writesPerSecond()).toBe(5);
+    } finally {
+      await a.close();
+    }
   });
 });

@@ -183,7 +183,7 @@ describe('Stripe secret', () => {
     expect(withSecret.sort()).toEqual(['gather', 'plan-apply']);
     const env = root.locals.stripe_secret_env;
     const entry = asBody(Array.isArray(env) ? env[0] : undefined);
-    expect(entry.key).toBe('STRIPE_SECRET_KEY');
+    expect(entry.key).toBe('STRIPE_API_KEY');
     expect(entry.secret_id).toBe('${google_secret_manager_secret.stripe.secret_id}');
   });
 

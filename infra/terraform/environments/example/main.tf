@@ -23,10 +23,9 @@ module "driftcontrol" {
   detect_delay_after_landing_min = var.detect_delay_after_landing_min
   scheduler_paused               = var.scheduler_paused
 
-  stripe_write_rate_per_s = var.stripe_write_rate_per_s
-  subs_api_base_url       = var.subs_api_base_url
-  www_base_url            = var.www_base_url
-  vpc_connector           = var.vpc_connector
+  subs_api_base_url = var.subs_api_base_url
+  www_base_url      = var.www_base_url
+  vpc_connector     = var.vpc_connector
 
   operator_members         = var.operator_members
   notification_channel_ids = var.notification_channel_ids

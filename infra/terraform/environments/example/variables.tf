@@ -44,12 +44,6 @@ variable "scheduler_paused" {
   default     = true
 }
 
-variable "stripe_write_rate_per_s" {
-  type        = number
-  description = "Stripe writes per second for the whole deployment (live 100, test 25)."
-  default     = 25
-}
-
 variable "subs_api_base_url" {
   type        = string
   description = "Base URL of subs-api."
