@@ -170,6 +170,15 @@ describe('local BigQuery through the real @google-cloud/bigquery client', () => 
     }
   });
 
+  it('dry runs validate without running', async () => {
+    const [job] = await bq.createQueryJob({ query: 'SELECT 1 AS x', dryRun: true });
+    expect(job.metadata.status.state).toBe('DONE');
+    const e = await bq
+      .createQueryJob({ query: 'SELECT GREATEST(1, 2)', dryRun: true })
+      .catch((x: { code: number }) => x);
+    expect((e as { code: number }).code).toBe(400);
+  });
+
   it('runs DML and reports affected rows', async () => {
     await bq.query('CREATE TABLE IF NOT EXISTS billing_audit.t_dml (id STRING, n INT64)');
     const [job] = await bq.createQueryJob(

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BigQueryApiError, type JobInfo, LocalWarehouse } from './engine.js';
-import type { BqQueryParameter } from './translate.js';
+import { type BqQueryParameter, translateStatement } from './translate.js';
 
 const DEFAULT_PAGE_ROWS = 10_000;
 const MAX_PAGE_ROWS = 100_000;
@@ -323,6 +323,23 @@ async function handle(db: LocalWarehouse, req: IncomingMessage, res: ServerRespo
     if (config.destinationTable)
       throw new BigQueryApiError(400, 'invalid', 'destinationTable is not supported locally');
     const ref = body.jobReference as { jobId?: string } | undefined;
+    if ((body.configuration as { dryRun?: boolean }).dryRun === true) {
+      // A dry run validates (parse + translate) without running, as BigQuery does; it creates no job.
+      try {
+        translateStatement(String(config.query ?? ''), queryParams(config));
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new BigQueryApiError(400, 'invalidQuery', msg);
+      }
+      const now = String(Date.now());
+      return send(res, 200, {
+        kind: 'bigquery#job',
+        jobReference: { projectId: project, jobId: ref?.jobId ?? 'dry_run', location: db.location },
+        configuration: { jobType: 'QUERY', dryRun: true, query: config },
+        status: { state: 'DONE' },
+        statistics: { creationTime: now, totalBytesProcessed: '0', query: { totalBytesProcessed: '0' } },
+      });
+    }
     const job = await db.runQuery(project, String(config.query ?? ''), queryParams(config), {
       jobId: ref?.jobId,
     });
