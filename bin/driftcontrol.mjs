@@ -5,4 +5,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../shared/cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+// Google clients keep sockets open; a command is done when its output is flushed, so exit explicitly
+// (run-local never gets here while it keeps the stack up).
+await new Promise((resolve) => process.stdout.write('', resolve));
+await new Promise((resolve) => process.stderr.write('', resolve));
+process.exit(code);

@@ -149,16 +149,14 @@ describe('pipeline under faults', { timeout: 120_000 }, () => {
 
   it('a poison message: clear error, failed audit row, kept on the dead-letter topic', async () => {
     const dead = collect(deadLetterSubscriptionName('plan-apply'));
-    await p.pubsub
-      .topic(TOPICS.accountViews)
-      .publishMessage({
-        json: {
-          schemaVersion: 1,
-          kind: 'account_view',
-          run: { runId: 'poison-run' },
-          view: { accountId: 42 },
-        },
-      });
+    await p.pubsub.topic(TOPICS.accountViews).publishMessage({
+      json: {
+        schemaVersion: 1,
+        kind: 'account_view',
+        run: { runId: 'poison-run' },
+        view: { accountId: 42 },
+      },
+    });
     const rows = await waitForAudit(p, "run_id = 'poison-run'", {}, (rs) => rs.length > 0);
     expect(rows[0]).toMatchObject({ outcome: 'failed', error_code: 'invalid_message', stage: 'plan_apply' });
     expect(rows[0]?.reason).toMatch(/invalid account view message: .*view/);

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { Message } from '@google-cloud/pubsub';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import pino from 'pino';
 import { StripeDriftAccountMessage } from '../../contracts/messages.js';
 import { deadLetterSubscriptionName } from '../../contracts/topology.js';
 import { plan } from '../../core/planner.js';
@@ -23,7 +24,9 @@ type Out = { stdout: (s: string) => void; setExit: (n: number) => void };
 
 async function environmentDeps(): Promise<PipelineDeps> {
   const { createPipelineDeps } = await import('../../adapters/factory.js');
-  return createPipelineDeps(process.env);
+  // stdout carries the command's answer; logs go to stderr, quiet unless LOG_LEVEL asks.
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  return createPipelineDeps(process.env, { log });
 }
 
 function date(value: string): string {

@@ -28,9 +28,10 @@ function table(title: string, counts: Record<string, number>): string[] {
 export function operatorEnvironment(p: LocalPipeline): Record<string, string> {
   return {
     GOOGLE_CLOUD_PROJECT: p.projectId,
-    PUBSUB_EMULATOR_HOST: p.stack.endpoints.pubsub ?? '',
-    FIRESTORE_EMULATOR_HOST: p.stack.endpoints.firestore ?? '',
-    BIGQUERY_API_ENDPOINT: p.bigquery.url,
+    // A pipeline on emulators someone else started (tests) has no endpoints of its own for them.
+    PUBSUB_EMULATOR_HOST: p.stack.endpoints.pubsub ?? process.env.PUBSUB_EMULATOR_HOST ?? '',
+    FIRESTORE_EMULATOR_HOST: p.stack.endpoints.firestore ?? process.env.FIRESTORE_EMULATOR_HOST ?? '',
+    BIGQUERY_EMULATOR_HOST: p.bigquery.url,
     STRIPE_API_BASE: p.stack.endpoints.stripe,
     STRIPE_API_KEY: 'sk_test_local',
     SUBS_API_URL: p.stack.endpoints.subsApi,
@@ -75,6 +76,11 @@ export function registerRunLocal(
     .option('--dry-run', 'plan and audit everything, write nothing', false)
     .option('--json', 'print the summaries as JSON', false)
     .option('--no-second-run', 'skip the second cycle for the same snapshot date')
+    .option(
+      '--keep',
+      'keep the stack running afterwards and print the environment for `gather` and `replay` (Ctrl-C stops it)',
+      false,
+    )
     .action(
       async (options: {
         accounts: number;
@@ -82,6 +88,7 @@ export function registerRunLocal(
         dryRun: boolean;
         json: boolean;
         secondRun: boolean;
+        keep: boolean;
       }) => {
         const interactive = process.stderr.isTTY === true && !options.json;
         const note = (s: string) => process.stderr.write(`${s}\n`);
@@ -143,6 +150,19 @@ export function registerRunLocal(
             }
           }
           out.setExit(first.drained ? 0 : 1);
+          if (options.keep) {
+            const env = operatorEnvironment(pipeline);
+            note('\nThe stack keeps running. In another shell:');
+            note(
+              Object.entries(env)
+                .map(([k, v]) => `  export ${k}=${v}`)
+                .join('\n'),
+            );
+            note(`  npx driftcontrol gather acc_0000002 --snapshot-date ${pipeline.snapshotDate}`);
+            note(`  npx driftcontrol replay --accounts acc_0000002 --snapshot-date ${pipeline.snapshotDate}`);
+            note('Ctrl-C stops everything.');
+            await new Promise<void>(() => {}); // until SIGINT/SIGTERM: onSignal stops the stack and exits
+          }
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorEnvironment } from '../../shared/cli/commands/run-local.js';
+import { plan } from '../../shared/core/planner.js';
+import { Plan } from '../../shared/domain/plan.js';
+import type { LocalPipeline } from '../../shared/local-run/pipeline.js';
+import { buildAccountView } from '../../shared/pipeline/gather.js';
+import { startTestPipeline, stripeWrites, waitForAudit } from './support.js';
+
+/**
+ * The operator commands as an operator runs them: the real CLI entry, in its own process, configured only
+ * by the environment `run-local --keep` prints, against the local stack.
+ */
+const BIN = resolve(import.meta.dirname, '..', '..', 'bin', 'driftcontrol.mjs');
+
+function cli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    // Only what an operator's shell would hold: PATH, HOME and the exports run-local --keep prints.
+    const clean = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
+    const child = spawn(process.execPath, [BIN, ...args], { env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('operator commands against the local stack', { timeout: 120_000 }, () => {
+  let p: LocalPipeline;
+  let env: Record<string, string>;
+  let healable = '';
+  let blocked = '';
+
+  beforeAll(async () => {
+    p = await startTestPipeline({ accounts: 200, seed: 11 });
+    env = operatorEnvironment(p);
+    for (let i = 0; i < p.world.accounts && (!healable || !blocked); i++) {
+      const id = `acc_${String(i).padStart(7, '0')}`;
+      const view = await buildAccountView(p.deps, id, p.snapshotDate);
+      const outcome = view ? plan(view).outcome : null;
+      if (outcome === 'changes' && !healable) healable = id;
+      if (outcome === 'blocked' && !blocked) blocked = id;
+    }
+  }, 240_000);
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('gather shows the unified view, the diff and every restriction, and writes nothing', async () => {
+    const before = stripeWrites(p).length;
+    const summary = await cli(env, ['gather', healable, '--snapshot-date', p.snapshotDate]);
+    expect(summary.stderr).toBe('');
+    expect(summary.code).toBe(2);
+    expect(summary.stdout).toContain(`account ${healable}`);
+    expect(summary.stdout).toMatch(/stripe\.subscriptions\s+stripe as of/);
+    expect(summary.stdout).toMatch(/gates\s+firestore_gates as of/);
+    expect(summary.stdout.match(/^ {4}(APPLIES|ok {5}) /gm)).toHaveLength(7);
+    const json = await cli(env, ['gather', blocked, '--snapshot-date', p.snapshotDate, '--format', 'plan']);
+    expect(json.code).toBe(3);
+    expect(Plan.parse(JSON.parse(json.stdout)).restrictions.some((r) => r.applies)).toBe(true);
+    expect(stripeWrites(p).length).toBe(before);
+  });
+
+  it('gather names an account the mirror does not have', async () => {
+    const r = await cli(env, ['gather', 'acc_9999999', '--snapshot-date', p.snapshotDate]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('acc_9999999 is not in the mirror for');
+  });
+
+  it('replay is a dry-run by default and applies with --apply, recording who asked', async () => {
+    const dry = await cli(env, [
+      'replay',
+      '--accounts',
+      healable,
+      '--snapshot-date',
+      p.snapshotDate,
+      '--requested-by',
+      'ops@example.test',
+    ]);
+    expect(dry.code).toBe(0);
+    const dryRun = JSON.parse(dry.stdout) as { runId: string; dryRun: boolean };
+    expect(dryRun.dryRun).toBe(true);
+    const dryRows = await waitForAudit(
+      p,
+      "run_id = @run AND stage = 'plan_apply'",
+      { run: dryRun.runId },
+      (rs) => rs.length > 0,
+    );
+    expect(dryRows.map((r) => [r.outcome, r.trigger, r.requested_by])).toEqual([
+      ['dry_run', 'replay', 'ops@example.test'],
+    ]);
+    const before = stripeWrites(p).length;
+
+    const real = await cli(env, [
+      'replay',
+      '--accounts',
+      healable,
+      '--snapshot-date',
+      p.snapshotDate,
+      '--requested-by',
+      'ops@example.test',
+      '--apply',
+    ]);
+    const applied = JSON.parse(real.stdout) as { runId: string };
+    const rows = await waitForAudit(
+      p,
+      "run_id = @run AND stage = 'plan_apply'",
+      { run: applied.runId },
+      (rs) => rs.length > 0,
+    );
+    expect(rows.map((r) => r.outcome)).toEqual(['applied']);
+    expect(stripeWrites(p).length).toBeGreaterThan(before);
+  });
+
+  it('replay refuses an empty request with a clear message', async () => {
+    const r = await cli(env, ['replay', '--snapshot-date', p.snapshotDate]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nothing to replay');
+  });
+});
