@@ -502,6 +502,8 @@ export function buildAccount(world: World, index: number, dateIndex: number): Ac
       badDebtFlag = 'true';
       uncollectible = variant < 0.5;
       quantityDrift(); // frozen by bad debt: bad_debt_item, no drift
+      // Status is frozen too: a bad-debt account's cancel flag belongs to the bad-debt path.
+      if (variant >= 0.75 && sSub) sSub.cancelAtPeriodEnd = !sSub.cancelAtPeriodEnd;
       break;
     case 'clean_canceled_sub':
       if (opeSub && sSub) {

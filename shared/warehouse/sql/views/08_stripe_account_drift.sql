@@ -97,7 +97,8 @@ account_flags AS (
     COALESCE(ea.any_price, FALSE) AS any_price,
     COALESCE(ea.any_quantity, FALSE) AS any_quantity,
     COALESCE(ea.any_missing_price, FALSE) AS any_missing_price,
-    COALESCE(sa.any_status, FALSE) AS drift_status,
+    -- A bad-debt account's subscriptions belong to the bad-debt path: no status drift (docs/domain-rules.md).
+    COALESCE(sa.any_status, FALSE) AND COALESCE(acct.dunning_state, 'none') != 'bad_debt' AS drift_status,
     COALESCE(sa.any_missing_subscription, FALSE) AS drift_missing_subscription,
     COALESCE(sa.any_currency, FALSE) AS drift_currency,
     acct.stripe_customer_found AND NOT acct.stripe_customer_deleted
