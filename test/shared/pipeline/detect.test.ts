@@ -31,7 +31,7 @@ describe('detectDrift', () => {
     expect(r.status).toBe('completed');
     const published = f.publisher.messages.filter((m) => m.topic === 'stripeDriftAccounts');
     expect(published.map((m) => m.orderingKey)).toEqual(['acc_0000', 'acc_0001', 'acc_0002']);
-    expect((published[0]?.data as StripeDriftAccountMessage).run).toMatchObject({
+    expect((published[0]?.data as StripeDriftAccountMessage | undefined)?.run).toMatchObject({
       trigger: 'scheduled',
       dryRun: false,
     });

@@ -35,7 +35,7 @@ describe('gatherAccount', () => {
     expect(r.outcome).toBe('published');
     const out = f.publisher.messages.find((m) => m.topic === 'accountViews');
     expect(out?.orderingKey).toBe('acc_1');
-    const view = AccountView.parse((out?.data as { view: unknown }).view);
+    const view = AccountView.parse((out?.data as { view: unknown } | undefined)?.view);
     expect(view.gates.data).toEqual({ badDebtDriftRemediation: true, invoiceMetadataRemediation: false });
     expect(view.gates.source).toBe('firestore_gates');
   });
