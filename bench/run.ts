@@ -1,8 +1,10 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a lower bound measured in the same run.
-// Options: --only NAME (planner, ...), --views N, --rounds N.
+// Options: --only planner|pipeline|warehouse, --views N, --rounds N (planner), --accounts N (pipeline),
+// --warehouse-accounts N (default 1,000,000: about 3 minutes and 9 GB of RSS on a 2-core machine).
 import { parseArgs } from 'node:util';
 import { benchPipeline } from './pipeline.js';
 import { benchPlanner } from './planner.js';
+import { benchWarehouse } from './warehouse.js';
 
 const { values } = parseArgs({
   options: {
@@ -10,12 +12,14 @@ const { values } = parseArgs({
     views: { type: 'string', default: '5000' },
     rounds: { type: 'string', default: '5' },
     accounts: { type: 'string', default: '2000' },
+    'warehouse-accounts': { type: 'string', default: '1000000' },
   },
 });
 
 const benches: Record<string, () => Promise<unknown> | unknown> = {
   planner: () => benchPlanner({ views: Number(values.views), rounds: Number(values.rounds) }),
   pipeline: () => benchPipeline({ accounts: Number(values.accounts) }),
+  warehouse: () => benchWarehouse({ accounts: Number(values['warehouse-accounts']), rounds: 1, seed: 42 }),
 };
 
 for (const [name, run] of Object.entries(benches)) {
