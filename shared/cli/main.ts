@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
+import { registerConfig } from './commands/config.js';
 import { registerOperate } from './commands/operate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRunLocal } from './commands/run-local.js';
@@ -22,6 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerPlan(program, out);
   registerRunLocal(program, out);
   registerOperate(program, out);
+  registerConfig(program, out);
 
   try {
     await program.parseAsync([...argv]);

@@ -117,6 +117,20 @@ describe('operator commands against the local stack', { timeout: 120_000 }, () =
     expect(stripeWrites(p).length).toBeGreaterThan(before);
   });
 
+  it('config set flips the kill switch the functions obey, and refuses a typo', async () => {
+    const set = await cli(env, ['config', 'set', 'killSwitch=true']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ killSwitch: true });
+    expect((await p.deps.control.getConfig()).killSwitch).toBe(true);
+    const typo = await cli(env, ['config', 'set', 'killswitch=false']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('killswitch');
+    expect((await p.deps.control.getConfig()).killSwitch).toBe(true);
+    const off = await cli(env, ['config', 'set', 'killSwitch=false']);
+    expect(off.code).toBe(0);
+    expect(JSON.parse((await cli(env, ['config', 'show'])).stdout).config.killSwitch).toBe(false);
+  });
+
   it('replay refuses an empty request with a clear message', async () => {
     const r = await cli(env, ['replay', '--snapshot-date', p.snapshotDate]);
     expect(r.code).toBe(1);
