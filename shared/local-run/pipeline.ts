@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
@@ -51,6 +54,18 @@ export interface LocalPipelineOptions {
   };
   readonly log?: Logger;
   readonly onProgress?: (step: string) => void;
+  /**
+   * `in-process` (default): the five functions share this process. `processes`: each runs in its own
+   * process configured only by the environment, as deployed (slower to start; memory per function).
+   */
+  readonly functions?: 'in-process' | 'processes';
+}
+
+export interface FunctionProcess {
+  readonly name: string;
+  readonly pid: number;
+  /** Peak resident memory of the process so far (VmHWM), in bytes; null where /proc is unavailable. */
+  peakRssBytes(): number | null;
 }
 
 export interface LocalPipeline {
@@ -66,6 +81,8 @@ export interface LocalPipeline {
   readonly stripeAdapter: StripeAdapter;
   /** Base URL of each function's server. */
   readonly functionUrls: Record<string, string>;
+  /** In `processes` mode, the function processes. */
+  readonly functionProcesses: readonly FunctionProcess[];
   readonly config: DriftControlConfig;
   setConfig(patch: Partial<DriftControlConfig>): Promise<void>;
   /** POSTs to detect-drift as Cloud Scheduler would. */
@@ -74,6 +91,56 @@ export interface LocalPipeline {
     options?: { snapshotDate?: string; scheduled?: boolean },
   ): Promise<{ status: number; body: unknown }>;
   stop(): Promise<void>;
+}
+
+interface SpawnedFunction extends FunctionProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** One function in its own process (scripts/serve-function.ts), resolved once it listens. */
+async function spawnFunction(name: string, env: Record<string, string>): Promise<SpawnedFunction> {
+  const script = fileURLToPath(new URL('../../scripts/serve-function.ts', import.meta.url));
+  // `node --import tsx` (not the tsx CLI, which runs the script in a child of its own): this pid is the function.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, name], {
+    env,
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`function ${name} did not start: ${stderr}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`function ${name} exited (${code}): ${stderr}`)));
+  });
+  const pid = child.pid as number;
+  return {
+    name,
+    pid,
+    url: `http://127.0.0.1:${port}`,
+    peakRssBytes() {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) * 1024 : null;
+      } catch {
+        return null;
+      }
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
 }
 
 let functionsLoaded: Promise<void> | null = null;
@@ -141,6 +208,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     ],
   });
   const servers: Server[] = [];
+  const children: SpawnedFunction[] = [];
+  const stopChildren = async () => {
+    await Promise.allSettled(children.map((c) => c.stop()));
+  };
   try {
     if (bigquery === undefined) throw new Error('local BigQuery did not start');
     progress('local stack up');
@@ -185,12 +256,34 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       log,
     };
     setDepsProvider(async () => deps);
-    await loadFunctions();
     const functionUrls: Record<string, string> = {};
-    for (const fn of FUNCTIONS) {
-      const { server, url } = await serveFunction(fn.entryPoint);
-      servers.push(server);
-      functionUrls[fn.name] = url;
+    if (options.functions === 'processes') {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        GOOGLE_CLOUD_PROJECT: projectId,
+        PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? '',
+        FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST ?? '',
+        BIGQUERY_EMULATOR_HOST: bigquery.url,
+        STRIPE_API_BASE: stack.endpoints.stripe,
+        STRIPE_API_KEY: 'sk_test_local',
+        SUBS_API_URL: stack.endpoints.subsApi,
+        WWW_API_URL: stack.endpoints.www,
+        METADATA_SERVER_DETECTION: 'none',
+        LOG_LEVEL: 'warn',
+      };
+      for (const fn of FUNCTIONS) {
+        const child = await spawnFunction(fn.name, env);
+        children.push(child);
+        functionUrls[fn.name] = child.url;
+      }
+    } else {
+      await loadFunctions();
+      for (const fn of FUNCTIONS) {
+        const { server, url } = await serveFunction(fn.entryPoint);
+        servers.push(server);
+        functionUrls[fn.name] = url;
+      }
     }
     const pushEndpoints = Object.fromEntries(
       FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub').map((f) => [f.name, functionUrls[f.name]]),
@@ -219,6 +312,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       deps,
       stripeAdapter,
       functionUrls,
+      functionProcesses: children,
       config,
       async setConfig(patch) {
         Object.assign(pipeline.config, patch);
@@ -241,6 +335,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       async stop() {
         setDepsProvider(null);
         await Promise.allSettled(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+        await stopChildren();
         await Promise.allSettled([pubsub.close(), firestore.terminate()]);
         await stack.stop();
       },
@@ -248,6 +343,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     return pipeline;
   } catch (error) {
     await Promise.allSettled(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await stopChildren();
     await stack.stop().catch(() => {});
     throw error;
   }
