@@ -368,12 +368,19 @@ const SubscriptionCancel = z.strictObject({
 });
 
 function cancelSubscription(store: StripeStore, id: string, params: FormObject) {
-  parse(SubscriptionCancel, params);
+  const p = parse(SubscriptionCancel, params);
   const current = store.subscription(id);
   // Stripe answers a second cancel as if the subscription no longer existed.
   if (current.status === 'canceled') throw errors.missing('subscription', id);
   const now = store.now();
-  const next: SubscriptionRecord = { ...current, status: 'canceled', canceled_at: now, ended_at: now };
+  const next: SubscriptionRecord = {
+    ...current,
+    status: 'canceled',
+    canceled_at: now,
+    ended_at: now,
+    cancellation_comment: p.cancellation_details?.comment ?? null,
+    cancellation_feedback: p.cancellation_details?.feedback ?? null,
+  };
   store.putSubscription(next);
   return store.renderSubscription(next);
 }

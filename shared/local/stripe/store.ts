@@ -78,6 +78,9 @@ export interface SubscriptionRecord {
   start_date: number;
   cancel_at_period_end: boolean;
   canceled_at: number | null;
+  /** cancellation_details.comment/feedback given on cancel: the dashboard's "why" (heals stamp it). */
+  cancellation_comment?: string | null;
+  cancellation_feedback?: string | null;
   ended_at: number | null;
   default_payment_method: string | null;
   collection_method: 'charge_automatically' | 'send_invoice';
@@ -679,8 +682,9 @@ export class StripeStore {
       cancel_at_period_end: s.cancel_at_period_end,
       canceled_at: s.canceled_at,
       cancellation_details: {
-        comment: null,
-        feedback: null,
+        comment: s.cancellation_comment ?? null,
+        feedback: (s.cancellation_feedback ??
+          null) as Stripe.Subscription.CancellationDetails.Feedback | null,
         feedback_option: null,
         reason: s.canceled_at === null ? null : 'cancellation_requested',
       },
