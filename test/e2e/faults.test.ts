@@ -163,6 +163,15 @@ describe('pipeline under faults', { timeout: 120_000 }, () => {
     expect(await dead.until((m) => m.data.toString().includes('poison-run'), 60_000)).toBe(true);
   });
 
+  it('an invalid audit event is rejected and kept on the dead-letter topic, never written', async () => {
+    const dead = collect(deadLetterSubscriptionName('audit-writer'));
+    await p.pubsub
+      .topic(TOPICS.auditEvents)
+      .publishMessage({ json: { row_id: 'bad-audit-row', failed: 'no' } });
+    expect(await dead.until((m) => m.data.toString().includes('bad-audit-row'), 60_000)).toBe(true);
+    expect(await auditRows(p, "row_id = 'bad-audit-row'")).toEqual([]);
+  });
+
   it('a mirror that has not landed: nothing published, a retryable answer, audited', async () => {
     const res = await p.triggerDetect('stripe', { snapshotDate: '2026-11-25' });
     expect(res.status).toBe(503);
