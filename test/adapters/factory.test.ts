@@ -24,7 +24,7 @@ import { type LocalStack, startLocalStack } from '../../shared/local/stack.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
 import { changeFor } from './stripe-seed.js';
 
-const SECRET = 'sk_live_DoNotLeakThis123';
+const SECRET = 'sk_live_fake_do_not_leak';
 const base = {
   GOOGLE_CLOUD_PROJECT: 'drift-prod',
   STRIPE_API_KEY: 'sk_test_local',

@@ -158,7 +158,7 @@ const SAMPLE: Readonly<Record<string, string>> = {
   '${var.subs_api_base_url}': 'https://subs-api.internal.example.com',
   '${var.www_base_url}': 'https://www-api.internal.example.com',
   '${tostring(local.function_settings["plan-apply"].max_instances)}': '4',
-  '${google_secret_manager_secret.stripe.secret_id}': 'sk_live_FromSecretManager',
+  '${google_secret_manager_secret.stripe.secret_id}': 'sk_live_fake_from_secret_manager',
 };
 
 const names = FUNCTIONS.map((f) => f.name);

@@ -421,7 +421,7 @@ describe('authentication', () => {
     const none = await fetch(`${server.url}/v1/customers/cus_alpha`);
     expect(none.status).toBe(401);
     expect(((await none.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
-    const live = new Stripe('sk_live_nope', { ...server.clientConfig(), maxNetworkRetries: 0 });
+    const live = new Stripe('sk_live_fake_nope', { ...server.clientConfig(), maxNetworkRetries: 0 });
     const err = await stripeError(live.customers.retrieve('cus_alpha'));
     expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
   });

@@ -77,7 +77,7 @@ describe('local BigQuery through the real @google-cloud/bigquery client', () => 
     const [page1, next1] = await job.getQueryResults({ maxResults: 1000, autoPaginate: false });
     expect(page1).toHaveLength(1000);
     expect(page1[0]).toEqual({ x: 0, s: 'r0' });
-    expect(next1?.pageToken).toBeTruthy();
+    expect(next1?.pageToken).toMatch(/^.+$/);
     const [all] = await bq.query({ query, params: { xs }, types: { xs: ['INT64'] }, maxResults: 700 });
     expect(all).toHaveLength(2500);
     expect(all.map((r: { x: number }) => r.x)).toEqual(xs);

@@ -30,7 +30,7 @@ describe('mirror DDL conventions', () => {
     it(`${f.file}: CREATE TABLE IF NOT EXISTS billing_mirror.${f.table}, partitioned, clustered, partition filter required`, () => {
       const [stmt] = statements(f.sql);
       expect(stmt.type).toBe('create_table_stmt');
-      expect(stmt.ifNotExistsKw).toBeTruthy();
+      expect(stmt.ifNotExistsKw.map((k: { name: string }) => k.name)).toEqual(['IF', 'NOT', 'EXISTS']);
       expect(stmt.name.object.name).toBe('billing_mirror');
       expect(stmt.name.property.name).toBe(f.table);
       const clauses = Object.fromEntries(stmt.clauses.map((c: Node) => [c.type, c]));
