@@ -3,7 +3,7 @@ import { ValidationError } from '../domain/validate.js';
 import { registerConfig } from './commands/config.js';
 import { registerOperate } from './commands/operate.js';
 import { registerPlan } from './commands/plan.js';
-import { registerRunLocal } from './commands/run-local.js';
+import { registerRunLocal, registerStack } from './commands/run-local.js';
 import { CliError } from './io.js';
 
 /**
@@ -22,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = { stdout: (s: string) => process.stdout.write(s), setExit: (n: number) => (exitCode = n) };
   registerPlan(program, out);
   registerRunLocal(program, out);
+  registerStack(program);
   registerOperate(program, out);
   registerConfig(program, out);
 
