@@ -619,14 +619,11 @@ const EXPECTED_TARGET: Record<Change['operation']['sdkMethod'], ChangeTarget['ob
 
 function limiterSettings(writesPerSecond: number): Bottleneck.ConstructorOptions {
   if (!(writesPerSecond > 0)) throw new Error(`stripeWritesPerSecond must be > 0 (got ${writesPerSecond})`);
-  // Spread evenly (minTime) and cap bursts per second (reservoir), so a backlog never exceeds the budget.
-  const perSecond = Math.max(1, Math.floor(writesPerSecond));
-  return {
-    minTime: Math.ceil(1000 / writesPerSecond),
-    reservoir: perSecond,
-    reservoirRefreshAmount: perSecond,
-    reservoirRefreshInterval: 1000,
-  };
+  // Spread evenly: starts at least 1000 / writesPerSecond ms apart, so a backlog never exceeds the
+  // budget. No reservoir: Bottleneck 2.19.5's updateSettings clears a running reservoir
+  // refresh timer and never restarts it, so after the first budget change (setWritesPerSecond, i.e. the
+  // first read of the Firestore config) every write past the remaining reservoir waited forever.
+  return { minTime: Math.ceil(1000 / writesPerSecond) };
 }
 
 function metadataFields(metadata: Stripe.Metadata | null | undefined): Record<string, string> {
