@@ -11,8 +11,8 @@ import { fmt } from './stats.js';
  *   and sequentially through the adapter, with nothing else (no Pub/Sub, no BigQuery, no planning);
  * - Stripe writes per healed account against the objects that actually needed a change (target 1.0),
  *   and writes for no-op accounts (target 0).
- * Memory: the process's peak RSS for the in-process run, and each function's peak (VmHWM) in its own
- * process over a smaller cycle (memoryPerFunction).
+ * Memory: each function runs in its own process, configured only by the environment as deployed
+ * (scripts/serve-function.ts); its peak resident memory (VmHWM) is reported.
  */
 export async function benchPipeline(options: { accounts: number }): Promise<void> {
   let peakRss = process.memoryUsage().rss;
@@ -20,7 +20,8 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   const startup = performance.now();
-  const p = await startLocalPipeline({ accounts: options.accounts, seed: 42 });
+  // Each function in its own process, configured only by the environment: the deployed shape.
+  const p = await startLocalPipeline({ accounts: options.accounts, seed: 42, functions: 'processes' });
   const startupMs = performance.now() - startup;
   try {
     const summary = await runNightlyCycle(p, { timeoutMs: 1_200_000 });
@@ -69,37 +70,15 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
       `  writes for no-op accounts: ${noop.reduce((n, r) => n + Number(r.stripe_writes), 0)} (target 0, ${noop.length} accounts)`,
     );
     console.log(`  outcomes: ${JSON.stringify(summary.stripe.outcomes)}; audit rows ${summary.auditRows}`);
-    console.log(
-      `  peak RSS, this process (five functions in-process and the local stack): ${fmt(peakRss / 2 ** 20, 0)} MiB`,
-    );
-  } finally {
-    clearInterval(sampler);
-    await p.stop();
-  }
-  await memoryPerFunction(Math.min(options.accounts, MEMORY_RUN_ACCOUNTS));
-}
-
-/**
- * Peak memory of each function in its own process, configured only by the environment as deployed
- * (scripts/serve-function.ts), over a smaller cycle. Kept separate because on this machine the emulator
- * stops pushing to the separate processes partway through a 2,000-account cycle (an open finding).
- */
-const MEMORY_RUN_ACCOUNTS = 500;
-
-async function memoryPerFunction(accounts: number): Promise<void> {
-  const p = await startLocalPipeline({ accounts, seed: 42, functions: 'processes' });
-  try {
-    const summary = await runNightlyCycle(p, { timeoutMs: 600_000 });
-    console.log(
-      `  per function, own process (${accounts}-account cycle, drained: ${summary.drained}, ${summary.stripe.published} accounts):`,
-    );
     for (const f of p.functionProcesses) {
       const peak = f.peakRssBytes();
       console.log(
-        `    peak RSS ${f.name.padEnd(13)} ${peak === null ? 'n/a' : `${fmt(peak / 2 ** 20, 0)} MiB`}`,
+        `  peak RSS ${f.name.padEnd(13)} ${peak === null ? 'n/a' : `${fmt(peak / 2 ** 20, 0)} MiB`} (its own process)`,
       );
     }
+    console.log(`  peak RSS of the local stack's servers (this process): ${fmt(peakRss / 2 ** 20, 0)} MiB`);
   } finally {
+    clearInterval(sampler);
     await p.stop();
   }
 }
