@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { HttpError, type HttpRequestRecord, type JsonRequest, JsonServer } from '../http.js';
-import { adminRoutes } from '../subs-api/server.js';
-import { PlanLevelSchema, type ZoneRecord, type ZoneSeed, ZoneTable } from '../zones.js';
+import { HttpError, type JsonRequest } from '../http.js';
+import { LocalZoneService, type RouteResult, type ZoneServiceOptions } from '../zone-service.js';
+import { PlanLevelSchema, type ZoneRecord } from '../zones.js';
 
 /**
  * Local www: the website database's view of a zone's plan level, written by the WWW resync.
@@ -15,11 +15,7 @@ import { PlanLevelSchema, type ZoneRecord, type ZoneSeed, ZoneTable } from '../z
  *
  * Admin: POST /_admin/seed (ZoneSeed), POST /_admin/reset, GET /_admin/zones. Contract: docs/local-stack.md.
  */
-export interface LocalWwwOptions {
-  port?: number;
-  seed?: ZoneSeed;
-  now?: () => Date;
-}
+export type LocalWwwOptions = ZoneServiceOptions;
 
 export const PlanLevelWriteSchema = z.strictObject({
   planLevel: PlanLevelSchema,
@@ -33,19 +29,8 @@ export interface PlanLevelWriteResult extends ZoneRecord {
 
 const SEGMENT = '([A-Za-z0-9._:-]+)';
 
-export class LocalWww {
-  readonly zones: ZoneTable;
-  private readonly http: JsonServer;
-
-  constructor(options: LocalWwwOptions = {}) {
-    this.zones = new ZoneTable(options.now);
-    if (options.seed) this.zones.seed(options.seed);
-    this.http = new JsonServer((req) => this.route(req));
-  }
-
-  private route(req: JsonRequest): { status?: number; body: unknown } {
-    const admin = adminRoutes(this.zones, req);
-    if (admin) return admin;
+export class LocalWww extends LocalZoneService {
+  protected route(req: JsonRequest): RouteResult {
     const path = req.url.pathname;
     const read = new RegExp(`^/v1/zones/${SEGMENT}$`).exec(path);
     if (read && req.method === 'GET') return { body: this.zone(read[1] as string) };
@@ -85,27 +70,6 @@ export class LocalWww {
       );
     }
     return { ...this.zones.set(zoneId, write.planLevel), changed: true };
-  }
-
-  async listen(port = 0): Promise<this> {
-    await this.http.listen(port);
-    return this;
-  }
-
-  get url(): string {
-    return this.http.url;
-  }
-
-  requests(): HttpRequestRecord[] {
-    return [...this.http.log];
-  }
-
-  seed(seed: ZoneSeed): { zones: number } {
-    return this.zones.seed(seed);
-  }
-
-  stop(): Promise<void> {
-    return this.http.stop();
   }
 }
 
