@@ -61,9 +61,18 @@ export interface StripeAdapterOptions {
    */
   writeBudget?: () => Promise<number>;
   writeBudgetTtlMs?: number;
+  /**
+   * A write that waited longer than this in the rate limiter is not sent: it fails as retryable, so
+   * Pub/Sub redelivers it and plan-apply re-checks preconditions under a fresh account lease. Kept well
+   * under the lease (plan-apply's LEASE_TTL_MS, 5 min) so a write never starts after its lease ran out.
+   * Default 60 000 ms.
+   */
+  maxQueueWaitMs?: number;
   /** Clock for the `asOf` stamps. */
   now?: () => Date;
 }
+
+export const DEFAULT_MAX_QUEUE_WAIT_MS = 60_000;
 
 export interface StripeCallStats {
   /** readAccount calls completed (or failed). */
@@ -274,6 +283,7 @@ export function changeIdFromComment(comment: string | null | undefined): string 
 export class StripeAdapter implements StripePort {
   readonly client: Stripe;
   private readonly limiter: Bottleneck;
+  private readonly maxQueueWaitMs: number;
   private readonly now: () => Date;
   private readonly counters: Mutable<StripeCallStats> = {
     accountReads: 0,
@@ -297,6 +307,7 @@ export class StripeAdapter implements StripePort {
     this.client.on('request', () => {
       this.counters.httpRequests += 1;
     });
+    this.maxQueueWaitMs = options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
     this.limiter = new Bottleneck(
       limiterSettings(options.writesPerSecond ?? DEFAULT_CONFIG.stripeWritesPerSecond),
     );
@@ -579,7 +590,17 @@ export class StripeAdapter implements StripePort {
     // The params are Stripe form values already (the planner built them for this very call).
     const body = params as never;
     await this.refreshWriteBudget();
+    const queuedAt = Date.now();
     return this.limiter.schedule(async () => {
+      const waitedMs = Date.now() - queuedAt;
+      if (waitedMs > this.maxQueueWaitMs) {
+        throw new StripeCallError(
+          `write for change ${change.id} waited ${waitedMs} ms in the rate limiter (over ${this.maxQueueWaitMs} ms): not sent`,
+          { httpStatus: null, type: 'rate_limit_queue', code: 'queue_timeout' },
+          true,
+          id,
+        );
+      }
       this.counters.writeCalls += 1;
       try {
         let res: { lastResponse: { requestId: string } };
