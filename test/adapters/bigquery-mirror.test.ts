@@ -1,0 +1,94 @@
+/**
+ * The BigQuery mirror adapter (what gather reads) against the synthetic world it was loaded from: for every
+ * account, both dates, the mirror parts read through the real client from the local BigQuery equal the
+ * same parts of the world's AccountView (built from the generated state, not from the mirror). The SQL
+ * conformance test holds the drift views to the same world, so detection and gather see one account.
+ */
+import { BigQuery } from '@google-cloud/bigquery';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BigQueryMirror } from '../../shared/adapters/bigquery.js';
+import type { OpeSubscription } from '../../shared/domain/account-view.js';
+import { deployWarehouse } from '../../shared/warehouse/deploy.js';
+import { type LocalBigQuery, startLocalBigQuery } from '../../shared/warehouse/local-bigquery/index.js';
+import { accountViewFor } from '../../shared/warehouse/synthetic/account-view.js';
+import { loadWorld } from '../../shared/warehouse/synthetic/load.js';
+import { accountIdOf, createWorld } from '../../shared/warehouse/synthetic/world.js';
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+const ACCOUNTS = 400;
+const world = createWorld({ seed: 7, accounts: ACCOUNTS, days: 2 });
+let lb: LocalBigQuery;
+let mirror: BigQueryMirror;
+
+beforeAll(async () => {
+  lb = await startLocalBigQuery();
+  const bq = new BigQuery({ projectId: 'mirror-test', apiEndpoint: lb.url });
+  await deployWarehouse(bq);
+  await loadWorld(lb.db, world);
+  mirror = new BigQueryMirror(bq);
+}, 60_000);
+afterAll(async () => {
+  await lb.stop();
+});
+
+/** Order-insensitive where the mirror has no order (catalogue rows, subscriptions and items by id). */
+const byKey = <T>(xs: readonly T[], key: (x: T) => string) =>
+  [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+
+/** OPE subscriptions sorted, with instants in one ISO form (the world writes `...:00Z`, the mirror `.000Z`). */
+function opeOf(subscriptions: readonly OpeSubscription[]) {
+  return byKey(subscriptions, (s) => s.id).map((s) => ({
+    ...s,
+    items: byKey(s.items, (x) => x.id).map((x) => ({
+      ...x,
+      scheduledChange: x.scheduledChange
+        ? { ...x.scheduledChange, effectiveAt: new Date(x.scheduledChange.effectiveAt).toISOString() }
+        : null,
+    })),
+  }));
+}
+
+describe('BigQueryMirror.accountParts', () => {
+  it.each(world.dates)(
+    `equals the world's account view for all ${ACCOUNTS} accounts on %s`,
+    async (date) => {
+      const mismatches: string[] = [];
+      for (let i = 0; i < ACCOUNTS; i++) {
+        const id = accountIdOf(i);
+        const parts = await mirror.accountParts(id, date);
+        const view = accountViewFor(world, id, date);
+        if (!parts) {
+          mismatches.push(`${id}: not in the mirror`);
+          continue;
+        }
+        const got = {
+          ope: opeOf(parts.ope.data.subscriptions),
+          subsAccount: parts.subsAccount.data,
+          subsCustomer: parts.subsCustomer.data,
+          subsDunning: parts.subsDunning.data,
+          cfProd: { ...parts.cfProd.data, zones: byKey(parts.cfProd.data.zones, (z) => z.id) },
+          catalogue: byKey(parts.billingProd.data.catalogue, (c) => JSON.stringify(c)),
+        };
+        const want = {
+          ope: opeOf(view.ope.data.subscriptions),
+          subsAccount: view.subsAccount.data,
+          subsCustomer: view.subsCustomer.data,
+          subsDunning: view.subsDunning.data,
+          cfProd: { ...view.cfProd.data, zones: byKey(view.cfProd.data.zones, (z) => z.id) },
+          catalogue: byKey(view.billingProd.data.catalogue, (c) => JSON.stringify(c)),
+        };
+        for (const k of Object.keys(want) as (keyof typeof want)[])
+          if (JSON.stringify(got[k]) !== JSON.stringify(want[k]))
+            mismatches.push(`${id} ${k}: mirror ${JSON.stringify(got[k])} world ${JSON.stringify(want[k])}`);
+        expect(parts.ope.asOf).toBe(`${date}T00:00:00.000Z`);
+      }
+      expect(mismatches.slice(0, 10)).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('answers null for an account the mirror does not have', async () => {
+    expect(await mirror.accountParts('acc_9999999', world.dates[1] as string)).toBeNull();
+  });
+});
