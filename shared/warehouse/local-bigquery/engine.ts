@@ -30,6 +30,7 @@ import {
   quoteString,
   SqlSyntaxError,
   type TableSpec,
+  type Translated,
   translateSelect,
   translateStatement,
   UnsupportedSqlError,
@@ -372,33 +373,33 @@ export class LocalWarehouse {
     const id = opts.jobId ?? `job_${randomUUID().replace(/-/g, '')}`;
     if (this.jobs.has(id))
       throw new BigQueryApiError(409, 'duplicate', `Already Exists: Job ${projectId}:${id}`);
-    let t = (() => {
-      try {
-        return translateStatement(query, params);
-      } catch (e) {
-        throw bqError(e);
-      }
-    })();
     const started = Date.now();
     return this.exclusive(async (c) => {
-      if (t.kind === 'query' && this.expandViews) {
-        const views = (await this.catalog(c)).views;
-        const viewsRead = new Map<string, number>();
-        try {
+      // One translation per query: a SELECT is translated with its views expanded (the common case); any
+      // other statement, or a SELECT when expansion is off, plainly.
+      let t: Translated | undefined;
+      try {
+        if (this.expandViews) {
+          const views = (await this.catalog(c)).views;
+          const viewsRead = new Map<string, number>();
           const expanded = translateStatement(query, params, {
             expandViews: new Set(views.keys()),
             viewsRead,
           });
-          if (expanded.kind === 'query' && viewsRead.size > 0)
-            t = {
-              kind: 'query',
-              sql: expandViewsAsCtes(expanded.sql, viewsRead, views, (rel) =>
-                this.translatedView(rel, views),
-              ),
-            };
-        } catch (e) {
-          throw bqError(e);
+          if (expanded.kind === 'query')
+            t =
+              viewsRead.size > 0
+                ? {
+                    kind: 'query',
+                    sql: expandViewsAsCtes(expanded.sql, viewsRead, views, (rel) =>
+                      this.translatedView(rel, views),
+                    ),
+                  }
+                : expanded;
         }
+        t ??= translateStatement(query, params);
+      } catch (e) {
+        throw bqError(e);
       }
       const job: JobInfo = {
         id,
@@ -411,7 +412,7 @@ export class LocalWarehouse {
         defaultMaxResults: opts.defaultMaxResults,
       };
       if ((t.kind === 'query' || t.kind === 'dml') && this.enforcePartitionFilter) {
-        const violations = checkPartitionFilters(query, await this.partitionedRelations(c));
+        const violations = await this.partitionViolations(c, query);
         if (violations[0]) throw new BigQueryApiError(400, 'invalidQuery', violations[0].message);
       }
       try {
@@ -515,6 +516,20 @@ export class LocalWarehouse {
     return (await this.catalog(c)).partitioned;
   }
 
+  /** The partition-filter check depends on the query text and the catalog only: cached until either changes. */
+  private readonly partitionChecks = new Map<string, ReturnType<typeof checkPartitionFilters>>();
+
+  private async partitionViolations(c: DuckDBConnection, query: string) {
+    const partitioned = await this.partitionedRelations(c);
+    let v = this.partitionChecks.get(query);
+    if (!v) {
+      v = checkPartitionFilters(query, partitioned);
+      if (this.partitionChecks.size >= 1000) this.partitionChecks.clear();
+      this.partitionChecks.set(query, v);
+    }
+    return v;
+  }
+
   /** View bodies translated for expansion, cached until the catalog changes. */
   private readonly viewSql = new Map<string, { sql: string; viewsRead: Map<string, number> }>();
 
@@ -537,6 +552,7 @@ export class LocalWarehouse {
   private async catalog(c: DuckDBConnection) {
     if (this.partitioned && this.catalogCache) return this.catalogCache;
     this.viewSql.clear();
+    this.partitionChecks.clear();
     const r = await c.runAndReadAll(`SELECT resource FROM ${META}.tables`);
     const tables = new Map<string, string>();
     const views = new Map<string, string>();
