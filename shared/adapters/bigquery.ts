@@ -76,6 +76,49 @@ function num(v: unknown): number {
   return typeof v === 'number' ? v : Number(text(v));
 }
 
+/** Every mirror part gather needs for one account on one date (@a, @d), as one row of arrays. */
+const ACCOUNT_PARTS_SQL = `
+SELECT
+  ARRAY(
+    SELECT STRUCT(account_type AS account_type, merged_account_ids AS merged_account_ids)
+    FROM ${M}.subs_account WHERE snapshot_date = @d AND account_id = @a
+  ) AS subs_account,
+  ARRAY(
+    SELECT STRUCT(stripe_customer_id AS stripe_customer_id)
+    FROM ${M}.subs_customer WHERE snapshot_date = @d AND account_id = @a
+  ) AS subs_customer,
+  ARRAY(
+    SELECT STRUCT(o.account_id AS account_id)
+    FROM ${M}.subs_customer AS o
+    JOIN ${M}.subs_customer AS c ON c.stripe_customer_id = o.stripe_customer_id
+    WHERE o.snapshot_date = @d AND c.snapshot_date = @d AND c.account_id = @a
+    ORDER BY o.account_id
+  ) AS customer_account_ids,
+  ARRAY(
+    SELECT STRUCT(state AS state) FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a
+  ) AS subs_dunning,
+  ARRAY(
+    SELECT STRUCT(account_type AS account_type)
+    FROM ${M}.cf_prod_accounts WHERE snapshot_date = @d AND account_id = @a
+  ) AS cf_prod_account,
+  ARRAY(
+    SELECT STRUCT(zone_id AS zone_id, plan_level AS plan_level)
+    FROM ${M}.cf_prod_zones WHERE snapshot_date = @d AND account_id = @a ORDER BY zone_id
+  ) AS cf_prod_zones,
+  ARRAY(
+    SELECT STRUCT(id AS id, status AS status, billing_interval AS billing_interval, currency AS currency,
+      cancel_at_period_end AS cancel_at_period_end, is_contract AS is_contract)
+    FROM ${O}.ope_subscriptions_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id
+  ) AS ope_subscriptions,
+  ARRAY(
+    SELECT STRUCT(id AS id, subscription_id AS subscription_id, product_id AS product_id, quantity AS quantity,
+      deleted AS deleted, is_contract AS is_contract,
+      scheduled_change_effective_at AS scheduled_change_effective_at,
+      scheduled_change_product_id AS scheduled_change_product_id,
+      scheduled_change_quantity AS scheduled_change_quantity)
+    FROM ${O}.ope_items_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id
+  ) AS ope_items`;
+
 export class BigQueryMirror implements MirrorPort, AuditTablePort {
   /** The billing_prod catalogue of a date is the same for every account: read once per date. */
   private readonly catalogues = new Map<string, Promise<MirrorAccountParts['billingProd']>>();
@@ -178,39 +221,27 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
     // Dates go as BigQuery DATE values (BigQuery.date), which both BigQuery and the local endpoint type.
     const p = { a: accountId, d: BigQuery.date(snapshotDate) };
     const asOf = `${snapshotDate}T00:00:00.000Z`;
-    const [account, customer, dunning, cf, zones, subs, items, catalogue] = await Promise.all([
-      this.query(
-        `SELECT account_type, merged_account_ids FROM ${M}.subs_account WHERE snapshot_date = @d AND account_id = @a`,
-        p,
-      ),
-      this.query(
-        `SELECT c.stripe_customer_id, ARRAY(SELECT o.account_id FROM ${M}.subs_customer AS o WHERE o.snapshot_date = @d AND o.stripe_customer_id = c.stripe_customer_id ORDER BY o.account_id) AS account_ids
-         FROM ${M}.subs_customer AS c WHERE c.snapshot_date = @d AND c.account_id = @a`,
-        p,
-      ),
-      this.query(`SELECT state FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a`, p),
-      this.query(
-        `SELECT account_type FROM ${M}.cf_prod_accounts WHERE snapshot_date = @d AND account_id = @a`,
-        p,
-      ),
-      this.query(
-        `SELECT zone_id, plan_level FROM ${M}.cf_prod_zones WHERE snapshot_date = @d AND account_id = @a ORDER BY zone_id`,
-        p,
-      ),
-      this.query(
-        `SELECT id, status, billing_interval, currency, cancel_at_period_end, is_contract FROM ${O}.ope_subscriptions_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
-        p,
-      ),
-      this.query(
-        `SELECT id, subscription_id, product_id, quantity, deleted, is_contract, scheduled_change_effective_at, scheduled_change_product_id, scheduled_change_quantity
-         FROM ${O}.ope_items_metadata WHERE snapshot_date = @d AND account_id = @a ORDER BY id`,
-        p,
-      ),
+    // One query per account (one BigQuery job against the concurrent-query quota, one round trip), and
+    // the catalogue once per date. Each part is an ARRAY of STRUCTs: BigQuery refuses NULL array elements,
+    // a STRUCT with NULL fields is fine.
+    const [[row], catalogue] = await Promise.all([
+      this.query(ACCOUNT_PARTS_SQL, p),
       this.catalogue(snapshotDate, asOf),
     ]);
+    const part = (name: string) => ((row?.[name] as Row[] | null | undefined) ?? []) as Row[];
+    const [account, customer, dunning, cf, zones, subs, items] = [
+      part('subs_account'),
+      part('subs_customer'),
+      part('subs_dunning'),
+      part('cf_prod_account'),
+      part('cf_prod_zones'),
+      part('ope_subscriptions'),
+      part('ope_items'),
+    ];
     const acc = account[0];
     if (acc === undefined) return null;
     const cust = customer[0];
+    const customerAccountIds = part('customer_account_ids').map((r) => String(r.account_id));
     const subscriptions: OpeSubscription[] = subs.map((s) => ({
       id: String(s.id),
       status: s.status as OpeSubscription['status'],
@@ -258,9 +289,8 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
         asOf,
         data: {
           stripeCustomerId: cust?.stripe_customer_id ? String(cust.stripe_customer_id) : null,
-          accountIdsForCustomer: cust?.stripe_customer_id
-            ? ((cust.account_ids as string[] | null) ?? [accountId]).map(String)
-            : [accountId],
+          accountIdsForCustomer:
+            cust?.stripe_customer_id && customerAccountIds.length > 0 ? customerAccountIds : [accountId],
         },
       },
       subsDunning: {
