@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
+import { buildCli as buildMirrorCli } from '../warehouse/synthetic/cli.js';
 import { registerConfig } from './commands/config.js';
 import { registerOperate } from './commands/operate.js';
 import { registerPlan } from './commands/plan.js';
@@ -10,6 +11,13 @@ import { CliError } from './io.js';
  * `driftcontrol`: the operators' command line. Each command lives in shared/cli/commands/ and only parses
  * arguments, calls a core and prints; errors become one clear line on stderr and exit code 1.
  */
+/** A command built elsewhere, with the root's error handling (exit override, stderr) on every level. */
+function inherit(cmd: Command, root: Command): Command {
+  cmd.copyInheritedSettings(root);
+  for (const sub of cmd.commands) inherit(sub, root);
+  return cmd;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('driftcontrol')
@@ -25,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStack(program);
   registerOperate(program, out);
   registerConfig(program, out);
+  program.addCommand(inherit(buildMirrorCli().name('mirror'), program));
 
   try {
     await program.parseAsync([...argv]);

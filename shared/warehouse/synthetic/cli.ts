@@ -1,5 +1,6 @@
 /**
- * Synthetic mirror CLI (to be mounted under `driftcontrol` later). Run: npx tsx shared/warehouse/synthetic/cli.ts --help
+ * Synthetic mirror CLI, mounted as `driftcontrol mirror` (also runnable alone:
+ * npx tsx shared/warehouse/synthetic/cli.ts --help).
  *   generate  generate a world and load it into a local warehouse file (DuckDB), views deployed
  *   export    generate a world and export the mirror as NDJSON + BigQuery JSON schemas + load.sh (bq load)
  *   view      print the AccountView of one account (what gather would build from the same world)
@@ -13,7 +14,14 @@ import { accountViewFor } from './account-view.js';
 import { exportMirrorNdjson, loadWorld } from './load.js';
 import { createWorld, type World } from './world.js';
 
-process.env.METADATA_SERVER_DETECTION ??= 'none';
+/**
+ * The commands only talk to a local, unauthenticated BigQuery endpoint: stop the Google client from probing
+ * the GCE metadata server for credentials. Set when a command runs, never at import, so mounting this CLI
+ * in driftcontrol does not change how its other commands find real credentials.
+ */
+const localOnly = () => {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+};
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -46,6 +54,7 @@ const worldOf = (f: WorldFlags): World =>
   createWorld({ accounts: f.accounts, seed: f.seed, days: f.days, endDate: f.endDate });
 
 async function generateInto(world: World, dbPath?: string) {
+  localOnly();
   const lb = await startLocalBigQuery(dbPath ? { dbPath } : {});
   const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
   await deployWarehouse(bq);
@@ -97,9 +106,15 @@ export function buildCli(): Command {
     .argument('<accountId>', 'e.g. acc_0000042')
     .option('--date <date>', 'snapshot date (default: the last one)', date)
     .option('--as-of <instant>', 'evaluation time (default: the snapshot instant, D 00:00:00Z)')
-    .action((accountId: string, flags: WorldFlags & { date?: string; asOf?: string }) => {
+    .action((accountId: string, flags: WorldFlags & { date?: string; asOf?: string }, cmd: Command) => {
       const world = worldOf(flags);
-      const view = accountViewFor(world, accountId, flags.date ?? (world.dates.at(-1) as string), flags.asOf);
+      let view: ReturnType<typeof accountViewFor>;
+      try {
+        view = accountViewFor(world, accountId, flags.date ?? (world.dates.at(-1) as string), flags.asOf);
+      } catch (error) {
+        // An id outside the world or a date it does not hold: the user's input, one line, exit 1.
+        cmd.error(`error: ${(error as Error).message}`);
+      }
       console.log(JSON.stringify(view, null, 2));
     });
 
@@ -108,6 +123,7 @@ export function buildCli(): Command {
     .option('--port <n>', 'port', int('port', 0, 65535), 9050)
     .option('--db <file>', 'DuckDB file (in memory when omitted)')
     .action(async (flags: WorldFlags & { port: number; db?: string }) => {
+      localOnly();
       const world = worldOf(flags);
       const lb = await startLocalBigQuery({ port: flags.port, ...(flags.db ? { dbPath: flags.db } : {}) });
       const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
@@ -116,12 +132,12 @@ export function buildCli(): Command {
       console.log(
         `local BigQuery on ${lb.url} (apiEndpoint), snapshot dates ${world.dates.join(', ')}; Ctrl-C stops`,
       );
-      const stop = async () => {
-        await lb.stop();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // Serve until interrupted, then stop cleanly and return (the caller exits with 0).
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await lb.stop();
     });
 
   return program;
