@@ -6,8 +6,6 @@ WITH live_items AS (
   SELECT * FROM billing_observability.stripe_live_items
 ),
 ope AS (
-  -- Each OPE item with its subscription as ope_subscription_matches holds it (the OPE subscription and its
-  -- matched live Stripe subscription), so the drift view can tell missing_subscription per element.
   SELECT
     i.snapshot_date,
     s.account_id,
@@ -15,11 +13,10 @@ ope AS (
     i.subscription_id AS ope_subscription_id,
     i.deleted AS ope_deleted,
     i.is_contract AS ope_item_is_contract,
-    s.ope_is_contract AS ope_subscription_is_contract,
-    s.ope_status AS ope_subscription_status,
+    s.is_contract AS ope_subscription_is_contract,
+    s.status AS ope_subscription_status,
     s.billing_interval AS ope_interval,
-    s.ope_currency,
-    s.stripe_subscription_id IS NOT NULL AS ope_subscription_has_live_match,
+    s.currency AS ope_currency,
     i.scheduled_change_effective_at,
     -- Effective OPE values: a scheduled change whose time has come has taken effect.
     IF(
@@ -33,8 +30,8 @@ ope AS (
       i.quantity
     ) AS effective_quantity
   FROM billing_observability.ope_items_metadata AS i
-  JOIN billing_observability.ope_subscription_matches AS s
-    ON s.snapshot_date = i.snapshot_date AND s.ope_subscription_id = i.subscription_id
+  JOIN billing_observability.ope_subscriptions_metadata AS s
+    ON s.snapshot_date = i.snapshot_date AND s.id = i.subscription_id
 ),
 elements AS (
   SELECT
@@ -49,7 +46,6 @@ elements AS (
     ope.ope_subscription_status,
     ope.ope_interval,
     ope.ope_currency,
-    ope.ope_subscription_has_live_match,
     ope.scheduled_change_effective_at,
     ope.effective_product_id,
     ope.effective_quantity,
@@ -80,7 +76,6 @@ elements AS (
     CAST(NULL AS STRING) AS ope_subscription_status,
     CAST(NULL AS STRING) AS ope_interval,
     CAST(NULL AS STRING) AS ope_currency,
-    CAST(NULL AS BOOL) AS ope_subscription_has_live_match,
     CAST(NULL AS TIMESTAMP) AS scheduled_change_effective_at,
     CAST(NULL AS STRING) AS effective_product_id,
     CAST(NULL AS INT64) AS effective_quantity,

@@ -2,15 +2,15 @@
 -- element drift aggregated from the classification plus the account drift kinds (docs/domain-rules.md):
 --   status, missing_subscription, currency, bad_debt_flag, invoice_metadata.
 -- has_drift: any element drift kind or any account drift kind.
--- One grouped pass and one join (each join or aggregation over millions of rows costs about a scan):
--- per_account aggregates, per account, the elements (from the classification), the OPE subscriptions with
--- their live Stripe match (status, currency) and the account's invoices, read together as one UNION ALL.
--- missing_subscription is read off the elements: an expected_in_stripe element of an OPE subscription that
--- has no live Stripe match (06_line_items carries ope_subscription_has_live_match on each OPE element).
-WITH per_account AS (
+-- Two grouped passes and one join (each join or aggregation over millions of rows costs about a scan):
+--   per_key      elements and OPE subscriptions together, per (account, OPE subscription or none): the
+--                element totals and the subscription facts (status, currency, missing_subscription)
+--   per_account  per_key and the account's invoices together, per account
+WITH per_key AS (
   SELECT
     snapshot_date,
     account_id,
+    ope_subscription_id,
     COUNTIF(is_element) AS element_count,
     COUNTIF(has_drift) AS drifting_element_count,
     COUNTIF(element_class = 'expected_in_stripe') AS expected_in_stripe_count,
@@ -27,13 +27,15 @@ WITH per_account AS (
     LOGICAL_OR(drift_missing_price) AS any_missing_price,
     LOGICAL_OR(sub_status) AS any_status,
     LOGICAL_OR(sub_currency) AS any_currency,
-    LOGICAL_OR(sub_missing) AS any_missing_subscription,
-    COUNTIF(invoice_uncollectible) AS uncollectible_invoice_count,
-    LOGICAL_OR(invoice_metadata) AS any_invoice_metadata
+    -- missing_subscription: an OPE subscription with an expected_in_stripe element and no live Stripe match.
+    ope_subscription_id IS NOT NULL
+      AND COUNTIF(element_class = 'expected_in_stripe') > 0
+      AND COALESCE(LOGICAL_OR(sub_unmatched), FALSE) AS any_missing_subscription
   FROM (
     SELECT
       snapshot_date,
       account_id,
+      ope_subscription_id,
       TRUE AS is_element,
       has_drift,
       element_class,
@@ -45,15 +47,13 @@ WITH per_account AS (
       drift_missing_price,
       CAST(NULL AS BOOL) AS sub_status,
       CAST(NULL AS BOOL) AS sub_currency,
-      element_class = 'expected_in_stripe' AND ope_subscription_id IS NOT NULL
-        AND NOT ope_subscription_has_live_match AS sub_missing,
-      CAST(NULL AS BOOL) AS invoice_uncollectible,
-      CAST(NULL AS BOOL) AS invoice_metadata
+      CAST(NULL AS BOOL) AS sub_unmatched
     FROM billing_observability.line_item_classification
     UNION ALL
     SELECT
       m.snapshot_date,
       m.account_id,
+      m.ope_subscription_id,
       FALSE AS is_element,
       CAST(NULL AS BOOL) AS has_drift,
       CAST(NULL AS STRING) AS element_class,
@@ -67,26 +67,62 @@ WITH per_account AS (
         AND m.stripe_subscription_id IS NOT NULL AND NOT m.stripe_is_contract
         AND m.ope_cancel_at_period_end != m.stripe_cancel_at_period_end AS sub_status,
       m.stripe_subscription_id IS NOT NULL AND m.stripe_currency != m.ope_currency AS sub_currency,
-      CAST(NULL AS BOOL) AS sub_missing,
+      m.stripe_subscription_id IS NULL AS sub_unmatched
+    FROM billing_observability.ope_subscription_matches AS m
+  )
+  GROUP BY snapshot_date, account_id, ope_subscription_id
+),
+per_account AS (
+  SELECT
+    snapshot_date,
+    account_id,
+    SUM(element_count) AS element_count,
+    SUM(drifting_element_count) AS drifting_element_count,
+    SUM(expected_in_stripe_count) AS expected_in_stripe_count,
+    SUM(bad_debt_item_count) AS bad_debt_item_count,
+    SUM(deleted_from_ope_count) AS deleted_from_ope_count,
+    SUM(contract_count) AS contract_count,
+    SUM(delayed_upgrade_count) AS delayed_upgrade_count,
+    SUM(missing_price_count) AS missing_price_count,
+    LOGICAL_OR(any_missing_item) AS any_missing_item,
+    LOGICAL_OR(any_extra_item) AS any_extra_item,
+    LOGICAL_OR(any_interval) AS any_interval,
+    LOGICAL_OR(any_price) AS any_price,
+    LOGICAL_OR(any_quantity) AS any_quantity,
+    LOGICAL_OR(any_missing_price) AS any_missing_price,
+    LOGICAL_OR(any_status) AS any_status,
+    LOGICAL_OR(any_missing_subscription) AS any_missing_subscription,
+    LOGICAL_OR(any_currency) AS any_currency,
+    COUNTIF(invoice_uncollectible) AS uncollectible_invoice_count,
+    LOGICAL_OR(invoice_metadata) AS any_invoice_metadata
+  FROM (
+    SELECT
+      k.*,
       CAST(NULL AS BOOL) AS invoice_uncollectible,
       CAST(NULL AS BOOL) AS invoice_metadata
-    FROM billing_observability.ope_subscription_matches AS m
+    FROM per_key AS k
     UNION ALL
     SELECT
       sc.snapshot_date,
       sc.account_id,
-      FALSE AS is_element,
-      CAST(NULL AS BOOL) AS has_drift,
-      CAST(NULL AS STRING) AS element_class,
-      CAST(NULL AS BOOL) AS drift_missing_item,
-      CAST(NULL AS BOOL) AS drift_extra_item,
-      CAST(NULL AS BOOL) AS drift_interval,
-      CAST(NULL AS BOOL) AS drift_price,
-      CAST(NULL AS BOOL) AS drift_quantity,
-      CAST(NULL AS BOOL) AS drift_missing_price,
-      CAST(NULL AS BOOL) AS sub_status,
-      CAST(NULL AS BOOL) AS sub_currency,
-      CAST(NULL AS BOOL) AS sub_missing,
+      CAST(NULL AS STRING) AS ope_subscription_id,
+      CAST(NULL AS INT64) AS element_count,
+      CAST(NULL AS INT64) AS drifting_element_count,
+      CAST(NULL AS INT64) AS expected_in_stripe_count,
+      CAST(NULL AS INT64) AS bad_debt_item_count,
+      CAST(NULL AS INT64) AS deleted_from_ope_count,
+      CAST(NULL AS INT64) AS contract_count,
+      CAST(NULL AS INT64) AS delayed_upgrade_count,
+      CAST(NULL AS INT64) AS missing_price_count,
+      CAST(NULL AS BOOL) AS any_missing_item,
+      CAST(NULL AS BOOL) AS any_extra_item,
+      CAST(NULL AS BOOL) AS any_interval,
+      CAST(NULL AS BOOL) AS any_price,
+      CAST(NULL AS BOOL) AS any_quantity,
+      CAST(NULL AS BOOL) AS any_missing_price,
+      CAST(NULL AS BOOL) AS any_status,
+      CAST(NULL AS BOOL) AS any_currency,
+      CAST(NULL AS BOOL) AS any_missing_subscription,
       inv.status = 'uncollectible' AS invoice_uncollectible,
       inv.status != 'void' AND inv.cf_account_id IS DISTINCT FROM sc.account_id AS invoice_metadata
     FROM billing_mirror.subs_customer AS sc
