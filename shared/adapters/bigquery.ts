@@ -84,16 +84,17 @@ SELECT
     FROM ${M}.subs_account WHERE snapshot_date = @d AND account_id = @a
   ) AS subs_account,
   ARRAY(
-    SELECT STRUCT(stripe_customer_id AS stripe_customer_id)
-    FROM ${M}.subs_customer WHERE snapshot_date = @d AND account_id = @a
+    SELECT STRUCT(
+      c.stripe_customer_id AS stripe_customer_id,
+      ARRAY(
+        SELECT DISTINCT o.account_id FROM ${M}.subs_customer AS o
+        WHERE o.snapshot_date = @d AND o.stripe_customer_id = c.stripe_customer_id
+        ORDER BY o.account_id
+      ) AS account_ids
+    )
+    FROM ${M}.subs_customer AS c WHERE c.snapshot_date = @d AND c.account_id = @a
+    ORDER BY c.stripe_customer_id
   ) AS subs_customer,
-  ARRAY(
-    SELECT STRUCT(o.account_id AS account_id)
-    FROM ${M}.subs_customer AS o
-    JOIN ${M}.subs_customer AS c ON c.stripe_customer_id = o.stripe_customer_id
-    WHERE o.snapshot_date = @d AND c.snapshot_date = @d AND c.account_id = @a
-    ORDER BY o.account_id
-  ) AS customer_account_ids,
   ARRAY(
     SELECT STRUCT(state AS state) FROM ${M}.subs_dunning WHERE snapshot_date = @d AND account_id = @a
   ) AS subs_dunning,
@@ -241,7 +242,6 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
     const acc = account[0];
     if (acc === undefined) return null;
     const cust = customer[0];
-    const customerAccountIds = part('customer_account_ids').map((r) => String(r.account_id));
     const subscriptions: OpeSubscription[] = subs.map((s) => ({
       id: String(s.id),
       status: s.status as OpeSubscription['status'],
@@ -289,8 +289,10 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
         asOf,
         data: {
           stripeCustomerId: cust?.stripe_customer_id ? String(cust.stripe_customer_id) : null,
-          accountIdsForCustomer:
-            cust?.stripe_customer_id && customerAccountIds.length > 0 ? customerAccountIds : [accountId],
+          // Every account mapped to the customer this row names (MergedAccount evidence).
+          accountIdsForCustomer: cust?.stripe_customer_id
+            ? ((cust.account_ids as string[] | null) ?? [accountId]).map(String)
+            : [accountId],
         },
       },
       subsDunning: {

@@ -92,3 +92,21 @@ describe('BigQueryMirror.accountParts', () => {
     expect(await mirror.accountParts('acc_9999999', world.dates[1] as string)).toBeNull();
   });
 });
+
+describe('BigQueryMirror.accountParts on a mirror with duplicate rows', () => {
+  it('lists each account sharing the customer once when the export duplicated a row', async () => {
+    const date = world.dates[1] as string;
+    const shared = Array.from({ length: ACCOUNTS }, (_, i) => accountIdOf(i)).find(
+      (id) => accountViewFor(world, id, date).subsCustomer.data.accountIdsForCustomer.length > 1,
+    ) as string;
+    expect(shared).toBeDefined();
+    const want = accountViewFor(world, shared, date).subsCustomer.data;
+    // The nightly export landed the account's own subs_customer row twice.
+    await lb.db.conn.run(
+      `INSERT INTO billing_mirror.subs_customer SELECT * FROM billing_mirror.subs_customer
+       WHERE snapshot_date = DATE '${date}' AND account_id = '${shared}'`,
+    );
+    const parts = await mirror.accountParts(shared, date);
+    expect(parts?.subsCustomer.data).toEqual(want);
+  });
+});
