@@ -50,6 +50,18 @@ function worldOptions(cmd: Command): Command {
     .option('--end-date <date>', "the last (today's) snapshot date", date, '2026-11-24');
 }
 
+/**
+ * Runs a command's work and turns what goes wrong with the user's environment (an unwritable --db path,
+ * a taken --port) into one line and exit code 1, like bad flags, instead of a stack trace.
+ */
+async function reported(cmd: Command, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    cmd.error(`error: ${(error as Error).message}`);
+  }
+}
+
 const worldOf = (f: WorldFlags): World =>
   createWorld({ accounts: f.accounts, seed: f.seed, days: f.days, endDate: f.endDate });
 
@@ -76,30 +88,38 @@ export function buildCli(): Command {
       'generate a world and load it into a local warehouse (DuckDB file), mirror tables and views deployed',
     )
     .requiredOption('--db <file>', 'DuckDB file to write (created if missing)')
-    .action(async (flags: WorldFlags & { db: string }) => {
-      const world = worldOf(flags);
-      const { lb, result, ms } = await generateInto(world, flags.db);
-      await lb.stop();
-      console.log(
-        JSON.stringify({ dates: world.dates, rows: result.rows, ms: Math.round(ms), db: flags.db }, null, 2),
-      );
-    });
+    .action((flags: WorldFlags & { db: string }, cmd: Command) =>
+      reported(cmd, async () => {
+        const world = worldOf(flags);
+        const { lb, result, ms } = await generateInto(world, flags.db);
+        await lb.stop();
+        console.log(
+          JSON.stringify(
+            { dates: world.dates, rows: result.rows, ms: Math.round(ms), db: flags.db },
+            null,
+            2,
+          ),
+        );
+      }),
+    );
 
   worldOptions(program.command('export'))
     .description(
       'generate a world and export billing_mirror as NDJSON + BigQuery JSON schemas + load.sh for bq load',
     )
     .requiredOption('-o, --out <dir>', 'output directory')
-    .action(async (flags: WorldFlags & { out: string }) => {
-      const world = worldOf(flags);
-      const { lb } = await generateInto(world);
-      try {
-        const files = await exportMirrorNdjson(lb.db, flags.out);
-        console.log(JSON.stringify({ dates: world.dates, out: flags.out, files }, null, 2));
-      } finally {
-        await lb.stop();
-      }
-    });
+    .action((flags: WorldFlags & { out: string }, cmd: Command) =>
+      reported(cmd, async () => {
+        const world = worldOf(flags);
+        const { lb } = await generateInto(world);
+        try {
+          const files = await exportMirrorNdjson(lb.db, flags.out);
+          console.log(JSON.stringify({ dates: world.dates, out: flags.out, files }, null, 2));
+        } finally {
+          await lb.stop();
+        }
+      }),
+    );
 
   worldOptions(program.command('view'))
     .description('print the AccountView of one account on one snapshot date')
@@ -122,22 +142,28 @@ export function buildCli(): Command {
     .description('serve a local BigQuery endpoint over a freshly generated world until interrupted')
     .option('--port <n>', 'port', int('port', 0, 65535), 9050)
     .option('--db <file>', 'DuckDB file (in memory when omitted)')
-    .action(async (flags: WorldFlags & { port: number; db?: string }) => {
-      localOnly();
-      const world = worldOf(flags);
-      const lb = await startLocalBigQuery({ port: flags.port, ...(flags.db ? { dbPath: flags.db } : {}) });
-      const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
-      await deployWarehouse(bq);
-      await loadWorld(lb.db, world);
-      console.log(
-        `local BigQuery on ${lb.url} (apiEndpoint), snapshot dates ${world.dates.join(', ')}; Ctrl-C stops`,
-      );
-      // Serve until interrupted, then stop cleanly and return (the caller exits with 0).
-      await new Promise<void>((resolve) => {
+    .action((flags: WorldFlags & { port: number; db?: string }, cmd: Command) => {
+      // Listen for Ctrl-C before the (possibly long) load, so an early one still stops cleanly.
+      const interrupted = new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      await lb.stop();
+      return reported(cmd, async () => {
+        localOnly();
+        const world = worldOf(flags);
+        const lb = await startLocalBigQuery({ port: flags.port, ...(flags.db ? { dbPath: flags.db } : {}) });
+        try {
+          const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
+          await deployWarehouse(bq);
+          await loadWorld(lb.db, world);
+          console.log(
+            `local BigQuery on ${lb.url} (apiEndpoint), snapshot dates ${world.dates.join(', ')}; Ctrl-C stops`,
+          );
+          await interrupted;
+        } finally {
+          await lb.stop();
+        }
+      });
     });
 
   return program;

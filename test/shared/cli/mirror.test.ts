@@ -59,6 +59,30 @@ describe('driftcontrol mirror', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('reports what goes wrong with the environment (an unwritable --db) as one line, exit 1', () => {
+    const r = run(['mirror', 'generate', '--accounts', '10', '--db', '/nonexistent-dir/w.duckdb']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: .*Cannot open file "\/nonexistent-dir\/w\.duckdb"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('mounting it leaves the other commands to find real credentials (no metadata-server opt-out at import)', () => {
+    const main = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'cli', 'main.ts');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `await import(${JSON.stringify(main)}); console.log(process.env.METADATA_SERVER_DETECTION ?? 'unset');`,
+      ],
+      { env, encoding: 'utf8', timeout: 60_000, cwd: resolve(import.meta.dirname, '..', '..', '..') },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('unset');
+  });
+
   it('generate writes a DuckDB warehouse and reports its rows', () => {
     const db = join(mkdtempSync(join(tmpdir(), 'driftcontrol-mirror-')), 'w.duckdb');
     const r = run(['mirror', 'generate', '--accounts', '30', '--seed', '3', '--db', db]);
