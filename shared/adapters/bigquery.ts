@@ -229,16 +229,14 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
       this.query(ACCOUNT_PARTS_SQL, p),
       this.catalogue(snapshotDate, asOf),
     ]);
-    const part = (name: string) => ((row?.[name] as Row[] | null | undefined) ?? []) as Row[];
-    const [account, customer, dunning, cf, zones, subs, items] = [
-      part('subs_account'),
-      part('subs_customer'),
-      part('subs_dunning'),
-      part('cf_prod_account'),
-      part('cf_prod_zones'),
-      part('ope_subscriptions'),
-      part('ope_items'),
-    ];
+    const part = (name: string): Row[] => (row?.[name] as Row[] | null | undefined) ?? [];
+    const account = part('subs_account');
+    const customer = part('subs_customer');
+    const dunning = part('subs_dunning');
+    const cf = part('cf_prod_account');
+    const zones = part('cf_prod_zones');
+    const subs = part('ope_subscriptions');
+    const items = part('ope_items');
     const acc = account[0];
     if (acc === undefined) return null;
     const cust = customer[0];

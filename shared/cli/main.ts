@@ -7,10 +7,6 @@ import { registerPlan } from './commands/plan.js';
 import { registerRunLocal, registerStack } from './commands/run-local.js';
 import { CliError } from './io.js';
 
-/**
- * `driftcontrol`: the operators' command line. Each command lives in shared/cli/commands/ and only parses
- * arguments, calls a core and prints; errors become one clear line on stderr and exit code 1.
- */
 /** A command built elsewhere, with the root's error handling (exit override, stderr) on every level. */
 function inherit(cmd: Command, root: Command): Command {
   cmd.copyInheritedSettings(root);
@@ -18,6 +14,10 @@ function inherit(cmd: Command, root: Command): Command {
   return cmd;
 }
 
+/**
+ * `driftcontrol`: the operators' command line. Each command lives in shared/cli/commands/ and only parses
+ * arguments, calls a core and prints; errors become one clear line on stderr and exit code 1.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('driftcontrol')

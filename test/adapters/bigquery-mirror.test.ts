@@ -7,7 +7,8 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigQueryMirror } from '../../shared/adapters/bigquery.js';
-import type { OpeSubscription } from '../../shared/domain/account-view.js';
+import type { AccountView, OpeSubscription } from '../../shared/domain/account-view.js';
+import type { MirrorAccountParts } from '../../shared/ports/index.js';
 import { deployWarehouse } from '../../shared/warehouse/deploy.js';
 import { type LocalBigQuery, startLocalBigQuery } from '../../shared/warehouse/local-bigquery/index.js';
 import { accountViewFor } from '../../shared/warehouse/synthetic/account-view.js';
@@ -49,6 +50,18 @@ function opeOf(subscriptions: readonly OpeSubscription[]) {
   }));
 }
 
+/** The parts gather reads from the mirror, in one order-free form, from the adapter or from an AccountView. */
+function comparable(p: Omit<MirrorAccountParts, 'billingProd'> & Pick<AccountView, 'billingProd'>) {
+  return {
+    ope: opeOf(p.ope.data.subscriptions),
+    subsAccount: p.subsAccount.data,
+    subsCustomer: p.subsCustomer.data,
+    subsDunning: p.subsDunning.data,
+    cfProd: { ...p.cfProd.data, zones: byKey(p.cfProd.data.zones, (z) => z.id) },
+    catalogue: byKey(p.billingProd.data.catalogue, (c) => JSON.stringify(c)),
+  };
+}
+
 describe('BigQueryMirror.accountParts', () => {
   it.each(world.dates)(
     `equals the world's account view for all ${ACCOUNTS} accounts on %s`,
@@ -62,22 +75,8 @@ describe('BigQueryMirror.accountParts', () => {
           mismatches.push(`${id}: not in the mirror`);
           continue;
         }
-        const got = {
-          ope: opeOf(parts.ope.data.subscriptions),
-          subsAccount: parts.subsAccount.data,
-          subsCustomer: parts.subsCustomer.data,
-          subsDunning: parts.subsDunning.data,
-          cfProd: { ...parts.cfProd.data, zones: byKey(parts.cfProd.data.zones, (z) => z.id) },
-          catalogue: byKey(parts.billingProd.data.catalogue, (c) => JSON.stringify(c)),
-        };
-        const want = {
-          ope: opeOf(view.ope.data.subscriptions),
-          subsAccount: view.subsAccount.data,
-          subsCustomer: view.subsCustomer.data,
-          subsDunning: view.subsDunning.data,
-          cfProd: { ...view.cfProd.data, zones: byKey(view.cfProd.data.zones, (z) => z.id) },
-          catalogue: byKey(view.billingProd.data.catalogue, (c) => JSON.stringify(c)),
-        };
+        const got = comparable(parts);
+        const want = comparable(view);
         for (const k of Object.keys(want) as (keyof typeof want)[])
           if (JSON.stringify(got[k]) !== JSON.stringify(want[k]))
             mismatches.push(`${id} ${k}: mirror ${JSON.stringify(got[k])} world ${JSON.stringify(want[k])}`);

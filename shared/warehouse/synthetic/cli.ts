@@ -51,8 +51,9 @@ function worldOptions(cmd: Command): Command {
 }
 
 /**
- * Runs a command's work and turns what goes wrong with the user's environment (an unwritable --db path,
- * a taken --port) into one line and exit code 1, like bad flags, instead of a stack trace.
+ * Runs a command's work and turns what goes wrong with the user's input or environment (an account outside
+ * the world, an unwritable --db path, a taken --port) into one line and exit code 1, like bad flags,
+ * instead of a stack trace.
  */
 async function reported(cmd: Command, work: () => Promise<void>): Promise<void> {
   try {
@@ -65,17 +66,25 @@ async function reported(cmd: Command, work: () => Promise<void>): Promise<void> 
 const worldOf = (f: WorldFlags): World =>
   createWorld({ accounts: f.accounts, seed: f.seed, days: f.days, endDate: f.endDate });
 
-async function generateInto(world: World, dbPath?: string) {
+async function generateInto(world: World, dbPath?: string, port?: number) {
   localOnly();
-  const lb = await startLocalBigQuery(dbPath ? { dbPath } : {});
-  const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
-  await deployWarehouse(bq);
-  const t0 = performance.now();
-  const result = await loadWorld(lb.db, world, {
-    onProgress: (done, total) => process.stderr.write(`\rgenerated ${done}/${total} accounts`),
+  const lb = await startLocalBigQuery({
+    ...(dbPath ? { dbPath } : {}),
+    ...(port === undefined ? {} : { port }),
   });
-  process.stderr.write('\n');
-  return { lb, bq, result, ms: performance.now() - t0 };
+  try {
+    const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
+    await deployWarehouse(bq);
+    const t0 = performance.now();
+    const result = await loadWorld(lb.db, world, {
+      onProgress: (done, total) => process.stderr.write(`\rgenerated ${done}/${total} accounts`),
+    });
+    process.stderr.write('\n');
+    return { lb, bq, result, ms: performance.now() - t0 };
+  } catch (error) {
+    await lb.stop(); // the caller never gets the server to stop
+    throw error;
+  }
 }
 
 export function buildCli(): Command {
@@ -126,17 +135,14 @@ export function buildCli(): Command {
     .argument('<accountId>', 'e.g. acc_0000042')
     .option('--date <date>', 'snapshot date (default: the last one)', date)
     .option('--as-of <instant>', 'evaluation time (default: the snapshot instant, D 00:00:00Z)')
-    .action((accountId: string, flags: WorldFlags & { date?: string; asOf?: string }, cmd: Command) => {
-      const world = worldOf(flags);
-      let view: ReturnType<typeof accountViewFor>;
-      try {
-        view = accountViewFor(world, accountId, flags.date ?? (world.dates.at(-1) as string), flags.asOf);
-      } catch (error) {
-        // An id outside the world or a date it does not hold: the user's input, one line, exit 1.
-        cmd.error(`error: ${(error as Error).message}`);
-      }
-      console.log(JSON.stringify(view, null, 2));
-    });
+    .action((accountId: string, flags: WorldFlags & { date?: string; asOf?: string }, cmd: Command) =>
+      // An id outside the world or a date it does not hold is reported like any other bad input.
+      reported(cmd, async () => {
+        const world = worldOf(flags);
+        const date = flags.date ?? (world.dates.at(-1) as string);
+        console.log(JSON.stringify(accountViewFor(world, accountId, date, flags.asOf), null, 2));
+      }),
+    );
 
   worldOptions(program.command('serve'))
     .description('serve a local BigQuery endpoint over a freshly generated world until interrupted')
@@ -149,13 +155,9 @@ export function buildCli(): Command {
         process.once('SIGTERM', () => resolve());
       });
       return reported(cmd, async () => {
-        localOnly();
         const world = worldOf(flags);
-        const lb = await startLocalBigQuery({ port: flags.port, ...(flags.db ? { dbPath: flags.db } : {}) });
+        const { lb } = await generateInto(world, flags.db, flags.port);
         try {
-          const bq = new BigQuery({ projectId: 'local', apiEndpoint: lb.url });
-          await deployWarehouse(bq);
-          await loadWorld(lb.db, world);
           console.log(
             `local BigQuery on ${lb.url} (apiEndpoint), snapshot dates ${world.dates.join(', ')}; Ctrl-C stops`,
           );
