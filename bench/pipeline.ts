@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { runNightlyCycle } from '../local/run/cycle.js';
+import { startLocalPipeline } from '../local/run/pipeline.js';
 import { AUDIT_TABLE, DATASETS } from '../shared/contracts/topology.js';
-import { runNightlyCycle } from '../shared/local-run/cycle.js';
-import { startLocalPipeline } from '../shared/local-run/pipeline.js';
 import { fmt } from './stats.js';
 
 /**
@@ -12,7 +12,7 @@ import { fmt } from './stats.js';
  * - Stripe writes per healed account against the objects that actually needed a change (target 1.0),
  *   and writes for no-op accounts (target 0).
  * Memory: each function runs in its own process, configured only by the environment as deployed
- * (scripts/serve-function.ts); its peak resident memory (VmHWM) is reported.
+ * (local/run/serve-function.ts); its peak resident memory (VmHWM) is reported.
  */
 export async function benchPipeline(options: { accounts: number }): Promise<void> {
   let peakRss = process.memoryUsage().rss;

@@ -7,12 +7,12 @@
 // Run: npx tsx bench/warehouse.ts [--accounts N] [--rounds R] [--seed S] [--db FILE]
 import { parseArgs } from 'node:util';
 import { BigQuery } from '@google-cloud/bigquery';
-import { deployWarehouse } from '../shared/warehouse/deploy.js';
-import { startLocalBigQuery } from '../shared/warehouse/local-bigquery/index.js';
+import { startLocalBigQuery } from '../local/bigquery/index.js';
+import { deployWarehouse } from '../local/provision/warehouse.js';
+import { loadWorld } from '../local/synthetic/load.js';
+import { MIRROR_COLUMNS, MIRROR_TABLES } from '../local/synthetic/rows.js';
+import { createWorld } from '../local/synthetic/world.js';
 import { querySql } from '../shared/warehouse/sql-files.js';
-import { loadWorld } from '../shared/warehouse/synthetic/load.js';
-import { MIRROR_COLUMNS, MIRROR_TABLES } from '../shared/warehouse/synthetic/rows.js';
-import { createWorld } from '../shared/warehouse/synthetic/world.js';
 import { fmt, median } from './stats.js';
 
 process.env.METADATA_SERVER_DETECTION = 'none';

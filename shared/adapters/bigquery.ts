@@ -18,7 +18,7 @@ import { querySql } from '../warehouse/sql-files.js';
 /**
  * BigQuery adapter: the mirror and drift views (MirrorPort) and the audit table (AuditTablePort), with the
  * real @google-cloud/bigquery client. Locally it talks to the DuckDB-backed endpoint
- * (shared/warehouse/local-bigquery) through `apiEndpoint`; in production, to BigQuery. Every query filters
+ * (local/bigquery) through `apiEndpoint`; in production, to BigQuery. Every query filters
  * the partition column (the mirror tables require it).
  */
 

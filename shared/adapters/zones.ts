@@ -3,8 +3,8 @@ import { UpstreamError } from '../ports/errors.js';
 import type { SubsApiPort, WwwPort, WwwWriteResult, ZoneRecord } from '../ports/index.js';
 
 /**
- * subs-api and www over fetch, per their HTTP contract (shared/local/subs-api/server.ts and
- * shared/local/www/server.ts describe it; the local servers implement the same):
+ * subs-api and www over fetch, per their HTTP contract (local/zones/subs-api.ts and
+ * local/zones/www.ts describe it; the local servers implement the same):
  *   GET /v1/zones/:zoneId                  -> 200 ZoneRecord | 404 zone_not_found
  *   PUT /v1/zones/:zoneId/plan-level (www) -> 200 ZoneRecord & { changed } | 409 plan_level_conflict | 404
  * Errors are `{ error: { code, message, ... } }`. 5xx and network failures are retryable; other 4xx are not.

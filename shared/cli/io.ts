@@ -1,5 +1,11 @@
 import { readFile } from 'node:fs/promises';
 
+/** Where a command writes its answer, and how it sets the exit code (tests pass their own). */
+export interface Out {
+  stdout(s: string): void;
+  setExit(n: number): void;
+}
+
 /** Typed CLI failure: printed as one clear line, exit code 1. */
 export class CliError extends Error {
   constructor(

@@ -1,24 +1,24 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
-import { buildCli as buildMirrorCli } from '../warehouse/synthetic/cli.js';
 import { registerConfig } from './commands/config.js';
 import { registerOperate } from './commands/operate.js';
 import { registerPlan } from './commands/plan.js';
-import { registerRunLocal, registerStack } from './commands/run-local.js';
-import { CliError } from './io.js';
+import { CliError, type Out } from './io.js';
+import { type LoadLocalCommands, registerLocalCommands } from './local-commands.js';
 
-/** A command built elsewhere, with the root's error handling (exit override, stderr) on every level. */
-function inherit(cmd: Command, root: Command): Command {
-  cmd.copyInheritedSettings(root);
-  for (const sub of cmd.commands) inherit(sub, root);
-  return cmd;
+export interface MainOptions {
+  /**
+   * Loads the local cloud's commands (run-local, stack, mirror) when one is invoked. bin/driftcontrol.mjs
+   * passes local/cli; without it those commands say they need a development install.
+   */
+  readonly loadLocalCommands?: LoadLocalCommands;
 }
 
 /**
  * `driftcontrol`: the operators' command line. Each command lives in shared/cli/commands/ and only parses
  * arguments, calls a core and prints; errors become one clear line on stderr and exit code 1.
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   let exitCode = 0;
   const program = new Command('driftcontrol')
     .description(
@@ -27,15 +27,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  const out = { stdout: (s: string) => process.stdout.write(s), setExit: (n: number) => (exitCode = n) };
-  registerPlan(program, out);
-  registerRunLocal(program, out);
-  registerStack(program);
-  registerOperate(program, out);
-  registerConfig(program, out);
-  program.addCommand(inherit(buildMirrorCli().name('mirror'), program));
+  const out: Out = { stdout: (s) => process.stdout.write(s), setExit: (n) => (exitCode = n) };
 
   try {
+    registerPlan(program, out);
+    registerOperate(program, out);
+    registerConfig(program, out);
+    await registerLocalCommands(program, out, argv.slice(2), options.loadLocalCommands);
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {

@@ -1,11 +1,11 @@
 import type { Message } from '@google-cloud/pubsub';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalPipeline } from '../../local/run/pipeline.js';
 import type { AccountViewMessage, RunContext } from '../../shared/contracts/messages.js';
 import { deadLetterSubscriptionName, TOPICS } from '../../shared/contracts/topology.js';
 import { plan } from '../../shared/core/planner.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
-import type { LocalPipeline } from '../../shared/local-run/pipeline.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
 import { buildAccountView } from '../../shared/pipeline/gather.js';
 import { replayAccounts } from '../../shared/pipeline/replay.js';

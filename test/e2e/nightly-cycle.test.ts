@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CycleSummary, runNightlyCycle } from '../../local/run/cycle.js';
+import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { plan } from '../../shared/core/planner.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
-import { type CycleSummary, runNightlyCycle } from '../../shared/local-run/cycle.js';
-import type { LocalPipeline } from '../../shared/local-run/pipeline.js';
 import { buildAccountView } from '../../shared/pipeline/gather.js';
 import { auditRows, startTestPipeline, stripeWrites } from './support.js';
 

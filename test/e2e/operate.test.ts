@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorEnvironment } from '../../shared/cli/commands/run-local.js';
+import { operatorEnvironment } from '../../local/cli/run-local.js';
+import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { plan } from '../../shared/core/planner.js';
 import { Plan } from '../../shared/domain/plan.js';
-import type { LocalPipeline } from '../../shared/local-run/pipeline.js';
 import { buildAccountView } from '../../shared/pipeline/gather.js';
 import { startTestPipeline, stripeWrites, waitForAudit } from './support.js';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StripeAdapter } from '../../shared/adapters/stripe.js';
-import { changeFor } from '../adapters/stripe-seed.js';
+import { changeFor } from '../shared/adapters/stripe-seed.js';
 
 /**
  * A function built by the adapter factory (as deployed, and as the local runner's `processes` mode runs

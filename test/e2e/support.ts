@@ -1,10 +1,10 @@
-import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
-import type { AuditRecord } from '../../shared/domain/audit.js';
 import {
   type LocalPipeline,
   type LocalPipelineOptions,
   startLocalPipeline,
-} from '../../shared/local-run/pipeline.js';
+} from '../../local/run/pipeline.js';
+import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
+import type { AuditRecord } from '../../shared/domain/audit.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
 
 /** A local pipeline on the emulators the global setup started, under a project id of its own. */

@@ -323,7 +323,7 @@ describe('the code agrees with the topology Terraform deploys', () => {
       ...Object.values(TOPICS),
       ...FUNCTIONS.map((f) => deadLetterTopicName(f.name)),
     ]);
-    // The local stack (shared/local) may create its own test topics; deployed code may not.
+    // The local stack (local/) may create its own test topics; deployed code may not.
     const files = [
       ...codeFiles(join(REPO_ROOT, 'functions')),
       ...codeFiles(join(REPO_ROOT, 'shared')),

@@ -11,10 +11,10 @@ import {
   EmulatorStartError,
   spawnEmulator,
   startEmulator,
-} from '../../shared/local/emulators.js';
-import { isPortOpen, LOOPBACK, sleep } from '../../shared/local/net.js';
-import { groupAlive, groupMembers, registeredGroups } from '../../shared/local/process-group.js';
-import { type LocalStack, startLocalStack } from '../../shared/local/stack.js';
+} from '../../local/emulators.js';
+import { isPortOpen, LOOPBACK, sleep } from '../../local/net.js';
+import { groupAlive, groupMembers, registeredGroups } from '../../local/process-group.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
 
 // These tests start emulators of their own (not the global setup's) to watch them die.
 

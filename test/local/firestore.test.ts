@@ -1,6 +1,6 @@
 import { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearFirestore } from '../../shared/local/emulators.js';
+import { clearFirestore } from '../../local/emulators.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
 
 // The real @google-cloud/firestore client against the emulator the global setup started.

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Message, PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOPBACK, sleep } from '../../shared/local/net.js';
+import { LOOPBACK, sleep } from '../../local/net.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
 
 // The real @google-cloud/pubsub client against the emulator the global setup started.

@@ -1,7 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../shared/local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { uniqueProjectId } from '../setup/emulators.js';
 import { startTestStack } from '../setup/stack.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
-import { EmulatorStartError, waitForEmulatorHost } from '../../shared/local/emulators.js';
-import { sleep } from '../../shared/local/net.js';
+import { EmulatorStartError, waitForEmulatorHost } from '../../local/emulators.js';
+import { sleep } from '../../local/net.js';
 import type { EmulatorStatus } from './global-setup.js';
 
 export interface EmulatorHosts {

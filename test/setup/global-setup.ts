@@ -2,8 +2,8 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { checkEmulatorPrerequisites, type Emulators, startEmulators } from '../../shared/local/emulators.js';
-import { groupAlive } from '../../shared/local/process-group.js';
+import { checkEmulatorPrerequisites, type Emulators, startEmulators } from '../../local/emulators.js';
+import { groupAlive } from '../../local/process-group.js';
 
 /**
  * Once per test run: start the Pub/Sub and Firestore emulators and hand their hosts to the tests.
@@ -11,7 +11,7 @@ import { groupAlive } from '../../shared/local/process-group.js';
  * `useEmulators()` (test/setup/emulators.ts), which waits for the outcome this setup writes to a status
  * file (hosts, or the startup error). A port lost to a race is retried on another port, which is why the
  * hosts travel through the file rather than `provide`. Teardown runs even when tests fail; the exit and
- * signal hooks and the per-emulator watchdog (shared/local) cover Ctrl-C and a killed run.
+ * signal hooks and the per-emulator watchdog (local/emulators.ts) cover Ctrl-C and a killed run.
  * DRIFT_TEST_EMULATORS=off skips them (tests that need them then fail with a clear message).
  */
 

@@ -1,4 +1,4 @@
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../shared/local/stack.js';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 import { useEmulators } from './emulators.js';
 
 /**

@@ -1,7 +1,6 @@
 import pino from 'pino';
 import type { TopicKey } from '../../shared/contracts/topology.js';
 import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
-import { simulateChanges } from '../../shared/core/simulate.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
 import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/config.js';
@@ -19,10 +18,11 @@ import type {
   StripePort,
   ZoneRecord,
 } from '../../shared/ports/index.js';
+import { simulateChanges } from './simulate.js';
 
 /**
  * In-memory stand-ins for the ports, for fast tests of the cores' decisions. They are not the thing under
- * test: the real adapters are tested against the local stack in test/adapters, and the pipeline end to end.
+ * test: the real adapters are tested against the local stack in test/shared/adapters, and the pipeline end to end.
  */
 
 export class FakePublisher implements PublisherPort {

@@ -2,14 +2,12 @@ import type { Command } from 'commander';
 import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../contracts/topology.js';
 import { DriftControlConfig } from '../../domain/config.js';
 import { validate } from '../../domain/validate.js';
-import { CliError } from '../io.js';
+import { CliError, type Out } from '../io.js';
 
 /**
  * `driftcontrol config show|set`: the Firestore config document (kill switch, dry-run, thresholds).
  * A set is validated against the same schema the functions read with, so a typo never lands.
  */
-
-type Out = { stdout: (s: string) => void; setExit: (n: number) => void };
 
 export function parseAssignments(pairs: readonly string[]): Record<string, unknown> {
   const patch: Record<string, unknown> = {};

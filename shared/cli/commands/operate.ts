@@ -12,15 +12,13 @@ import { DEFAULT_PLANNER_CONFIG } from '../../domain/plan.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { buildAccountView } from '../../pipeline/gather.js';
 import { replayAccounts } from '../../pipeline/replay.js';
-import { CliError } from '../io.js';
+import { CliError, type Out } from '../io.js';
 import { PLAN_EXIT_CODES, summarise } from './plan.js';
 
 /**
  * Operator commands against a deployment (or the local stack started with `run-local --keep`): the
  * environment names the endpoints, as for the functions themselves (docs/deploy.md, "code contract").
  */
-
-type Out = { stdout: (s: string) => void; setExit: (n: number) => void };
 
 async function environmentDeps(): Promise<PipelineDeps> {
   const { createPipelineDeps } = await import('../../adapters/factory.js');

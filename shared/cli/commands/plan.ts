@@ -4,7 +4,7 @@ import { plan } from '../../core/planner.js';
 import { AccountView } from '../../domain/account-view.js';
 import { DEFAULT_PLANNER_CONFIG, type Plan, type PlanOutcome } from '../../domain/plan.js';
 import { parseJson } from '../../domain/validate.js';
-import { readInput } from '../io.js';
+import { type Out, readInput } from '../io.js';
 
 /** In the spirit of `terraform plan -detailed-exitcode`. */
 export const PLAN_EXIT_CODES: Readonly<Record<PlanOutcome, number>> = {
@@ -36,10 +36,7 @@ export function summarise(p: Plan): string {
   return lines.join('\n');
 }
 
-export function registerPlan(
-  program: Command,
-  out: { stdout: (s: string) => void; setExit: (n: number) => void },
-): void {
+export function registerPlan(program: Command, out: Out): void {
   program
     .command('plan')
     .description('Plan the minimal Stripe changes for one AccountView (pure: reads a file, writes nothing).')

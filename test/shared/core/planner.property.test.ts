@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../../shared/core/planner.js';
 import { SUPPORTED_ACCOUNT_TYPES } from '../../../shared/core/restrictions.js';
-import { simulateChanges } from '../../../shared/core/simulate.js';
 import type { AccountView } from '../../../shared/domain/account-view.js';
 import { AccountView as AccountViewSchema } from '../../../shared/domain/account-view.js';
 import { Plan } from '../../../shared/domain/plan.js';
 import { prng, randomView } from '../../support/random-view.js';
+import { simulateChanges } from '../../support/simulate.js';
 
 /**
  * Properties over generated views (test/support/random-view.ts mixes every drift kind and restriction

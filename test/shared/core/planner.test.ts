@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHANGE_ID_METADATA_KEY, plan } from '../../../shared/core/planner.js';
-import { simulateChanges } from '../../../shared/core/simulate.js';
 import { Plan } from '../../../shared/domain/plan.js';
+import { simulateChanges } from '../../support/simulate.js';
 import {
   AS_OF,
   customer,

@@ -1,0 +1,170 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { Out } from '../../shared/cli/io.js';
+import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
+import { type CycleSummary, runNightlyCycle } from '../run/cycle.js';
+import { type LocalPipeline, startLocalPipeline } from '../run/pipeline.js';
+
+/**
+ * `driftcontrol run-local`: the main job on the embedded default. Brings up the local stack, seeds N
+ * synthetic accounts, runs the functions over real HTTP behind Pub/Sub push subscriptions, triggers
+ * detection for both systems, shows progress while the pipeline drains, and prints a summary. A second
+ * cycle for the same snapshot date then shows the run ledger at work (nothing changes).
+ */
+
+export function accountCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > 100_000)
+    throw new InvalidArgumentError('must be a whole number from 10 to 100000');
+  return n;
+}
+
+function table(title: string, counts: Record<string, number>): string[] {
+  const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return [`  ${title}: none`];
+  return [`  ${title}:`, ...entries.map(([k, n]) => `    ${k.padEnd(28)} ${String(n).padStart(6)}`)];
+}
+
+/** The variables the operator commands (and the functions) read, pointing at this local stack. */
+export function operatorEnvironment(p: LocalPipeline): Record<string, string> {
+  return {
+    GOOGLE_CLOUD_PROJECT: p.projectId,
+    // A pipeline on emulators someone else started (tests) has no endpoints of its own for them.
+    PUBSUB_EMULATOR_HOST: p.stack.endpoints.pubsub ?? process.env.PUBSUB_EMULATOR_HOST ?? '',
+    FIRESTORE_EMULATOR_HOST: p.stack.endpoints.firestore ?? process.env.FIRESTORE_EMULATOR_HOST ?? '',
+    BIGQUERY_EMULATOR_HOST: p.bigquery.url,
+    STRIPE_API_BASE: p.stack.endpoints.stripe,
+    STRIPE_API_KEY: 'sk_test_local',
+    SUBS_API_URL: p.stack.endpoints.subsApi,
+    WWW_API_URL: p.stack.endpoints.www,
+    METADATA_SERVER_DETECTION: 'none',
+  };
+}
+
+export function formatSummary(s: CycleSummary): string {
+  return [
+    `Nightly cycle for snapshot ${s.snapshotDate} (${(s.elapsedMs / 1000).toFixed(1)} s${s.drained ? '' : ', NOT fully drained'})`,
+    '',
+    'Stripe drift',
+    `  new drift accounts:          ${s.stripe.newDrift}`,
+    `  published to gather:         ${s.stripe.published}`,
+    ...table('excluded', s.stripe.excluded),
+    ...table('outcomes', s.stripe.outcomes),
+    ...table('blocked by restriction', s.stripe.blockedBy),
+    '',
+    'WWW drift',
+    `  published to www-resync:     ${s.www.published}`,
+    ...table('excluded', s.www.excluded),
+    ...table('outcomes', s.www.outcomes),
+    '',
+    `Audit rows in cfbill_migrations_audit: ${s.auditRows}`,
+    `Stripe writes: ${s.stripeWrites}`,
+    ...Object.entries(s.stripeWritesByMethod).map(([k, n]) => `    ${k.padEnd(28)} ${String(n).padStart(6)}`),
+  ].join('\n');
+}
+
+export function registerRunLocal(program: Command, out: Out): void {
+  program
+    .command('run-local')
+    .description(LOCAL_COMMANDS['run-local'])
+    .option('--accounts <n>', 'synthetic accounts to generate', accountCount, 2000)
+    .option('--seed <n>', 'world seed (same seed, same world)', (v) => Number.parseInt(v, 10), 42)
+    .option('--dry-run', 'plan and audit everything, write nothing', false)
+    .option('--json', 'print the summaries as JSON', false)
+    .option('--no-second-run', 'skip the second cycle for the same snapshot date')
+    .option(
+      '--keep',
+      'keep the stack running afterwards and print the environment for `gather` and `replay` (Ctrl-C stops it)',
+      false,
+    )
+    .action(
+      async (options: {
+        accounts: number;
+        seed: number;
+        dryRun: boolean;
+        json: boolean;
+        secondRun: boolean;
+        keep: boolean;
+      }) => {
+        const interactive = process.stderr.isTTY === true && !options.json;
+        const note = (s: string) => process.stderr.write(`${s}\n`);
+        note(
+          `Starting the local stack with ${options.accounts} synthetic accounts (seed ${options.seed})...`,
+        );
+        const pipeline = await startLocalPipeline({
+          accounts: options.accounts,
+          seed: options.seed,
+          dryRun: options.dryRun,
+          onProgress: (step) => note(`  ${step}`),
+        });
+        const stop = async () => {
+          await pipeline.stop();
+        };
+        const onSignal = () => {
+          note('Interrupted: stopping the local stack...');
+          void stop().finally(() => process.exit(130));
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          for (const [system, env] of Object.entries(pipeline.stack.endpoints))
+            if (env) note(`  ${system.padEnd(10)} ${env}`);
+          const bar = interactive
+            ? new cliProgress.SingleBar(
+                {
+                  format: '  draining [{bar}] {value}/{total} accounts and zones | {rows} audit rows',
+                  hideCursor: true,
+                },
+                cliProgress.Presets.shades_classic,
+              )
+            : null;
+          bar?.start(1, 0, { rows: 0 });
+          const first = await runNightlyCycle(pipeline, {
+            onProgress: (p) => {
+              bar?.setTotal(Math.max(p.published, 1));
+              bar?.update(p.done, { rows: p.auditRows });
+            },
+          });
+          bar?.stop();
+          const summaries: CycleSummary[] = [first];
+          if (options.secondRun) {
+            note('Second cycle for the same snapshot date (the run ledger should make it a no-op)...');
+            summaries.push(await runNightlyCycle(pipeline));
+          }
+          if (options.json) {
+            out.stdout(`${JSON.stringify(summaries, null, 2)}\n`);
+          } else {
+            out.stdout(`${formatSummary(first)}\n`);
+            const second = summaries[1];
+            if (second) {
+              const statuses = Object.entries(second.detect).map(
+                ([sys, d]) => `${sys}: ${(d.result as { status?: string }).status}`,
+              );
+              out.stdout(
+                `\nSecond cycle, same snapshot: ${statuses.join(', ')}; Stripe writes so far ${second.stripeWrites} (unchanged: ${second.stripeWrites === first.stripeWrites})\n`,
+              );
+            }
+          }
+          out.setExit(first.drained ? 0 : 1);
+          if (options.keep) {
+            const env = operatorEnvironment(pipeline);
+            note('\nThe stack keeps running. In another shell:');
+            note(
+              Object.entries(env)
+                .map(([k, v]) => `  export ${k}=${v}`)
+                .join('\n'),
+            );
+            note(`  npx driftcontrol gather acc_0000002 --snapshot-date ${pipeline.snapshotDate}`);
+            note(`  npx driftcontrol replay --accounts acc_0000002 --snapshot-date ${pipeline.snapshotDate}`);
+            note('Ctrl-C stops everything.');
+            await new Promise<void>(() => {}); // until SIGINT/SIGTERM: onSignal stops the stack and exits
+          }
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          await stop();
+        }
+      },
+    );
+}
