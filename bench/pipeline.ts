@@ -41,9 +41,11 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
       if (parts?.subsCustomer.data.stripeCustomerId) customers.push(parts.subsCustomer.data.stripeCustomerId);
     }
     const floorStart = performance.now();
-    // The reads gather makes per account, counted by the adapter (gather ran in its own process).
-    let readCalls = 0;
-    for (const c of customers) readCalls += (await p.stripeAdapter.readAccountWithStats(c)).calls;
+    // The reads gather makes per account, counted by the local Stripe's request log (gather itself ran
+    // in its own process): the same adapter, built by the same factory from the same environment.
+    const logBefore = p.stack.stripe.requests().length;
+    for (const c of customers) await p.deps.stripe.readAccount(c);
+    const readCalls = p.stack.stripe.requests().length - logBefore;
     const gathered = customers.length;
     const floorMs = performance.now() - floorStart;
     const pipelineMs = summary.elapsedMs;
@@ -70,7 +72,7 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
       `  writes for no-op accounts: ${noop.reduce((n, r) => n + Number(r.stripe_writes), 0)} (target 0, ${noop.length} accounts)`,
     );
     console.log(`  outcomes: ${JSON.stringify(summary.stripe.outcomes)}; audit rows ${summary.auditRows}`);
-    for (const f of p.functionProcesses) {
+    for (const f of p.functions) {
       const peak = f.peakRssBytes();
       console.log(
         `  peak RSS ${f.name.padEnd(13)} ${peak === null ? 'n/a' : `${fmt(peak / 2 ** 20, 0)} MiB`} (its own process)`,

@@ -4,11 +4,13 @@
 //   node scripts/package-functions.mjs [--skip-build] [--dist DIR] [--out DIR]
 //
 // 1. Unless --skip-build: removes stale output and runs `tsc -p tsconfig.build.json` (emits to dist/).
-// 2. Copies into OUT (default dist/functions-source) the built modules reachable from the five entry
-//    modules (functions/<name>/index.js, following relative static and literal dynamic imports, with
-//    their source maps), plus the runtime assets the code reads from disk (shared/**/*.sql,
-//    shared/schemas/*.json). Code no function reaches (the CLI, the local stack) is not shipped, so it
-//    neither bloats the archive nor redeploys the functions when it changes.
+// 2. Copies into OUT (default dist/functions-source) the built modules reachable from the entry modules
+//    of shared/contracts/topology.json (functions/<name>/index.js, following relative static and literal
+//    dynamic imports, with their source maps, and the JSON they import), plus the one runtime asset the
+//    code reads from disk: the queries the functions run (shared/warehouse/sql/queries/*.sql). The DDL
+//    and views are Terraform's to deploy and are not shipped; code no function reaches (the CLI, the
+//    local cloud under local/) is not shipped either, so it neither bloats the archive nor redeploys the
+//    functions when it changes. Reaching local/ at all is an error.
 // 3. Writes OUT/index.js, which loads only the function named by FUNCTION_TARGET (Cloud Functions sets
 //    it to the entry point), and OUT/package.json with the production dependencies the shipped modules
 //    import, at the exact versions of the root package.json (a devDependency there is an error).
@@ -119,23 +121,27 @@ export function reachable(dist, entries) {
   return { files: [...files].sort(), packages: [...packages].sort() };
 }
 
+/** The files the functions read from disk at run time (tsc does not emit them): their queries. */
+export const RUNTIME_ASSET_DIR = 'shared/warehouse/sql/queries';
+const isRuntimeAsset = (path) => path.startsWith(`${RUNTIME_ASSET_DIR}/`) && path.endsWith('.sql');
+
 function copyAssets(fromRoot, toRoot) {
-  // Runtime assets tsc does not emit: SQL the code loads and generated schemas.
-  const shared = join(fromRoot, 'shared');
-  if (!existsSync(shared)) return;
-  for (const f of listFiles(shared)) {
-    if (f.endsWith('.sql') || (f.startsWith('schemas/') && f.endsWith('.json'))) {
-      const target = join(toRoot, 'shared', f);
-      mkdirSync(dirname(target), { recursive: true });
-      cpSync(join(shared, f), target);
-    }
+  for (const f of existsSync(join(fromRoot, RUNTIME_ASSET_DIR))
+    ? listFiles(join(fromRoot, RUNTIME_ASSET_DIR))
+    : []) {
+    const rel = `${RUNTIME_ASSET_DIR}/${f}`;
+    if (!isRuntimeAsset(rel)) continue;
+    mkdirSync(dirname(join(toRoot, rel)), { recursive: true });
+    cpSync(join(fromRoot, rel), join(toRoot, rel));
   }
 }
 
-async function loadTopology(dist) {
-  const file = join(dist, 'shared', 'contracts', 'topology.js');
+/** The functions of the topology (data: shared/contracts/topology.json, emitted by tsc beside its module). */
+function loadFunctions(dist) {
+  const file = join(dist, 'shared', 'contracts', 'topology.json');
   if (!existsSync(file)) fail(`${file} is missing: build first (drop --skip-build)`);
-  return import(pathToFileURL(file).href);
+  const topology = JSON.parse(readFileSync(file, 'utf8'));
+  return Object.entries(topology.functions).map(([name, spec]) => ({ name, entryPoint: spec.entryPoint }));
 }
 
 function entryIndex(functions) {
@@ -172,24 +178,27 @@ async function main() {
     copyAssets(repoRoot, opts.dist);
   }
 
-  const { FUNCTIONS } = await loadTopology(opts.dist);
+  const FUNCTIONS = loadFunctions(opts.dist);
   const missing = FUNCTIONS.filter((f) => !existsSync(join(opts.dist, 'functions', f.name, 'index.js')));
   if (missing.length > 0) {
     fail(
       `no built entry module for: ${missing.map((f) => `functions/${f.name}/index.ts`).join(', ')}. ` +
-        'Every function in shared/contracts/topology.ts must have one.',
+        'Every function in shared/contracts/topology.json must have one.',
     );
   }
 
   const entries = FUNCTIONS.map((f) => `functions/${f.name}/index.js`);
   const { files, packages } = reachable(opts.dist, entries);
+  const local = files.filter((f) => f.startsWith('local/'));
+  if (local.length > 0)
+    fail(`function code reaches the local cloud, which is never deployed: ${local.join(', ')}`);
 
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
-  const assets = existsSync(join(opts.dist, 'shared'))
-    ? listFiles(join(opts.dist, 'shared'))
-        .filter((f) => f.endsWith('.sql') || (f.startsWith('schemas/') && f.endsWith('.json')))
-        .map((f) => `shared/${f}`)
+  const assets = existsSync(join(opts.dist, RUNTIME_ASSET_DIR))
+    ? listFiles(join(opts.dist, RUNTIME_ASSET_DIR))
+        .map((f) => `${RUNTIME_ASSET_DIR}/${f}`)
+        .filter(isRuntimeAsset)
     : [];
   for (const rel of [...files, ...files.map((f) => `${f}.map`), ...assets]) {
     const from = join(opts.dist, rel);

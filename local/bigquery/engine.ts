@@ -19,22 +19,17 @@ import {
 } from '@duckdb/node-api';
 import { DUCKDB_MACROS } from './macros.js';
 import { checkPartitionFilters, partitionedRelations } from './partition-check.js';
+import { SqlSyntaxError, UnsupportedSqlError } from './translate/errors.js';
+import { type BqQueryParameter, normaliseTimestamp } from './translate/parameters.js';
+import { quoteIdent, quoteString } from './translate/quoting.js';
 import {
-  type BqField,
-  type BqQueryParameter,
-  canonicalType,
-  duckTypeForField,
-  expandViewsAsCtes,
-  normaliseTimestamp,
-  quoteIdent,
-  quoteString,
-  SqlSyntaxError,
   type TableSpec,
   type Translated,
   translateSelect,
   translateStatement,
-  UnsupportedSqlError,
-} from './translate.js';
+} from './translate/statements.js';
+import { type BqField, canonicalType, duckTypeForField } from './translate/types.js';
+import { expandViewsAsCtes } from './translate/views.js';
 
 /** An error in BigQuery's terms: HTTP status and the `reason` BigQuery puts in its error envelope. */
 export class BigQueryApiError extends Error {

@@ -1,13 +1,8 @@
 export { BigQueryApiError, type JobInfo, LocalWarehouse, type TableResource } from './engine.js';
 export { DUCKDB_MACROS } from './macros.js';
 export { type LocalBigQuery, type StartOptions, startLocalBigQuery } from './server.js';
-export {
-  type BqField,
-  type BqQueryParameter,
-  parseBigQuery,
-  SqlSyntaxError,
-  type Translated,
-  translateSelect,
-  translateStatement,
-  UnsupportedSqlError,
-} from './translate.js';
+export { parseBigQuery } from './translate/cst.js';
+export { SqlSyntaxError, UnsupportedSqlError } from './translate/errors.js';
+export type { BqQueryParameter } from './translate/parameters.js';
+export { type Translated, translateSelect, translateStatement } from './translate/statements.js';
+export type { BqField } from './translate/types.js';

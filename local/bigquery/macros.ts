@@ -1,6 +1,7 @@
 /**
  * DuckDB macros giving BigQuery function semantics where DuckDB's same-named or nearest function differs.
- * translate.ts routes the BigQuery functions here; tests/warehouse/compat.test.ts pins each behaviour.
+ * translate/functions.ts routes the BigQuery functions here; test/local/bigquery/compat.test.ts pins each
+ * behaviour.
  */
 export const DUCKDB_MACROS: readonly string[] = [
   // JSON_VALUE: scalar as STRING; NULL for invalid JSON, missing paths, objects and arrays (DuckDB throws

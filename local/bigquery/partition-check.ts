@@ -15,7 +15,7 @@
  * It is stricter than BigQuery in one way: a filter applied outside a CTE or subquery that reads the
  * relation does not count (write the filter where the relation is read).
  */
-import { parseBigQuery } from './translate.js';
+import { parseBigQuery } from './translate/cst.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: structural walk over sql-parser-cst nodes
 type Node = any;

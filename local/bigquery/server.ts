@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BigQueryApiError, type JobInfo, LocalWarehouse } from './engine.js';
-import { type BqQueryParameter, translateStatement } from './translate.js';
+import type { BqQueryParameter } from './translate/parameters.js';
+import { translateStatement } from './translate/statements.js';
 
 const DEFAULT_PAGE_ROWS = 10_000;
 const MAX_PAGE_ROWS = 100_000;

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Out } from '../../shared/cli/io.js';
 import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
 import { type CycleSummary, runNightlyCycle } from '../run/cycle.js';
-import { type LocalPipeline, startLocalPipeline } from '../run/pipeline.js';
+import { startLocalPipeline } from '../run/pipeline.js';
 
 /**
  * `driftcontrol run-local`: the main job on the embedded default. Brings up the local stack, seeds N
@@ -24,22 +24,6 @@ function table(title: string, counts: Record<string, number>): string[] {
   const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return [`  ${title}: none`];
   return [`  ${title}:`, ...entries.map(([k, n]) => `    ${k.padEnd(28)} ${String(n).padStart(6)}`)];
-}
-
-/** The variables the operator commands (and the functions) read, pointing at this local stack. */
-export function operatorEnvironment(p: LocalPipeline): Record<string, string> {
-  return {
-    GOOGLE_CLOUD_PROJECT: p.projectId,
-    // A pipeline on emulators someone else started (tests) has no endpoints of its own for them.
-    PUBSUB_EMULATOR_HOST: p.stack.endpoints.pubsub ?? process.env.PUBSUB_EMULATOR_HOST ?? '',
-    FIRESTORE_EMULATOR_HOST: p.stack.endpoints.firestore ?? process.env.FIRESTORE_EMULATOR_HOST ?? '',
-    BIGQUERY_EMULATOR_HOST: p.bigquery.url,
-    STRIPE_API_BASE: p.stack.endpoints.stripe,
-    STRIPE_API_KEY: 'sk_test_local',
-    SUBS_API_URL: p.stack.endpoints.subsApi,
-    WWW_API_URL: p.stack.endpoints.www,
-    METADATA_SERVER_DETECTION: 'none',
-  };
 }
 
 export function formatSummary(s: CycleSummary): string {
@@ -148,7 +132,7 @@ export function registerRunLocal(program: Command, out: Out): void {
           }
           out.setExit(first.drained ? 0 : 1);
           if (options.keep) {
-            const env = operatorEnvironment(pipeline);
+            const env = pipeline.env;
             note('\nThe stack keeps running. In another shell:');
             note(
               Object.entries(env)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
 import { startLocalPipeline } from '../run/pipeline.js';
-import { accountCount, operatorEnvironment } from './run-local.js';
+import { accountCount } from './run-local.js';
 
 /** `driftcontrol stack`: the whole local stack, seeded from one synthetic world, until Ctrl-C. */
 export function registerStack(program: Command): void {
@@ -28,7 +28,7 @@ export function registerStack(program: Command): void {
       for (const [name, url] of Object.entries(pipeline.functionUrls)) note(`  ${name.padEnd(12)} ${url}`);
       note('\nEnvironment for the operator commands:');
       note(
-        Object.entries(operatorEnvironment(pipeline))
+        Object.entries(pipeline.env)
           .map(([k, v]) => `  export ${k}=${v}`)
           .join('\n'),
       );

@@ -1,9 +1,12 @@
 /**
- * Deploys the warehouse (datasets, mirror tables, observability views) through a BigQuery client: the
- * same code path against the local endpoint and a real project (where Terraform normally owns it).
+ * Deploys the warehouse (datasets, mirror tables, observability views, the audit table) through a BigQuery
+ * client, for the local BigQuery and tests. In the cloud Terraform owns all of it (infra/terraform/
+ * bigquery.tf) from the same SQL files and the same generated audit schema; deployed functions never
+ * provision.
  */
-import type { BigQuery } from '@google-cloud/bigquery';
-import { DATASETS } from '../../shared/contracts/topology.js';
+import { readFileSync } from 'node:fs';
+import type { BigQuery, TableField } from '@google-cloud/bigquery';
+import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
 import { ddlFiles, viewDdl, viewFiles } from '../../shared/warehouse/sql-files.js';
 
 export interface DeployOptions {
@@ -36,4 +39,26 @@ export async function deployWarehouse(
     views.push(v.name);
   }
   return { tables, views };
+}
+
+/** The audit table's schema, generated from the audit record (shared/schemas/audit-table.bigquery.json). */
+export function auditTableFields(): TableField[] {
+  return JSON.parse(
+    readFileSync(new URL('../../shared/schemas/audit-table.bigquery.json', import.meta.url), 'utf8'),
+  ) as TableField[];
+}
+
+/** Creates the audit table as Terraform does (day partitions on started_at, clustered for "why not X"). */
+export async function ensureAuditTable(bq: BigQuery): Promise<void> {
+  const dataset = bq.dataset(DATASETS.audit);
+  const [datasetExists] = await dataset.exists();
+  if (!datasetExists) await dataset.create();
+  const table = dataset.table(AUDIT_TABLE);
+  const [exists] = await table.exists();
+  if (exists) return;
+  await table.create({
+    schema: { fields: auditTableFields() },
+    timePartitioning: { type: 'DAY', field: 'started_at' },
+    clustering: { fields: ['account_id', 'outcome', 'run_id'] },
+  });
 }

@@ -13,7 +13,7 @@ if (!fn) {
   );
   process.exit(1);
 }
-await import(`../functions/${fn.name}/index.js`);
+await import(`../../functions/${fn.name}/index.js`);
 const { getTestServer } = await import('@google-cloud/functions-framework/testing');
 const server = getTestServer(fn.entryPoint);
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {

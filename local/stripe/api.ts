@@ -1,14 +1,25 @@
 import { z } from 'zod';
 import { errors, StripeApiError } from './errors.js';
 import type { FormObject } from './form.js';
+import { upcomingInvoice } from './preview.js';
 import {
   addInterval,
   type CustomerRecord,
   type InvoiceRecord,
-  type StripeStore,
   type SubscriptionItemRecord,
   type SubscriptionRecord,
-} from './store.js';
+} from './records.js';
+import {
+  renderById,
+  renderCustomer,
+  renderInvoice,
+  renderItem,
+  renderPaymentMethod,
+  renderPrice,
+  renderProduct,
+  renderSubscription,
+} from './render.js';
+import type { StripeStore } from './store.js';
 
 /**
  * The endpoints of the local Stripe API. Every handler validates all parameters and every reference
@@ -168,7 +179,7 @@ function updateCustomer(store: StripeStore, id: string, params: FormObject) {
     }
   }
   store.putCustomer(next);
-  return store.renderCustomer(next);
+  return renderCustomer(next);
 }
 
 // ---- subscriptions ----
@@ -204,7 +215,7 @@ function listSubscriptions(store: StripeStore, params: FormObject) {
     if (status === 'ended') return s.status === 'canceled' || s.status === 'incomplete_expired';
     return s.status === status;
   });
-  return list(items, p, '/v1/subscriptions', (s) => store.renderSubscription(s), 'subscription');
+  return list(items, p, '/v1/subscriptions', (s) => renderSubscription(store, s), 'subscription');
 }
 
 const ItemUpdate = z.strictObject({
@@ -355,7 +366,7 @@ function updateSubscription(store: StripeStore, id: string, params: FormObject) 
       p.description === undefined ? current.description : p.description === '' ? null : p.description,
   };
   store.putSubscription(next);
-  return store.renderSubscription(next);
+  return renderSubscription(store, next);
 }
 
 const SubscriptionCancel = z.strictObject({
@@ -382,7 +393,7 @@ function cancelSubscription(store: StripeStore, id: string, params: FormObject) 
     cancellation_feedback: p.cancellation_details?.feedback ?? null,
   };
   store.putSubscription(next);
-  return store.renderSubscription(next);
+  return renderSubscription(store, next);
 }
 
 // ---- invoices ----
@@ -402,7 +413,7 @@ function updateInvoice(store: StripeStore, id: string, params: FormObject) {
   const current = store.invoice(id);
   const next: InvoiceRecord = { ...current, metadata: applyMetadata(current.metadata, p.metadata) };
   store.putInvoice(next);
-  return store.renderInvoice(next);
+  return renderInvoice(store, next);
 }
 
 const InvoicePreview = z.strictObject({
@@ -423,7 +434,7 @@ function previewInvoice(store: StripeStore, params: FormObject) {
       'parameter_missing',
     );
   }
-  return store.previewInvoice(customer, p.subscription);
+  return upcomingInvoice(store, customer, p.subscription);
 }
 
 // ---- routing table ----
@@ -438,7 +449,7 @@ export const ENDPOINTS: Endpoint[] = [
     handler: (store, { params }) => {
       const p = parse(z.strictObject({ ...listParams, email: z.string().optional() }), params);
       const items = [...store.customers.values()].filter((c) => p.email === undefined || c.email === p.email);
-      return list(items, p, '/v1/customers', (c) => store.renderCustomer(c), 'customer');
+      return list(items, p, '/v1/customers', (c) => renderCustomer(c), 'customer');
     },
   },
   {
@@ -446,7 +457,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/customers/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderCustomer(store.customer(path[0] as string));
+      return renderCustomer(store.customer(path[0] as string));
     },
   },
   {
@@ -467,7 +478,7 @@ export const ENDPOINTS: Endpoint[] = [
         items,
         p,
         `/v1/customers/${customer.id}/payment_methods`,
-        (pm) => store.renderPaymentMethod(pm),
+        (pm) => renderPaymentMethod(pm),
         'PaymentMethod',
       );
     },
@@ -486,7 +497,7 @@ export const ENDPOINTS: Endpoint[] = [
           (p.customer === undefined || pm.customer === p.customer) &&
           (p.type === undefined || p.type === 'card'),
       );
-      return list(items, p, '/v1/payment_methods', (pm) => store.renderPaymentMethod(pm), 'PaymentMethod');
+      return list(items, p, '/v1/payment_methods', (pm) => renderPaymentMethod(pm), 'PaymentMethod');
     },
   },
   {
@@ -494,7 +505,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/payment_methods/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderPaymentMethod(store.paymentMethod(path[0] as string));
+      return renderPaymentMethod(store.paymentMethod(path[0] as string));
     },
   },
   {
@@ -505,7 +516,7 @@ export const ENDPOINTS: Endpoint[] = [
       const items = [...store.products.values()].filter(
         (x) => p.active === undefined || x.active === p.active,
       );
-      return list(items, p, '/v1/products', (x) => store.renderProduct(x), 'product');
+      return list(items, p, '/v1/products', (x) => renderProduct(x), 'product');
     },
   },
   {
@@ -513,7 +524,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/products/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderProduct(store.product(path[0] as string));
+      return renderProduct(store.product(path[0] as string));
     },
   },
   {
@@ -539,7 +550,7 @@ export const ENDPOINTS: Endpoint[] = [
           (p.type === undefined || (p.type === 'recurring') === (x.recurring !== null)) &&
           (p.lookup_keys === undefined || (x.lookup_key !== null && p.lookup_keys.includes(x.lookup_key))),
       );
-      return list(items, p, '/v1/prices', (x) => store.renderPrice(x), 'price');
+      return list(items, p, '/v1/prices', (x) => renderPrice(x), 'price');
     },
   },
   {
@@ -547,7 +558,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/prices/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderPrice(store.price(path[0] as string));
+      return renderPrice(store.price(path[0] as string));
     },
   },
   {
@@ -560,7 +571,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderSubscription(store.subscription(path[0] as string));
+      return renderSubscription(store, store.subscription(path[0] as string));
     },
   },
   {
@@ -583,7 +594,7 @@ export const ENDPOINTS: Endpoint[] = [
         sub.items,
         p,
         `/v1/subscription_items?subscription=${sub.id}`,
-        (i) => store.renderItem(sub, i),
+        (i) => renderItem(store, sub, i),
         'subscription_item',
       );
     },
@@ -594,7 +605,7 @@ export const ENDPOINTS: Endpoint[] = [
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
       const { subscription, item } = store.subscriptionItem(path[0] as string);
-      return store.renderItem(subscription, item);
+      return renderItem(store, subscription, item);
     },
   },
   {
@@ -612,7 +623,7 @@ export const ENDPOINTS: Endpoint[] = [
               ? 'charge_automatically'
               : store.subscriptions.get(inv.subscription)?.collection_method) === p.collection_method),
       );
-      return list(items, p, '/v1/invoices', (inv) => store.renderInvoice(inv), 'invoice');
+      return list(items, p, '/v1/invoices', (inv) => renderInvoice(store, inv), 'invoice');
     },
   },
   {
@@ -625,7 +636,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/invoices/${ID}$`),
     handler: (store, { params, path }) => {
       parse(RetrieveOnly, params);
-      return store.renderInvoice(store.invoice(path[0] as string));
+      return renderInvoice(store, store.invoice(path[0] as string));
     },
   },
   {
@@ -678,7 +689,7 @@ function expandOne(store: StripeStore, value: unknown, segments: string[], full:
   if (typeof child === 'string') {
     let rendered: unknown;
     try {
-      rendered = store.renderById(child);
+      rendered = renderById(store, child);
     } catch (err) {
       if (err instanceof StripeApiError) rendered = undefined;
       else throw err;
@@ -704,7 +715,7 @@ function includable(store: StripeStore, obj: Record<string, unknown>, field: str
       subs,
       { limit: 100 },
       `/v1/customers/${customerId}/subscriptions`,
-      (s) => store.renderSubscription(s),
+      (s) => renderSubscription(store, s),
       'subscription',
     );
   }

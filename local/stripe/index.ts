@@ -1,5 +1,7 @@
 export { ENDPOINTS } from './api.js';
 export { StripeApiError, type StripeErrorBody } from './errors.js';
+export { addInterval } from './records.js';
+export type { Wire } from './render.js';
 export * from './seed.js';
 export {
   type FaultHandle,
@@ -14,4 +16,4 @@ export {
   type StripeRequestRecord,
   startLocalStripe,
 } from './server.js';
-export { addInterval, type StoreSnapshot, StripeStore, type Wire } from './store.js';
+export { type StoreSnapshot, StripeStore } from './store.js';

@@ -7,8 +7,9 @@ import { LOOPBACK, sleep } from '../net.js';
 import { applyExpand, route } from './api.js';
 import { errors, StripeApiError } from './errors.js';
 import { canonicalParams, type FormObject, FormParseError, parseForm } from './form.js';
+import { kindOfId } from './records.js';
 import type { StripeSeed } from './seed.js';
-import { kindOfId, type StoreSnapshot, StripeStore } from './store.js';
+import { type StoreSnapshot, StripeStore } from './store.js';
 
 /** API version of the installed SDK; the server answers in that version's shapes. */
 export const LOCAL_STRIPE_API_VERSION: string = Stripe.API_VERSION;

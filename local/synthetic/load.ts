@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ddlFiles, MIRROR_DATASET } from '../../shared/warehouse/sql-files.js';
 import type { LocalWarehouse } from '../bigquery/engine.js';
-import { parseBigQuery, quoteIdent } from '../bigquery/translate.js';
+import { parseBigQuery } from '../bigquery/translate/cst.js';
+import { quoteIdent } from '../bigquery/translate/quoting.js';
 import {
   type Cell,
   emitAccountRows,

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { BigQuery, type TableField } from '@google-cloud/bigquery';
+import { BigQuery } from '@google-cloud/bigquery';
 import { AUDIT_TABLE, DATASETS } from '../contracts/topology.js';
 import type { OpeSubscription } from '../domain/account-view.js';
 import type { AuditRecord, DriftSystem } from '../domain/audit.js';
@@ -332,28 +331,6 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
       );
     }
   }
-}
-
-/** The audit table's schema, generated from the audit record (shared/schemas/audit-table.bigquery.json). */
-export function auditTableFields(): TableField[] {
-  return JSON.parse(
-    readFileSync(new URL('../schemas/audit-table.bigquery.json', import.meta.url), 'utf8'),
-  ) as TableField[];
-}
-
-/** Creates the audit table as Terraform does (day partitions on started_at, clustered for "why not X"). */
-export async function ensureAuditTable(bq: BigQuery): Promise<void> {
-  const dataset = bq.dataset(DATASETS.audit);
-  const [datasetExists] = await dataset.exists();
-  if (!datasetExists) await dataset.create();
-  const table = dataset.table(AUDIT_TABLE);
-  const [exists] = await table.exists();
-  if (exists) return;
-  await table.create({
-    schema: { fields: auditTableFields() },
-    timePartitioning: { type: 'DAY', field: 'started_at' },
-    clustering: { fields: ['account_id', 'outcome', 'run_id'] },
-  });
 }
 
 export function bigQueryClient(projectId: string, apiEndpoint?: string): BigQuery {

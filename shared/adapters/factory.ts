@@ -4,7 +4,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import { type Logger, pino } from 'pino';
 import { z } from 'zod';
 import type { PipelineDeps } from '../pipeline/deps.js';
-import type { AuditTablePort, Clock, MirrorPort, StripePort, SubsApiPort, WwwPort } from '../ports/index.js';
+import type { Clock, StripePort, SubsApiPort, WwwPort } from '../ports/index.js';
 import { BigQueryMirror, bigQueryClient } from './bigquery.js';
 import { FirestoreControlStore } from './firestore.js';
 import { PubSubPublisher } from './pubsub.js';
@@ -111,7 +111,7 @@ export const LAZY_ENV_VARS = {
 
 const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 
-/** Where BigQuery is: what the warehouse adapter (the lead's) needs to build MirrorPort and AuditTablePort. */
+/** Where BigQuery is. */
 export interface BigQueryEnv {
   readonly projectId: string;
   /** Undefined in production (the client's default endpoint). */
@@ -247,48 +247,6 @@ export function describeEnvironment(env: AdapterEnv): Record<string, unknown> {
   };
 }
 
-// ---------------------------------------------------------------- the warehouse slot
-
-/** The BigQuery side of the ports: BigQueryMirror by default, or what options.warehouse builds. */
-export interface WarehouseAdapters {
-  readonly mirror: MirrorPort;
-  readonly auditTable: AuditTablePort;
-}
-export type WarehouseFactory = (bigquery: BigQueryEnv) => WarehouseAdapters | Promise<WarehouseAdapters>;
-
-/** Thrown by the ports of UNWIRED_WAREHOUSE: loud, never a silent no-op. */
-export class WarehouseNotWiredError extends Error {
-  override readonly name = 'WarehouseNotWiredError';
-}
-
-/** A warehouse whose every call rejects with WarehouseNotWiredError (for runs that must not touch BigQuery). */
-export const UNWIRED_WAREHOUSE: WarehouseFactory = () => {
-  const fail = (what: string) => () =>
-    Promise.reject(
-      new WarehouseNotWiredError(
-        `${what}: no BigQuery adapter is wired (pass another options.warehouse to createAdapters)`,
-      ),
-    );
-  return {
-    mirror: {
-      health: fail('mirror.health'),
-      newStripeDrift: fail('mirror.newStripeDrift'),
-      newWwwDrift: fail('mirror.newWwwDrift'),
-      accountParts: fail('mirror.accountParts'),
-    },
-    auditTable: { insert: fail('auditTable.insert') },
-  };
-};
-
-/** The default: one BigQueryMirror (MirrorPort and AuditTablePort) on the real client. */
-export const BIGQUERY_WAREHOUSE: WarehouseFactory = (bigquery) => {
-  const bq = bigQueryClient(bigquery.projectId, bigquery.apiEndpoint);
-  // Jobs run where the datasets are; unset, BigQuery infers the location from the tables a query reads.
-  if (bigquery.location !== undefined) bq.location = bigquery.location;
-  const mirror = new BigQueryMirror(bq);
-  return { mirror, auditTable: mirror };
-};
-
 // ---------------------------------------------------------------- ports whose variable is missing
 
 /**
@@ -319,8 +277,6 @@ function missingPort<T extends object>(
 // ---------------------------------------------------------------- the factory
 
 export interface CreateAdaptersOptions {
-  /** Builds the BigQuery adapters. Omitted: BIGQUERY_WAREHOUSE (BigQueryMirror on the real client). */
-  warehouse?: WarehouseFactory;
   clock?: Clock;
   log?: Logger;
   /** How long a read of the Stripe write budget from Firestore config is reused. Default 60 s. */
@@ -332,23 +288,15 @@ export interface CreateAdaptersOptions {
   functionName?: string;
 }
 
-export interface Adapters extends WarehouseAdapters {
+/** Every port, built from one environment: what a function's core gets (PipelineDeps), plus its env. */
+export interface Adapters extends PipelineDeps {
   readonly env: AdapterEnv;
   /** Rejects with InvalidEnvironmentError on use when no Stripe key is set. */
   readonly stripe: StripePort;
-  /** The Stripe adapter itself; undefined when no Stripe key is set. */
-  readonly stripeAdapter: StripeAdapter | undefined;
-  readonly control: FirestoreControlStore;
-  readonly publisher: PubSubPublisher;
   /** Rejects with InvalidEnvironmentError on use when SUBS_API_URL is not set. */
   readonly subsApi: SubsApiPort;
   /** Rejects with InvalidEnvironmentError on use when WWW_API_URL is not set. */
   readonly www: WwwPort;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** The raw clients, for topology setup and tests. */
-  readonly pubsub: PubSub;
-  readonly firestore: Firestore;
   /** Flushes publishes, waits for queued Stripe writes, closes the clients. */
   close(): Promise<void>;
 }
@@ -416,24 +364,24 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
           functionName,
         )
       : new WwwClient({ baseUrl: config.wwwApiUrl, timeoutMs: config.zoneTimeoutMs });
-  const warehouse = await (options.warehouse ?? BIGQUERY_WAREHOUSE)(config.bigquery);
+  const bq = bigQueryClient(config.bigquery.projectId, config.bigquery.apiEndpoint);
+  // Jobs run where the datasets are; unset, BigQuery infers the location from the tables a query reads.
+  if (config.bigquery.location !== undefined) bq.location = config.bigquery.location;
+  const mirror = new BigQueryMirror(bq);
   log.debug({ env: describeEnvironment(config), function: functionName }, 'adapters created');
 
   let closed: Promise<void> | undefined;
   return {
     env: config,
     stripe,
-    stripeAdapter,
     control,
     publisher,
     subsApi,
     www,
-    mirror: warehouse.mirror,
-    auditTable: warehouse.auditTable,
+    mirror,
+    auditTable: mirror,
     clock,
     log,
-    pubsub,
-    firestore,
     close: () => {
       closed ??= (async () => {
         await Promise.allSettled([publisher.close(), stripeAdapter?.close()]);
@@ -445,20 +393,9 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
 }
 
 /** What the function runtime (shared/runtime/deps.ts) injects into the pipeline cores. */
-export async function createPipelineDeps(
+export function createPipelineDeps(
   env: EnvInput,
   options: CreateAdaptersOptions = {},
 ): Promise<PipelineDeps> {
-  const a = await createAdapters(env, options);
-  return {
-    mirror: a.mirror,
-    auditTable: a.auditTable,
-    stripe: a.stripe,
-    control: a.control,
-    publisher: a.publisher,
-    subsApi: a.subsApi,
-    www: a.www,
-    clock: a.clock,
-    log: a.log,
-  };
+  return createAdapters(env, options);
 }

@@ -1,68 +1,62 @@
+import { z } from 'zod';
+import topology from './topology.json' with { type: 'json' };
+
 /**
- * The deployed topology as data: function names, entry points, topics and subscriptions.
- * Code publishes only to topics named here, and the Terraform wiring tests hold
- * `infra/terraform` to this file, so a hop added in code without infrastructure fails the build.
- * See DESIGN.md section 2 for the shape.
+ * The deployed topology as data: function names, entry points, triggers, topics, datasets and
+ * collections. It lives in topology.json, which infra/terraform reads too (jsondecode), so code and
+ * infrastructure share one copy; this module types it and checks at load that every topic a function
+ * names exists. Code publishes only to topics named here. docs/design.md ("The shape") explains it.
  */
 
-export const TOPICS = {
-  /** detect-drift -> gather: one message per new Stripe-drift account. */
-  stripeDriftAccounts: 'drift-stripe-accounts',
-  /** gather -> plan-apply: one unified AccountView per account. */
-  accountViews: 'drift-account-views',
-  /** detect-drift -> www-resync: one message per new WWW-drift zone. */
-  wwwDriftZones: 'drift-www-zones',
-  /** every step -> audit-writer. */
-  auditEvents: 'drift-audit-events',
-} as const;
+export const TOPICS: Readonly<typeof topology.topics> = topology.topics;
 
-export type TopicKey = keyof typeof TOPICS;
-export type TopicName = (typeof TOPICS)[TopicKey];
+export type TopicKey = keyof typeof topology.topics;
 
-export type FunctionName = 'detect-drift' | 'gather' | 'plan-apply' | 'www-resync' | 'audit-writer';
+export type FunctionName = keyof typeof topology.functions;
+
+export type FunctionTrigger =
+  | { readonly kind: 'http' }
+  | {
+      readonly kind: 'pubsub';
+      readonly topic: TopicKey;
+      /** Per ordering key (account or zone id), in publish order; audit rows need none. */
+      readonly messageOrdering: boolean;
+    };
 
 export interface FunctionSpec {
-  /** Folder under functions/ and the deployed function's name suffix. */
+  /** Folder under functions/ and the deployed function's name. */
   readonly name: FunctionName;
   /** The name registered with functions-framework (the Cloud Functions entry point). */
   readonly entryPoint: string;
-  readonly trigger: { readonly kind: 'http' } | { readonly kind: 'pubsub'; readonly topic: TopicKey };
-  /** Topics this function publishes to. */
+  readonly description: string;
+  readonly trigger: FunctionTrigger;
+  /** Topics this function publishes to (and may publish to: its IAM grants follow this list). */
   readonly publishes: readonly TopicKey[];
 }
 
-export const FUNCTIONS: readonly FunctionSpec[] = [
-  {
-    name: 'detect-drift',
-    entryPoint: 'detectDrift',
-    trigger: { kind: 'http' },
-    publishes: ['stripeDriftAccounts', 'wwwDriftZones', 'auditEvents'],
-  },
-  {
-    name: 'gather',
-    entryPoint: 'gather',
-    trigger: { kind: 'pubsub', topic: 'stripeDriftAccounts' },
-    publishes: ['accountViews', 'auditEvents'],
-  },
-  {
-    name: 'plan-apply',
-    entryPoint: 'planApply',
-    trigger: { kind: 'pubsub', topic: 'accountViews' },
-    publishes: ['auditEvents'],
-  },
-  {
-    name: 'www-resync',
-    entryPoint: 'wwwResync',
-    trigger: { kind: 'pubsub', topic: 'wwwDriftZones' },
-    publishes: ['auditEvents'],
-  },
-  {
-    name: 'audit-writer',
-    entryPoint: 'auditWriter',
-    trigger: { kind: 'pubsub', topic: 'auditEvents' },
-    publishes: [],
-  },
-];
+const topicKeys = Object.keys(topology.topics) as [TopicKey, ...TopicKey[]];
+const TopicKeySchema = z.enum(topicKeys);
+const FunctionSchema = z.strictObject({
+  entryPoint: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/),
+  description: z.string().min(1),
+  trigger: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('http') }),
+    z.strictObject({ kind: z.literal('pubsub'), topic: TopicKeySchema, messageOrdering: z.boolean() }),
+  ]),
+  publishes: z.array(TopicKeySchema),
+});
+
+export const FUNCTIONS: readonly FunctionSpec[] = Object.entries(topology.functions).map(([name, spec]) => ({
+  name: name as FunctionName,
+  ...FunctionSchema.parse(spec),
+}));
+
+export type ConsumerSpec = FunctionSpec & { readonly trigger: Extract<FunctionTrigger, { kind: 'pubsub' }> };
+
+/** The functions a Pub/Sub subscription feeds. */
+export const CONSUMERS: readonly ConsumerSpec[] = FUNCTIONS.filter(
+  (f): f is ConsumerSpec => f.trigger.kind === 'pubsub',
+);
 
 /** Subscription of a consumer function to its trigger topic. */
 export function subscriptionName(fn: FunctionName): string {
@@ -79,28 +73,15 @@ export function deadLetterSubscriptionName(fn: FunctionName): string {
   return `${fn}-dead-letter-sub`;
 }
 
-/** BigQuery names. */
-export const DATASETS = {
-  /** Nightly mirrors of Stripe and the company's stores (raw layer). */
-  mirror: 'billing_mirror',
-  /** The observability views (all views, no materializations). */
-  observability: 'billing_observability',
-  /** Audit of every remediation attempt. */
-  audit: 'billing_audit',
-} as const;
+/** BigQuery datasets: the nightly mirrors (raw), the observability views, the audit of every attempt. */
+export const DATASETS: Readonly<typeof topology.datasets> = topology.datasets;
 
-export const AUDIT_TABLE = 'cfbill_migrations_audit';
+export const AUDIT_TABLE = topology.auditTable;
 
-/** Firestore collections. */
-export const COLLECTIONS = {
-  /** Global config (kill switch, dry-run, thresholds): one document `config/driftcontrol`. */
-  config: 'config',
-  /** Run ledger: one document per system and snapshot date. */
-  runs: 'driftcontrol_runs',
-  /** Per-account gates (BadDebtDriftRemediation, InvoiceMetadataRemediation). */
-  gates: 'account_gates',
-  /** Per-account leases and cooldown stamps. */
-  accountState: 'account_state',
-} as const;
+/**
+ * Firestore collections: the global config (one document), the run ledger (one document per system and
+ * snapshot date), per-account gates, per-account leases and cooldown stamps.
+ */
+export const COLLECTIONS: Readonly<typeof topology.collections> = topology.collections;
 
-export const CONFIG_DOCUMENT_ID = 'driftcontrol';
+export const CONFIG_DOCUMENT_ID = topology.configDocumentId;

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorEnvironment } from '../../local/cli/run-local.js';
 import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { plan } from '../../shared/core/planner.js';
 import { Plan } from '../../shared/domain/plan.js';
@@ -38,7 +37,7 @@ describe('operator commands against the local stack', { timeout: 120_000 }, () =
 
   beforeAll(async () => {
     p = await startTestPipeline({ accounts: 200, seed: 11 });
-    env = operatorEnvironment(p);
+    env = { ...p.env };
     for (let i = 0; i < p.world.accounts && (!healable || !blocked); i++) {
       const id = `acc_${String(i).padStart(7, '0')}`;
       const view = await buildAccountView(p.deps, id, p.snapshotDate);

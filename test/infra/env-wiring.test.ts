@@ -11,8 +11,8 @@ import {
   KNOWN_ENV_VARS,
   LAZY_ENV_VARS,
   parseAdapterEnv,
-  UNWIRED_WAREHOUSE,
 } from '../../shared/adapters/factory.js';
+import { StripeAdapter } from '../../shared/adapters/stripe.js';
 import { SubsApiClient, WwwClient } from '../../shared/adapters/zones.js';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
 import { asBody, type Body, block, blocks, loadModule, resource, type TfModule } from './hcl.js';
@@ -215,9 +215,9 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       values[name] = value as string;
     }
     expect(() => parseAdapterEnv(values)).not.toThrow();
-    const a = await createAdapters(values, { warehouse: UNWIRED_WAREHOUSE, functionName: fn });
+    const a = await createAdapters(values, { functionName: fn });
     try {
-      expect(a.stripeAdapter !== undefined).toBe(NEEDS[fn].includes('stripe'));
+      expect(a.stripe instanceof StripeAdapter).toBe(NEEDS[fn].includes('stripe'));
       expect(a.subsApi instanceof SubsApiClient).toBe(NEEDS[fn].includes('subsApi'));
       expect(a.www instanceof WwwClient).toBe(NEEDS[fn].includes('www'));
       if (fn === 'plan-apply') expect(a.env.stripe.writeInstances).toBe(4);

@@ -1,7 +1,6 @@
 /** Shared fixtures of the infra tests: a built dist/ like tsc emits, and running Terraform offline. */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
@@ -15,12 +14,17 @@ export function write(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
-/** A dist/ like tsc emits it: the real topology, one entry module per function, a shared helper. */
+/**
+ * A dist/ like tsc emits it: the real topology (tsc emits the JSON its module imports), one entry module
+ * per function, a shared helper, a query the functions read and a view and DDL file they do not.
+ */
 export function makeDist(dir: string): void {
-  const topology = readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.ts'), 'utf8');
-  write(join(dir, 'shared', 'contracts', 'topology.js'), stripTypeScriptTypes(topology));
+  const topology = readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.json'), 'utf8');
+  write(join(dir, 'shared', 'contracts', 'topology.json'), topology);
   write(join(dir, 'shared', 'core', 'util.js'), "import { z } from 'zod';\nexport const s = z.string();\n");
+  write(join(dir, 'shared', 'warehouse', 'sql', 'queries', 'q_x.sql'), 'SELECT 1 AS x\n');
   write(join(dir, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'SELECT 1 AS x\n');
+  write(join(dir, 'shared', 'warehouse', 'sql', 'ddl', 't_x.sql'), 'CREATE TABLE t_x (x INT64)\n');
   // Built but reached by no function: must not be shipped (nor its devDependency imports).
   write(
     join(dir, 'shared', 'cli', 'main.js'),

@@ -79,8 +79,8 @@ describe('package-functions', () => {
       'shared/core/util.js',
       "import { z } from 'zod';\nexport const s = z.number();\n",
     ],
-    ['a SQL asset changes', 'shared/warehouse/sql/views/10_x.sql', 'SELECT 2 AS x\n'],
-    ['a SQL asset is added', 'shared/warehouse/sql/views/20_y.sql', 'SELECT 3 AS y\n'],
+    ['a query changes', 'shared/warehouse/sql/queries/q_x.sql', 'SELECT 2 AS x\n'],
+    ['a query is added', 'shared/warehouse/sql/queries/q_y.sql', 'SELECT 3 AS y\n'],
   ])('the hash changes when %s', (_case, file, text) => {
     const before = runOk(dist, join(work, `out-${n}-before`));
     write(join(dist, file), text);
@@ -114,11 +114,12 @@ describe('package-functions', () => {
     expect(pkg.main).toBe('index.js');
   });
 
-  it('ships only what the entry modules reach (with source maps) plus the runtime assets', () => {
+  it('ships only what the entry modules reach (with source maps) plus the queries they read', () => {
     const out = join(work, `out-${n}`);
     runOk(dist, out);
     expect(readdirSync(out).sort()).toEqual(['functions', 'index.js', 'package.json', 'shared']);
-    expect(readFileSync(join(out, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'utf8')).toBe(
+    expect(readdirSync(join(out, 'shared', 'warehouse', 'sql'))).toEqual(['queries']);
+    expect(readFileSync(join(out, 'shared', 'warehouse', 'sql', 'queries', 'q_x.sql'), 'utf8')).toBe(
       'SELECT 1 AS x\n',
     );
     expect(readFileSync(join(out, 'shared', 'core', 'util.js'), 'utf8')).toContain('z.string()');
@@ -130,10 +131,12 @@ describe('package-functions', () => {
     expect(readdirSync(join(out, 'shared')).sort()).toEqual(['core', 'warehouse']);
   });
 
-  it('code no function reaches neither ships nor changes the hash', () => {
+  it('code no function reaches, and SQL Terraform deploys, neither ship nor change the hash', () => {
     const before = runOk(dist, join(work, `out-${n}-before`));
     write(join(dist, 'shared', 'cli', 'main.js'), "import x from 'vitest';\nexport default x;\n");
     write(join(dist, 'bench', 'run.js'), 'export {};\n');
+    write(join(dist, 'shared', 'warehouse', 'sql', 'views', '10_x.sql'), 'SELECT 2 AS x\n');
+    write(join(dist, 'shared', 'warehouse', 'sql', 'ddl', 't_y.sql'), 'CREATE TABLE t_y (y INT64)\n');
     const after = runOk(dist, join(work, `out-${n}-after`));
     expect(after.sha256).toBe(before.sha256);
     expect(after.dependencies).toEqual(before.dependencies);
@@ -165,7 +168,15 @@ describe('package-functions', () => {
     },
   );
 
-  it('fails clearly when a function of topology.ts has no built entry module', () => {
+  it('fails clearly when function code reaches the local cloud', () => {
+    write(join(dist, 'local', 'stack.js'), 'export const stack = 1;\n');
+    write(join(dist, 'functions', 'gather', 'adapters.js'), "export * from '../../local/stack.js';\n");
+    const res = run(dist, join(work, `out-${n}`));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('reaches the local cloud, which is never deployed: local/stack.js');
+  });
+
+  it('fails clearly when a function of topology.json has no built entry module', () => {
     rmSync(join(dist, 'functions', 'www-resync', 'index.js'));
     const res = run(dist, join(work, `out-${n}`));
     expect(res.status).toBe(1);

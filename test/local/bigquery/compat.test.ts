@@ -5,11 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalWarehouse } from '../../../local/bigquery/engine.js';
-import {
-  type BqQueryParameter,
-  translateSelect,
-  UnsupportedSqlError,
-} from '../../../local/bigquery/translate.js';
+import { UnsupportedSqlError } from '../../../local/bigquery/translate/errors.js';
+import type { BqQueryParameter } from '../../../local/bigquery/translate/parameters.js';
+import { translateSelect } from '../../../local/bigquery/translate/statements.js';
 
 let db: LocalWarehouse;
 beforeAll(async () => {

@@ -1,25 +1,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Message } from '@google-cloud/pubsub';
+import { Firestore } from '@google-cloud/firestore';
+import { type Message, PubSub } from '@google-cloud/pubsub';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../../local/net.js';
+import { ensureTopology } from '../../../local/provision/pubsub.js';
 import { type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { BigQueryMirror } from '../../../shared/adapters/bigquery.js';
 import {
   type Adapters,
-  type BigQueryEnv,
   createAdapters,
   createPipelineDeps,
   describeEnvironment,
   InvalidEnvironmentError,
   KNOWN_ENV_VARS,
   parseAdapterEnv,
-  UNWIRED_WAREHOUSE,
-  WarehouseNotWiredError,
 } from '../../../shared/adapters/factory.js';
-import { ensureTopology } from '../../../shared/adapters/pubsub.js';
+import { StripeAdapter } from '../../../shared/adapters/stripe.js';
 import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../../shared/contracts/topology.js';
 import { uniqueProjectId, useEmulators } from '../../setup/emulators.js';
 import { changeFor } from './stripe-seed.js';
@@ -166,7 +165,7 @@ describe('a function without the Stripe key or zone URLs (least privilege)', () 
   };
 
   it('builds its deps, and the Stripe and zone ports fail on use, naming the variable and function', async () => {
-    const deps = await createPipelineDeps(detectDriftEnv, { warehouse: UNWIRED_WAREHOUSE });
+    const deps = await createPipelineDeps(detectDriftEnv);
     const stripeErr = await deps.stripe.readAccount('cus_1').then(
       () => undefined,
       (e: unknown) => e,
@@ -192,10 +191,10 @@ describe('a function without the Stripe key or zone URLs (least privilege)', () 
   it('names the function from options, and never an unrelated key', async () => {
     const a = await createAdapters(
       { ...detectDriftEnv, K_SERVICE: undefined, SUBS_API_URL: 'http://127.0.0.1:1' },
-      { warehouse: UNWIRED_WAREHOUSE, functionName: 'audit-writer' },
+      { functionName: 'audit-writer' },
     );
     try {
-      expect(a.stripeAdapter).toBeUndefined();
+      expect(a.stripe).not.toBeInstanceOf(StripeAdapter);
       await expect(a.stripe.readLive({ object: 'customer', id: 'cus_1' } as never)).rejects.toThrow(
         /function audit-writer/,
       );
@@ -208,11 +207,10 @@ describe('a function without the Stripe key or zone URLs (least privilege)', () 
   it('a function with the key gets the real Stripe adapter', async () => {
     const a = await createAdapters(
       { ...detectDriftEnv, STRIPE_API_KEY: SECRET },
-      { warehouse: UNWIRED_WAREHOUSE, log: pino({ level: 'silent' }) },
+      { log: pino({ level: 'silent' }) },
     );
     try {
-      expect(a.stripeAdapter).toBeDefined();
-      expect(a.stripe).toBe(a.stripeAdapter);
+      expect(a.stripe).toBeInstanceOf(StripeAdapter);
     } finally {
       await a.close();
     }
@@ -235,20 +233,16 @@ describe('a function without the Stripe key or zone URLs (least privilege)', () 
       await a.close();
     }
   });
-
-  it('UNWIRED_WAREHOUSE fails loudly', async () => {
-    const deps = await createPipelineDeps(detectDriftEnv, { warehouse: UNWIRED_WAREHOUSE });
-    await expect(deps.mirror.health('stripe', '2026-11-01')).rejects.toBeInstanceOf(WarehouseNotWiredError);
-    await expect(deps.auditTable.insert([])).rejects.toThrow(/no BigQuery adapter is wired/);
-  });
 });
 
 describe('createAdapters on the local stack', () => {
   let stack: LocalStack;
   let adapters: Adapters;
   let projectId: string;
+  // Raw clients on the emulators, for what the local cloud provisions (topics, the config document).
+  let pubsub: PubSub;
+  let firestore: Firestore;
   const logLines: string[] = [];
-  const seenBigQuery: BigQueryEnv[] = [];
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
@@ -267,6 +261,8 @@ describe('createAdapters on the local stack', () => {
       saved[k] = process.env[k];
       delete process.env[k];
     }
+    pubsub = new PubSub({ projectId, apiEndpoint: hosts.pubsubHost, emulatorMode: true });
+    firestore = new Firestore({ projectId, host: hosts.firestoreHost, ssl: false });
     adapters = await createAdapters(
       {
         GOOGLE_CLOUD_PROJECT: projectId,
@@ -280,20 +276,13 @@ describe('createAdapters on the local stack', () => {
       },
       {
         log: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
-        warehouse: (bq) => {
-          seenBigQuery.push(bq);
-          const unused = () => Promise.reject(new Error('not used in this test'));
-          return {
-            mirror: { health: unused, newStripeDrift: unused, newWwwDrift: unused, accountParts: unused },
-            auditTable: { insert: unused },
-          };
-        },
         writeBudgetTtlMs: 0,
       },
     );
   });
   afterAll(async () => {
     await adapters?.close();
+    await Promise.allSettled([pubsub?.close(), firestore?.terminate()]);
     await stack?.stop();
     for (const [k, v] of Object.entries(saved)) if (v !== undefined) process.env[k] = v;
   });
@@ -308,9 +297,9 @@ describe('createAdapters on the local stack', () => {
     expect(await adapters.subsApi.zone('zone-f')).toMatchObject({ planLevel: 'pro' });
     expect(await adapters.www.zone('zone-f')).toMatchObject({ planLevel: 'free' });
 
-    await ensureTopology(adapters.pubsub, { pushEndpoints: {} });
+    await ensureTopology(pubsub, { pushEndpoints: {} });
     const received: Message[] = [];
-    const sub = adapters.pubsub.subscription('audit-writer-sub');
+    const sub = pubsub.subscription('audit-writer-sub');
     sub.on('message', (m: Message) => {
       received.push(m);
       m.ack();
@@ -322,16 +311,16 @@ describe('createAdapters on the local stack', () => {
     } finally {
       await sub.close();
     }
-    expect(seenBigQuery).toEqual([{ projectId, apiEndpoint: 'http://127.0.0.1:9050', location: undefined }]);
+    expect((adapters.mirror as BigQueryMirror).bq.projectId).toBe(projectId);
+    expect((adapters.mirror as unknown as { bq: { apiEndpoint: string } }).bq.apiEndpoint).toBe(
+      'http://127.0.0.1:9050',
+    );
     expect(logLines.join('')).toContain('adapters created');
     expect(logLines.join('')).not.toContain('factorysecret');
   });
 
   it('takes the Stripe write budget from Firestore config', async () => {
-    await adapters.firestore
-      .collection(COLLECTIONS.config)
-      .doc(CONFIG_DOCUMENT_ID)
-      .set({ stripeWritesPerSecond: 3 });
+    await firestore.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set({ stripeWritesPerSecond: 3 });
     const change = changeFor(
       'customer_update',
       { object: 'customer', id: 'cus_factory' },
@@ -339,20 +328,36 @@ describe('createAdapters on the local stack', () => {
       {},
     );
     await adapters.stripe.write(change, { metadata: { budget: 'read' } }, 'factory-budget');
-    expect(adapters.stripeAdapter?.writesPerSecond()).toBe(3);
+    expect((adapters.stripe as StripeAdapter).writesPerSecond()).toBe(3);
     expect(stack.stripe.writes()).toHaveLength(1);
   });
 
-  it('without a warehouse factory the BigQuery ports are BigQueryMirror', async () => {
-    const deps = await createPipelineDeps(
+  it('builds the ports and nothing else (no raw client reaches a core), the BigQuery ones one BigQueryMirror', async () => {
+    const deps = await createAdapters(
       { ...base, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: 'silent' },
       { log: pino({ level: 'silent' }) },
     );
-    expect(Object.keys(deps).sort()).toEqual(
-      ['auditTable', 'clock', 'control', 'log', 'mirror', 'publisher', 'stripe', 'subsApi', 'www'].sort(),
-    );
-    expect(deps.mirror).toBeInstanceOf(BigQueryMirror);
-    expect(deps.auditTable).toBe(deps.mirror);
+    try {
+      expect(Object.keys(deps).sort()).toEqual(
+        [
+          'auditTable',
+          'clock',
+          'close',
+          'control',
+          'env',
+          'log',
+          'mirror',
+          'publisher',
+          'stripe',
+          'subsApi',
+          'www',
+        ].sort(),
+      );
+      expect(deps.mirror).toBeInstanceOf(BigQueryMirror);
+      expect(deps.auditTable).toBe(deps.mirror);
+    } finally {
+      await deps.close();
+    }
   });
 
   it('splits the Firestore write budget across STRIPE_WRITE_INSTANCES', async () => {
@@ -365,10 +370,10 @@ describe('createAdapters on the local stack', () => {
         STRIPE_API_BASE: stack.stripe.url,
         STRIPE_WRITE_INSTANCES: '4',
       },
-      { warehouse: UNWIRED_WAREHOUSE, log: pino({ level: 'silent' }), writeBudgetTtlMs: 0 },
+      { log: pino({ level: 'silent' }), writeBudgetTtlMs: 0 },
     );
     try {
-      await a.firestore
+      await firestore
         .collection(COLLECTIONS.config)
         .doc(CONFIG_DOCUMENT_ID)
         .set({ stripeWritesPerSecond: 20 });
@@ -379,7 +384,7 @@ describe('createAdapters on the local stack', () => {
         {},
       );
       await a.stripe.write(change, { metadata: { budget: 'split' } }, 'factory-budget-split');
-      expect(a.stripeAdapter?.writesPerSecond()).toBe(5);
+      expect((a.stripe as StripeAdapter).writesPerSecond()).toBe(5);
     } finally {
       await a.close();
     }

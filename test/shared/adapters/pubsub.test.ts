@@ -5,15 +5,8 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { Message, PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../../../local/net.js';
-import {
-  createPubSub,
-  type EnsuredTopology,
-  ensureTopology,
-  PubSubPublisher,
-  pushEndpointFor,
-  type TopologyOptions,
-} from '../../../shared/adapters/pubsub.js';
-import { FUNCTIONS, TOPICS } from '../../../shared/contracts/topology.js';
+import { ensureTopology, type TopologyOptions } from '../../../local/provision/pubsub.js';
+import { createPubSub, PubSubPublisher } from '../../../shared/adapters/pubsub.js';
 import { uniqueProjectId, useEmulators } from '../../setup/emulators.js';
 
 interface Push {
@@ -76,7 +69,6 @@ let publisher: PubSubPublisher;
 let gather: Endpoint;
 let cloudEventServer: Server;
 const cloudEvents: Array<{ source: string; type: string; data: { message: { data: string } } }> = [];
-let topology: EnsuredTopology;
 let options: TopologyOptions;
 
 beforeAll(async () => {
@@ -106,7 +98,7 @@ beforeAll(async () => {
     maxDeliveryAttempts: 5,
     ackDeadlineSeconds: 10,
   };
-  topology = await ensureTopology(pubsub, options);
+  await ensureTopology(pubsub, options);
 });
 afterAll(async () => {
   await publisher?.close();
@@ -114,83 +106,6 @@ afterAll(async () => {
   await gather?.stop();
   cloudEventServer?.closeAllConnections();
   await new Promise((r) => cloudEventServer?.close(r));
-});
-
-describe('ensureTopology', () => {
-  it('creates every topic, subscription and dead-letter path of topology.ts, and is safe to call again', async () => {
-    const again = await ensureTopology(pubsub, options);
-    expect(again).toEqual(topology);
-    const [topics] = await pubsub.getTopics();
-    const names = topics.map((t) => t.name.split('/').pop()).sort();
-    const consumers = FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub').map((f) => f.name);
-    expect(names).toEqual([...Object.values(TOPICS), ...consumers.map((f) => `${f}-dead-letter`)].sort());
-    const [subs] = await pubsub.getSubscriptions();
-    expect(subs.map((s) => s.name.split('/').pop()).sort()).toEqual(
-      consumers.flatMap((f) => [`${f}-sub`, `${f}-dead-letter-sub`]).sort(),
-    );
-    const [gatherSub] = await pubsub.subscription('gather-sub').getMetadata();
-    expect(gatherSub).toMatchObject({
-      topic: `projects/${projectId}/topics/drift-stripe-accounts`,
-      pushConfig: { pushEndpoint: `${gather.url}/projects/${projectId}/topics/drift-stripe-accounts` },
-      retryPolicy: { minimumBackoff: { seconds: '1' }, maximumBackoff: { seconds: '1' } },
-      deadLetterPolicy: {
-        deadLetterTopic: `projects/${projectId}/topics/gather-dead-letter`,
-        maxDeliveryAttempts: 5,
-      },
-      enableMessageOrdering: true,
-      ackDeadlineSeconds: 10,
-    });
-    const [dlq] = await pubsub.subscription('gather-dead-letter-sub').getMetadata();
-    expect(dlq.topic).toBe(`projects/${projectId}/topics/gather-dead-letter`);
-    expect(dlq.pushConfig?.pushEndpoint ?? '').toBe('');
-    // Ordering as Terraform deploys it: on for the account/zone hops, off for audit events.
-    const ordering = await Promise.all(
-      consumers.map(async (f) => [
-        f,
-        (await pubsub.subscription(`${f}-sub`).getMetadata())[0].enableMessageOrdering,
-      ]),
-    );
-    expect(Object.fromEntries(ordering)).toEqual({
-      gather: true,
-      'plan-apply': true,
-      'www-resync': true,
-      'audit-writer': false,
-    });
-  });
-
-  it('a second call moves a push endpoint (a new local port) without recreating the subscription', async () => {
-    await ensureTopology(pubsub, {
-      ...options,
-      pushEndpoints: { ...options.pushEndpoints, gather: 'http://127.0.0.1:9' },
-    });
-    const [moved] = await pubsub.subscription('gather-sub').getMetadata();
-    expect(moved.pushConfig?.pushEndpoint).toBe(
-      `http://127.0.0.1:9/projects/${projectId}/topics/drift-stripe-accounts`,
-    );
-    await ensureTopology(pubsub, options);
-    const [back] = await pubsub.subscription('gather-sub').getMetadata();
-    expect(back.pushConfig?.pushEndpoint).toBe(
-      `${gather.url}/projects/${projectId}/topics/drift-stripe-accounts`,
-    );
-  });
-
-  it('refuses to silently keep a subscription whose ordering differs (it cannot change after creation)', async () => {
-    await expect(ensureTopology(pubsub, { ...options, enableMessageOrdering: false })).rejects.toThrow(
-      /gather-sub exists with message ordering on/,
-    );
-  });
-
-  it.each([4, 101])('refuses maxDeliveryAttempts %i (Pub/Sub allows 5-100)', async (n) => {
-    await expect(ensureTopology(pubsub, { ...options, maxDeliveryAttempts: n })).rejects.toThrow(/5-100/);
-  });
-
-  it.each([
-    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/projects/p1/topics/t1'],
-    ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080/projects/p1/topics/t1'],
-    ['https://fn.example.test/base/', 'https://fn.example.test/base/projects/p1/topics/t1'],
-  ])('push endpoint of %s', (base, expected) => {
-    expect(pushEndpointFor(base, 'p1', 't1')).toBe(expected);
-  });
 });
 
 describe('publish and push', () => {

@@ -4,7 +4,7 @@ import {
   partitionedRelations,
   relationsRead,
 } from '../../../local/bigquery/partition-check.js';
-import { parseBigQuery } from '../../../local/bigquery/translate.js';
+import { parseBigQuery } from '../../../local/bigquery/translate/cst.js';
 import { MIRROR_COLUMNS } from '../../../local/synthetic/rows.js';
 import { ddlFiles, queryFiles, viewFiles } from '../../../shared/warehouse/sql-files.js';
 
