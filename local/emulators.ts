@@ -3,7 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, isPortOpen, LOOPBACK, sleep } from './net.js';
-import { registerGroup, stopGroup } from './process-group.js';
+import { registerGroup, startWatchdog, stopGroup } from './process-group.js';
 
 export type EmulatorKind = 'pubsub' | 'firestore';
 
@@ -85,34 +85,6 @@ export function checkEmulatorPrerequisites(): void {
         'newer: install a JRE, e.g. `apt-get install openjdk-17-jre-headless`.',
     );
   }
-}
-
-/**
- * Exit hooks cannot run when the owning process is SIGKILLed (a CI timeout, an OOM kill). A watchdog
- * shell in its own group then ends the emulator's group within a second or so (TERM, then KILL), so the
- * Java child never outlives its owner. It exits by itself once the group is gone. gcloud stays the
- * group leader (a session leader, so it does not move itself into a group of its own).
- */
-const WATCHDOG = [
-  'while kill -0 "$OWNER_PID" 2>/dev/null && kill -0 "-$EMULATOR_PGID" 2>/dev/null; do sleep 1; done',
-  'if kill -0 "-$EMULATOR_PGID" 2>/dev/null; then',
-  '  kill -TERM "-$EMULATOR_PGID" 2>/dev/null; sleep 5; kill -KILL "-$EMULATOR_PGID" 2>/dev/null',
-  'fi',
-].join('\n');
-
-function startWatchdog(pgid: number): number | undefined {
-  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG], {
-    detached: true,
-    stdio: 'ignore',
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      OWNER_PID: String(process.pid),
-      EMULATOR_PGID: String(pgid),
-    },
-  });
-  watchdog.on('error', () => undefined);
-  watchdog.unref();
-  return watchdog.pid;
 }
 
 function emulatorArgs(kind: EmulatorKind, port: number, dataDir: string | undefined): string[] {

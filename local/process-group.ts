@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { sleep } from './net.js';
 
@@ -118,4 +119,32 @@ function installHooks(): void {
     };
     process.on(sig, onSignal);
   }
+}
+
+/**
+ * Exit hooks cannot run when the owning process is SIGKILLed (a CI timeout, an OOM kill). A watchdog
+ * shell in its own group then ends a child's group (an emulator, PostgreSQL) within a second or so (TERM,
+ * then KILL), so nothing outlives its owner. It exits by itself once the group is gone. The child stays
+ * the group leader (a session leader, so it does not move itself into a group of its own).
+ */
+const WATCHDOG = [
+  'while kill -0 "$OWNER_PID" 2>/dev/null && kill -0 "-$CHILD_PGID" 2>/dev/null; do sleep 1; done',
+  'if kill -0 "-$CHILD_PGID" 2>/dev/null; then',
+  '  kill -TERM "-$CHILD_PGID" 2>/dev/null; sleep 5; kill -KILL "-$CHILD_PGID" 2>/dev/null',
+  'fi',
+].join('\n');
+
+export function startWatchdog(pgid: number): number | undefined {
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG], {
+    detached: true,
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      OWNER_PID: String(process.pid),
+      CHILD_PGID: String(pgid),
+    },
+  });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  return watchdog.pid;
 }

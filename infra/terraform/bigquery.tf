@@ -1,5 +1,6 @@
-# BigQuery: the datasets of DATASETS in shared/contracts/topology.ts, the mirror tables and the views
-# from the warehouse SQL files (the same files the code's tests run, never copies), and the audit table.
+# BigQuery: the datasets of shared/contracts/topology.json (local.datasets), the mirror tables and the
+# views from the warehouse SQL files (the same files the code's tests run, never copies), and the audit
+# table (local.audit_table).
 #
 # SQL file convention (docs/deploy.md, "Warehouse SQL files"; shared/warehouse/sql-files.ts deploys the
 # same files the same way against the local BigQuery):
@@ -48,7 +49,7 @@ locals {
   dataset_descriptions = {
     mirror        = "Nightly mirrors of Stripe and the company's stores (raw layer)."
     observability = "Observability views over the mirrors: metadata extraction, element classification, drift. Views only, no materializations."
-    audit         = "Audit of every remediation attempt: check cfbill_migrations_audit first when remediation did not fire."
+    audit         = "Audit of every remediation attempt: check ${local.audit_table} first when remediation did not fire."
   }
 }
 
@@ -137,8 +138,8 @@ resource "google_bigquery_job" "views" {
   depends_on = [google_bigquery_dataset.this, google_bigquery_job.mirror_ddl]
 }
 
-# Every attempt, whatever its outcome (DESIGN.md 3.6). The schema is generated from the audit record in
-# shared/domain/audit.ts (npm run schemas), so code and table cannot drift apart.
+# Every attempt, whatever its outcome (docs/design.md, "Audit"). The schema is generated from the audit
+# record in shared/domain/audit.ts (npm run schemas), so code and table cannot drift apart.
 # Partitioned by day on started_at, clustered for "why didn't remediation fire for account X":
 # account first, then outcome, then run.
 resource "google_bigquery_table" "audit" {

@@ -1,5 +1,5 @@
 # Firestore holds the global config (kill switch, dry-run, thresholds), the run ledger, per-account
-# gates and per-account leases/cooldowns (COLLECTIONS in shared/contracts/topology.ts).
+# gates and per-account leases/cooldowns (collections in shared/contracts/topology.json, local.collections).
 #
 # The config document config/driftcontrol is deliberately NOT managed here. A google_firestore_document
 # would put the kill switch under Terraform: the next apply after an operator flips it (during an

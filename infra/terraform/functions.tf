@@ -1,5 +1,8 @@
-# The five functions of FUNCTIONS in shared/contracts/topology.ts, all from one source archive.
-# detect-drift is HTTP (called by Cloud Scheduler); the four consumers use modules/event-function.
+# The functions of shared/contracts/topology.json (local.functions in main.tf), all deployed by one call
+# of modules/function from one source archive. What differs between functions is data, in maps keyed by
+# function name below (sizing, environment, secrets, VPC connector, invokers); the module call only
+# looks them up. Each of these maps names every function, so a function added to topology.json fails
+# the plan until it is given its settings here.
 
 locals {
   # Sizing chosen per function; override per environment with var.function_settings_overrides.
@@ -40,6 +43,22 @@ locals {
     LOG_LEVEL            = var.log_level
   }
 
+  # Plain environment each function gets besides common_env (and the operators' extras).
+  function_environment = {
+    "detect-drift" = {}
+    "gather"       = {}
+    "plan-apply" = {
+      # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
+      # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
+      STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
+    }
+    "www-resync" = {
+      SUBS_API_URL = var.subs_api_base_url
+      WWW_API_URL  = var.www_base_url
+    }
+    "audit-writer" = {}
+  }
+
   # The Stripe key is read at runtime from Secret Manager, never from Terraform. Only gather and
   # plan-apply get it; the other functions start without it (their Stripe port fails if ever used).
   stripe_secret_env = [{
@@ -48,272 +67,100 @@ locals {
     version   = "latest"
   }]
 
+  # Secrets each function mounts as environment variables; the module grants it access to exactly these.
+  function_secret_environment = {
+    "detect-drift" = []
+    "gather"       = local.stripe_secret_env
+    "plan-apply"   = local.stripe_secret_env
+    "www-resync"   = []
+    "audit-writer" = []
+  }
+
+  # Only www-resync reaches internal APIs (subs-api, www), through the connector when one is given.
+  function_vpc_connector = {
+    "detect-drift" = null
+    "gather"       = null
+    "plan-apply"   = null
+    "www-resync"   = var.vpc_connector
+    "audit-writer" = null
+  }
+
+  # Who may invoke each HTTP function (roles/run.invoker on its service): detect-drift only by the
+  # scheduler's identity (scheduler.tf). Pub/Sub-fed functions are invoked only by their own push
+  # identity, which the module creates; the module refuses invokers for them.
+  function_invoker_members = {
+    "detect-drift" = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
+    "gather"       = {}
+    "plan-apply"   = {}
+    "www-resync"   = {}
+    "audit-writer" = {}
+  }
+
+  # The hop topic feeding each Pub/Sub-fed function (null: HTTP). Read from the topic resource, so each
+  # push subscription is created after its topic.
+  function_trigger_topic_names = {
+    for fn, f in local.functions :
+    fn => f.trigger_topic_key == null ? null : google_pubsub_topic.hop[f.trigger_topic_key].name
+  }
+
   build_service_account_id = google_service_account.build.id
   docker_repository_id     = google_artifact_registry_repository.functions.id
 
-  runtime_service_accounts = {
-    "detect-drift" = google_service_account.detect_drift.email
-    "gather"       = module.gather.runtime_service_account_email
-    "plan-apply"   = module.plan_apply.runtime_service_account_email
-    "www-resync"   = module.www_resync.runtime_service_account_email
-    "audit-writer" = module.audit_writer.runtime_service_account_email
-  }
+  runtime_service_accounts = { for fn, m in module.function : fn => m.runtime_service_account_email }
 
+  # Filtered on the topology, not on the outputs, so the keys are known when planning (operator grants
+  # in pubsub.tf iterate them).
   dead_letter_subscriptions = {
-    "gather"       = module.gather.dead_letter_subscription_name
-    "plan-apply"   = module.plan_apply.dead_letter_subscription_name
-    "www-resync"   = module.www_resync.dead_letter_subscription_name
-    "audit-writer" = module.audit_writer.dead_letter_subscription_name
-  }
-
-  event_function_shared = {
-    ack_deadline_s                   = var.pubsub_ack_deadline_s
-    min_retry_backoff_s              = var.pubsub_min_retry_backoff_s
-    max_retry_backoff_s              = var.pubsub_max_retry_backoff_s
-    max_delivery_attempts            = var.pubsub_max_delivery_attempts
-    subscription_message_retention_s = var.subscription_message_retention_s
-    dead_letter_message_retention_s  = var.dead_letter_message_retention_s
+    for fn, f in local.functions : fn => module.function[fn].dead_letter_subscription_name
+    if f.trigger_topic_key != null
   }
 }
 
-# ---------------------------------------------------------------------------------------------------
-# detect-drift (HTTP, invoked only by the scheduler's service account)
-# ---------------------------------------------------------------------------------------------------
+module "function" {
+  source   = "./modules/function"
+  for_each = local.functions
 
-resource "google_service_account" "detect_drift" {
-  project      = var.project_id
-  account_id   = "dc-detect-drift"
-  display_name = "driftcontrol detect-drift runtime"
-}
+  project_id         = var.project_id
+  region             = var.region
+  name               = each.key
+  description        = each.value.description
+  entry_point        = each.value.entry_point
+  service_account_id = "dc-${each.key}"
+  labels             = local.labels
 
-resource "google_cloudfunctions2_function" "detect_drift" {
-  project     = var.project_id
-  location    = var.region
-  name        = "detect-drift"
-  description = "Daily drift detection for one drift system: freshness and sanity checks, run ledger, new-vs-persistent diff, safety valves, publishes one message per new-drift account or zone."
-  labels      = merge(local.labels, { function = "detect-drift" })
+  source_bucket            = google_storage_bucket.functions_source.name
+  source_object            = google_storage_bucket_object.functions_source.name
+  build_service_account_id = local.build_service_account_id
+  docker_repository_id     = local.docker_repository_id
+  ingress_settings         = var.ingress_settings
 
-  build_config {
-    runtime           = "nodejs22"
-    entry_point       = "detectDrift"
-    service_account   = local.build_service_account_id
-    docker_repository = local.docker_repository_id
-
-    source {
-      storage_source {
-        bucket = google_storage_bucket.functions_source.name
-        object = google_storage_bucket_object.functions_source.name
-      }
-    }
-  }
-
-  service_config {
-    service_account_email            = google_service_account.detect_drift.email
-    available_memory                 = "${local.function_settings["detect-drift"].memory_mb}Mi"
-    available_cpu                    = local.function_settings["detect-drift"].cpu
-    timeout_seconds                  = local.function_settings["detect-drift"].timeout_s
-    min_instance_count               = local.function_settings["detect-drift"].min_instances
-    max_instance_count               = local.function_settings["detect-drift"].max_instances
-    max_instance_request_concurrency = local.function_settings["detect-drift"].max_concurrent_requests
-    ingress_settings                 = var.ingress_settings
-    all_traffic_on_latest_revision   = true
-    environment_variables            = merge(local.common_env, try(var.extra_environment_variables["detect-drift"], {}))
-  }
-
-  depends_on = [
-    google_project_service.enabled,
-    google_project_iam_member.build_log_writer,
-    google_artifact_registry_repository_iam_member.build_writer,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
-}
-
-# ---------------------------------------------------------------------------------------------------
-# Event consumers
-# ---------------------------------------------------------------------------------------------------
-
-module "gather" {
-  source = "./modules/event-function"
-
-  project_id                 = var.project_id
-  region                     = var.region
-  name                       = "gather"
-  description                = "Reads the 7+ sources of one account into a unified AccountView and publishes it for plan-apply."
-  entry_point                = "gather"
-  trigger_topic_name         = google_pubsub_topic.hop["stripe_drift_accounts"].name
-  service_account_id         = "dc-gather"
-  source_bucket              = google_storage_bucket.functions_source.name
-  source_object              = google_storage_bucket_object.functions_source.name
-  build_service_account_id   = local.build_service_account_id
-  docker_repository_id       = local.docker_repository_id
-  ingress_settings           = var.ingress_settings
-  pubsub_service_agent_email = google_project_service_identity.pubsub.email
-  labels                     = local.labels
-
-  memory_mb               = local.function_settings["gather"].memory_mb
-  cpu                     = local.function_settings["gather"].cpu
-  timeout_s               = local.function_settings["gather"].timeout_s
-  min_instances           = local.function_settings["gather"].min_instances
-  max_instances           = local.function_settings["gather"].max_instances
-  max_concurrent_requests = local.function_settings["gather"].max_concurrent_requests
-
-  # One account at a time per ordering key (account id), in publish order.
-  enable_message_ordering          = true
-  ack_deadline_s                   = local.event_function_shared.ack_deadline_s
-  min_retry_backoff_s              = local.event_function_shared.min_retry_backoff_s
-  max_retry_backoff_s              = local.event_function_shared.max_retry_backoff_s
-  max_delivery_attempts            = local.event_function_shared.max_delivery_attempts
-  subscription_message_retention_s = local.event_function_shared.subscription_message_retention_s
-  dead_letter_message_retention_s  = local.event_function_shared.dead_letter_message_retention_s
-
-  environment_variables        = merge(local.common_env, try(var.extra_environment_variables["gather"], {}))
-  secret_environment_variables = local.stripe_secret_env
-
-  depends_on = [
-    google_project_service.enabled,
-    google_project_iam_member.build_log_writer,
-    google_artifact_registry_repository_iam_member.build_writer,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
-}
-
-module "plan_apply" {
-  source = "./modules/event-function"
-
-  project_id                 = var.project_id
-  region                     = var.region
-  name                       = "plan-apply"
-  description                = "Plans the minimal diff with the pure core, re-checks preconditions and applies it to Stripe with deterministic idempotency keys."
-  entry_point                = "planApply"
-  trigger_topic_name         = google_pubsub_topic.hop["account_views"].name
-  service_account_id         = "dc-plan-apply"
-  source_bucket              = google_storage_bucket.functions_source.name
-  source_object              = google_storage_bucket_object.functions_source.name
-  build_service_account_id   = local.build_service_account_id
-  docker_repository_id       = local.docker_repository_id
-  ingress_settings           = var.ingress_settings
-  pubsub_service_agent_email = google_project_service_identity.pubsub.email
-  labels                     = local.labels
-
-  memory_mb               = local.function_settings["plan-apply"].memory_mb
-  cpu                     = local.function_settings["plan-apply"].cpu
-  timeout_s               = local.function_settings["plan-apply"].timeout_s
-  min_instances           = local.function_settings["plan-apply"].min_instances
-  max_instances           = local.function_settings["plan-apply"].max_instances
-  max_concurrent_requests = local.function_settings["plan-apply"].max_concurrent_requests
-
-  enable_message_ordering          = true
-  ack_deadline_s                   = local.event_function_shared.ack_deadline_s
-  min_retry_backoff_s              = local.event_function_shared.min_retry_backoff_s
-  max_retry_backoff_s              = local.event_function_shared.max_retry_backoff_s
-  max_delivery_attempts            = local.event_function_shared.max_delivery_attempts
-  subscription_message_retention_s = local.event_function_shared.subscription_message_retention_s
-  dead_letter_message_retention_s  = local.event_function_shared.dead_letter_message_retention_s
+  memory_mb               = local.function_settings[each.key].memory_mb
+  cpu                     = local.function_settings[each.key].cpu
+  timeout_s               = local.function_settings[each.key].timeout_s
+  min_instances           = local.function_settings[each.key].min_instances
+  max_instances           = local.function_settings[each.key].max_instances
+  max_concurrent_requests = local.function_settings[each.key].max_concurrent_requests
 
   environment_variables = merge(
     local.common_env,
-    {
-      # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
-      # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
-      STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
-    },
-    try(var.extra_environment_variables["plan-apply"], {}),
+    local.function_environment[each.key],
+    try(var.extra_environment_variables[each.key], {}),
   )
-  secret_environment_variables = local.stripe_secret_env
-
-  depends_on = [
-    google_project_service.enabled,
-    google_project_iam_member.build_log_writer,
-    google_artifact_registry_repository_iam_member.build_writer,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
-}
-
-module "www_resync" {
-  source = "./modules/event-function"
-
-  project_id                 = var.project_id
-  region                     = var.region
-  name                       = "www-resync"
-  description                = "Resyncs one new-WWW-drift zone in www from subs-api, conditionally."
-  entry_point                = "wwwResync"
-  trigger_topic_name         = google_pubsub_topic.hop["www_drift_zones"].name
-  service_account_id         = "dc-www-resync"
-  source_bucket              = google_storage_bucket.functions_source.name
-  source_object              = google_storage_bucket_object.functions_source.name
-  build_service_account_id   = local.build_service_account_id
-  docker_repository_id       = local.docker_repository_id
-  ingress_settings           = var.ingress_settings
-  pubsub_service_agent_email = google_project_service_identity.pubsub.email
-  labels                     = local.labels
-
-  memory_mb               = local.function_settings["www-resync"].memory_mb
-  cpu                     = local.function_settings["www-resync"].cpu
-  timeout_s               = local.function_settings["www-resync"].timeout_s
-  min_instances           = local.function_settings["www-resync"].min_instances
-  max_instances           = local.function_settings["www-resync"].max_instances
-  max_concurrent_requests = local.function_settings["www-resync"].max_concurrent_requests
-
-  # One zone at a time per ordering key (zone id).
-  enable_message_ordering          = true
-  ack_deadline_s                   = local.event_function_shared.ack_deadline_s
-  min_retry_backoff_s              = local.event_function_shared.min_retry_backoff_s
-  max_retry_backoff_s              = local.event_function_shared.max_retry_backoff_s
-  max_delivery_attempts            = local.event_function_shared.max_delivery_attempts
-  subscription_message_retention_s = local.event_function_shared.subscription_message_retention_s
-  dead_letter_message_retention_s  = local.event_function_shared.dead_letter_message_retention_s
-
-  environment_variables = merge(
-    local.common_env,
-    { SUBS_API_URL = var.subs_api_base_url, WWW_API_URL = var.www_base_url },
-    try(var.extra_environment_variables["www-resync"], {}),
-  )
-  vpc_connector                 = var.vpc_connector
+  secret_environment_variables  = local.function_secret_environment[each.key]
+  vpc_connector                 = local.function_vpc_connector[each.key]
   vpc_connector_egress_settings = var.vpc_connector_egress_settings
 
-  depends_on = [
-    google_project_service.enabled,
-    google_project_iam_member.build_log_writer,
-    google_artifact_registry_repository_iam_member.build_writer,
-    google_storage_bucket_iam_member.build_source_reader,
-  ]
-}
+  invoker_members = local.function_invoker_members[each.key]
 
-module "audit_writer" {
-  source = "./modules/event-function"
-
-  project_id                 = var.project_id
-  region                     = var.region
-  name                       = "audit-writer"
-  description                = "Writes audit events to BigQuery cfbill_migrations_audit with deterministic row ids."
-  entry_point                = "auditWriter"
-  trigger_topic_name         = google_pubsub_topic.hop["audit_events"].name
-  service_account_id         = "dc-audit-writer"
-  source_bucket              = google_storage_bucket.functions_source.name
-  source_object              = google_storage_bucket_object.functions_source.name
-  build_service_account_id   = local.build_service_account_id
-  docker_repository_id       = local.docker_repository_id
-  ingress_settings           = var.ingress_settings
-  pubsub_service_agent_email = google_project_service_identity.pubsub.email
-  labels                     = local.labels
-
-  memory_mb               = local.function_settings["audit-writer"].memory_mb
-  cpu                     = local.function_settings["audit-writer"].cpu
-  timeout_s               = local.function_settings["audit-writer"].timeout_s
-  min_instances           = local.function_settings["audit-writer"].min_instances
-  max_instances           = local.function_settings["audit-writer"].max_instances
-  max_concurrent_requests = local.function_settings["audit-writer"].max_concurrent_requests
-
-  # Audit rows carry their own ids and times; ordering would only slow the writer down.
-  enable_message_ordering          = false
-  ack_deadline_s                   = local.event_function_shared.ack_deadline_s
-  min_retry_backoff_s              = local.event_function_shared.min_retry_backoff_s
-  max_retry_backoff_s              = local.event_function_shared.max_retry_backoff_s
-  max_delivery_attempts            = local.event_function_shared.max_delivery_attempts
-  subscription_message_retention_s = local.event_function_shared.subscription_message_retention_s
-  dead_letter_message_retention_s  = local.event_function_shared.dead_letter_message_retention_s
-
-  environment_variables = merge(local.common_env, try(var.extra_environment_variables["audit-writer"], {}))
+  trigger_topic_name               = local.function_trigger_topic_names[each.key]
+  enable_message_ordering          = each.value.message_ordering
+  pubsub_service_agent_email       = google_project_service_identity.pubsub.email
+  ack_deadline_s                   = var.pubsub_ack_deadline_s
+  min_retry_backoff_s              = var.pubsub_min_retry_backoff_s
+  max_retry_backoff_s              = var.pubsub_max_retry_backoff_s
+  max_delivery_attempts            = var.pubsub_max_delivery_attempts
+  subscription_message_retention_s = var.subscription_message_retention_s
+  dead_letter_message_retention_s  = var.dead_letter_message_retention_s
 
   depends_on = [
     google_project_service.enabled,
@@ -324,7 +171,7 @@ module "audit_writer" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# What each runtime identity may touch besides its topics (pubsub.tf) and secrets (the module).
+# What each runtime identity may touch besides its topics (pubsub.tf) and secrets (modules/function).
 # Firestore and BigQuery jobs have no finer resource-level IAM than the project; datasets and the
 # audit table are granted at their own level.
 # ---------------------------------------------------------------------------------------------------

@@ -1,48 +1,43 @@
-# Billing drift control: the deployment of DESIGN.md section 2.
+# Billing drift control: the deployment of the shape in docs/design.md ("The shape").
 #
-# The topology (function names, entry points, topics, subscription naming, datasets, collections) is
-# data in shared/contracts/topology.ts; the literals below mirror it and test/infra/*.test.ts parses
-# this folder and fails when the two disagree. Change both in the same commit.
+# The topology (function names, entry points, triggers, the topics each function publishes to,
+# datasets, the audit table, Firestore collections) is data in shared/contracts/topology.json, read
+# here with jsondecode() and by the code through shared/contracts/topology.ts: one copy for both. No
+# name below repeats it; test/infra/*.test.ts evaluates these locals and holds them to the code.
 #
-# Files: main.tf (this: shared locals, APIs, source archive, build identity), pubsub.tf, functions.tf,
-# scheduler.tf, firestore.tf, bigquery.tf, secrets.tf, monitoring.tf.
+# Files: main.tf (this: the topology, shared locals, APIs, source archive, build identity), pubsub.tf,
+# functions.tf, scheduler.tf, firestore.tf, bigquery.tf, secrets.tf, monitoring.tf, moved.tf
+# (addresses of the previous layout).
 
 locals {
   repo_root = abspath("${path.module}/../..")
 
-  # TOPICS in shared/contracts/topology.ts (key in snake_case -> topic name).
-  topics = {
-    stripe_drift_accounts = "drift-stripe-accounts"
-    account_views         = "drift-account-views"
-    www_drift_zones       = "drift-www-zones"
-    audit_events          = "drift-audit-events"
-  }
+  topology = jsondecode(file("${local.repo_root}/shared/contracts/topology.json"))
 
-  # FUNCTIONS[].publishes in topology.ts: a function may publish only to these topics, and gets
-  # roles/pubsub.publisher on exactly these.
-  publishes = {
-    "detect-drift" = ["stripe_drift_accounts", "www_drift_zones", "audit_events"]
-    "gather"       = ["account_views", "audit_events"]
-    "plan-apply"   = ["audit_events"]
-    "www-resync"   = ["audit_events"]
-    "audit-writer" = []
-  }
+  # Topic key (camelCase, as the code names it) -> topic name.
+  topics = local.topology.topics
 
-  # DATASETS and AUDIT_TABLE in topology.ts.
-  datasets = {
-    mirror        = "billing_mirror"
-    observability = "billing_observability"
-    audit         = "billing_audit"
+  # Function name -> what modules/function needs from the topology. An HTTP function has no trigger
+  # topic. With message ordering, Pub/Sub delivers one message per ordering key (account or zone id) at
+  # a time, in publish order; the audit writer's rows carry their own ids and times and need none.
+  functions = {
+    for name, f in local.topology.functions : name => {
+      entry_point       = f.entryPoint
+      description       = f.description
+      trigger_topic_key = f.trigger.kind == "pubsub" ? f.trigger.topic : null
+      message_ordering  = f.trigger.kind == "pubsub" ? f.trigger.messageOrdering : false
+    }
   }
-  audit_table = "cfbill_migrations_audit"
+  function_names = keys(local.functions)
 
-  # COLLECTIONS in topology.ts.
-  collections = {
-    config        = "config"
-    runs          = "driftcontrol_runs"
-    gates         = "account_gates"
-    account_state = "account_state"
-  }
+  # A function may publish only to the topics listed for it, and gets roles/pubsub.publisher on
+  # exactly these (pubsub.tf).
+  publishes = { for name, f in local.topology.functions : name => f.publishes }
+
+  # Dataset key -> dataset id, the audit table, collection key -> collection name.
+  datasets    = local.topology.datasets
+  audit_table = local.topology.auditTable
+  collections = local.topology.collections
 
   # Drift systems (DriftSystem in shared/domain/audit.ts): one scheduler job each.
   drift_systems = ["stripe", "www"]

@@ -1,8 +1,9 @@
 # Alerts: dead-letter backlog, halted runs, function error rates (issue 6). Every alert goes to
-# var.notification_channel_ids.
+# var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology
+# (local.function_names in main.tf, local.dead_letter_subscriptions in functions.tf).
 
 locals {
-  function_names = ["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"]
+  audit_table_ref = "${local.datasets.audit}.${local.audit_table}"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ resource "google_monitoring_alert_policy" "dead_letter_backlog" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A message exhausted its deliveries and was dead-lettered. Pull it from the named subscription (`gcloud pubsub subscriptions pull SUB --limit=10`), check the failed row in billing_audit.cfbill_migrations_audit, fix the cause, then `driftcontrol replay` it."
+    content   = "A message exhausted its deliveries and was dead-lettered. Pull it from the named subscription (`gcloud pubsub subscriptions pull SUB --limit=10`), check the failed row in ${local.audit_table_ref}, fix the cause, then `driftcontrol replay` it."
   }
 
   notification_channels = var.notification_channel_ids
@@ -97,7 +98,7 @@ resource "google_monitoring_alert_policy" "halted_runs" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "detect-drift halted a run. The halted row in billing_audit.cfbill_migrations_audit (outcome = 'halted') says which valve and why: kill switch, blast radius (too many new-drift accounts), stale or incomplete mirror, or per-run cap. Nothing was remediated for that system today."
+    content   = "detect-drift halted a run. The halted row in ${local.audit_table_ref} (outcome = 'halted') says which valve and why: kill switch, blast radius (too many new-drift accounts), stale or incomplete mirror, or per-run cap. Nothing was remediated for that system today."
   }
 
   notification_channels = var.notification_channel_ids
@@ -142,7 +143,7 @@ resource "google_monitoring_alert_policy" "function_error_rate" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in billing_audit.cfbill_migrations_audit; failing messages end in the function's dead-letter subscription after the configured delivery attempts."
+    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in ${local.audit_table_ref}; failing messages end in the function's dead-letter subscription after the configured delivery attempts."
   }
 
   notification_channels = var.notification_channel_ids

@@ -1,12 +1,6 @@
 output "function_uris" {
   description = "HTTPS URI of each function (authenticated invocation only)."
-  value = {
-    "detect-drift" = google_cloudfunctions2_function.detect_drift.service_config[0].uri
-    "gather"       = module.gather.function_uri
-    "plan-apply"   = module.plan_apply.function_uri
-    "www-resync"   = module.www_resync.function_uri
-    "audit-writer" = module.audit_writer.function_uri
-  }
+  value       = { for fn, m in module.function : fn => m.function_uri }
 }
 
 output "runtime_service_accounts" {
@@ -20,22 +14,20 @@ output "scheduler_service_account" {
 }
 
 output "topics" {
-  description = "Hop topic names by topology key."
+  description = "Hop topic names by topic key of shared/contracts/topology.json."
   value       = { for k, t in google_pubsub_topic.hop : k => t.name }
 }
 
 output "subscriptions" {
-  description = "Push subscription feeding each consumer function."
+  description = "Push subscription feeding each Pub/Sub-fed function."
   value = {
-    "gather"       = module.gather.subscription_name
-    "plan-apply"   = module.plan_apply.subscription_name
-    "www-resync"   = module.www_resync.subscription_name
-    "audit-writer" = module.audit_writer.subscription_name
+    for fn, f in local.functions : fn => module.function[fn].subscription_name
+    if f.trigger_topic_key != null
   }
 }
 
 output "dead_letter_subscriptions" {
-  description = "Pull subscription on each consumer's dead-letter topic (replay source)."
+  description = "Pull subscription on each Pub/Sub-fed function's dead-letter topic (replay source)."
   value       = local.dead_letter_subscriptions
 }
 

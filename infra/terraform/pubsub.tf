@@ -1,5 +1,6 @@
-# Hop topics (TOPICS in shared/contracts/topology.ts). Consumer subscriptions, dead-letter topics and
-# dead-letter subscriptions are created per consumer by modules/event-function.
+# Hop topics (topics in shared/contracts/topology.json, keyed as the code keys them). Consumer
+# subscriptions, dead-letter topics and dead-letter subscriptions are created per Pub/Sub-fed function
+# by modules/function.
 
 resource "google_pubsub_topic" "hop" {
   for_each = local.topics
@@ -9,14 +10,14 @@ resource "google_pubsub_topic" "hop" {
   labels  = local.labels
 
   # Topic retention lets a subscription seek to a time before it was created (or before an
-  # accidental ack), the second replay path of DESIGN.md 2.
+  # accidental ack), the second replay path (docs/deploy.md, "Replay").
   # https://cloud.google.com/pubsub/docs/replay-overview
   message_retention_duration = "${var.topic_message_retention_s}s"
 
   depends_on = [google_project_service.enabled]
 }
 
-# Each function publishes only to the topics listed for it in topology.ts.
+# Each function publishes only to the topics listed for it in topology.json (publishes).
 resource "google_pubsub_topic_iam_member" "publisher" {
   for_each = {
     for pair in flatten([
@@ -32,10 +33,18 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   member  = "serviceAccount:${local.runtime_service_accounts[each.value.fn]}"
 }
 
+locals {
+  # Instance keys of the operator grants: "<topic key in snake_case>/<member>", as before the topology
+  # moved to topology.json (stripe_drift_accounts for stripeDriftAccounts). The members are a variable,
+  # so no moved block can name these instances; a changed key would remove and re-add the same binding
+  # in no fixed order, and could leave an operator without it until the next apply.
+  operator_topic_grant_keys = { for k in keys(local.topics) : k => lower(replace(k, "/([A-Z])/", "_$1")) }
+}
+
 # Operators replay by republishing accounts (driftcontrol replay) and drain dead letters.
 resource "google_pubsub_topic_iam_member" "operator_publisher" {
   for_each = {
-    for pair in setproduct(keys(local.topics), var.operator_members) : "${pair[0]}/${pair[1]}" => {
+    for pair in setproduct(keys(local.topics), var.operator_members) : "${local.operator_topic_grant_keys[pair[0]]}/${pair[1]}" => {
       topic  = pair[0]
       member = pair[1]
     }

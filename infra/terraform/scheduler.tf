@@ -1,25 +1,20 @@
-# Cloud Scheduler -> detect-drift, one job per drift system (DESIGN.md 2), after the mirror lands.
+# Cloud Scheduler -> detect-drift, one job per drift system (docs/design.md, "The shape"), after the
+# mirror lands.
 
 locals {
   landing_parts        = split(":", var.mirror_landing_time_utc)
   detect_minute_of_day = (tonumber(local.landing_parts[0]) * 60 + tonumber(local.landing_parts[1]) + var.detect_delay_after_landing_min) % 1440
   detect_cron          = "${local.detect_minute_of_day % 60} ${floor(local.detect_minute_of_day / 60)} * * *"
-  detect_drift_uri     = google_cloudfunctions2_function.detect_drift.service_config[0].uri
+  # modules/function gives the URI only once the function's invokers are granted (this identity,
+  # through local.function_invoker_members in functions.tf), so no job calls before it may.
+  detect_drift_uri = module.function["detect-drift"].function_uri
 }
 
-# The only principal allowed to invoke detect-drift.
+# The only principal allowed to invoke detect-drift (local.function_invoker_members in functions.tf).
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "dc-scheduler"
   display_name = "driftcontrol Cloud Scheduler invoker of detect-drift"
-}
-
-resource "google_cloud_run_service_iam_member" "detect_drift_invoker" {
-  project  = var.project_id
-  location = var.region
-  service  = google_cloudfunctions2_function.detect_drift.name
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.scheduler.email}"
 }
 
 resource "google_cloud_scheduler_job" "detect_drift" {
@@ -61,8 +56,5 @@ resource "google_cloud_scheduler_job" "detect_drift" {
     }
   }
 
-  depends_on = [
-    google_project_service.enabled,
-    google_cloud_run_service_iam_member.detect_drift_invoker,
-  ]
+  depends_on = [google_project_service.enabled]
 }

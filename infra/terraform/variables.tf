@@ -7,7 +7,7 @@
 
 variable "project_id" {
   type        = string
-  description = "Google Cloud project to deploy into. One deployment per project: topic and table names are fixed by shared/contracts/topology.ts."
+  description = "Google Cloud project to deploy into. One deployment per project: topic and table names are fixed by shared/contracts/topology.json."
 }
 
 variable "region" {
@@ -65,15 +65,12 @@ variable "function_settings_overrides" {
     max_instances           = optional(number)
     max_concurrent_requests = optional(number)
   }))
-  description = "Per-function overrides of the sizing defaults in functions.tf (keys: detect-drift, gather, plan-apply, www-resync, audit-writer). Only the attributes given are overridden."
+  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer). Only the attributes given are overridden."
   default     = {}
 
   validation {
-    condition = alltrue([
-      for k in keys(var.function_settings_overrides) :
-      contains(["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"], k)
-    ])
-    error_message = "function_settings_overrides keys must be function names from shared/contracts/topology.ts."
+    condition     = alltrue([for k in keys(var.function_settings_overrides) : contains(local.function_names, k)])
+    error_message = "function_settings_overrides keys must be function names from shared/contracts/topology.json."
   }
 }
 
@@ -129,15 +126,12 @@ variable "www_base_url" {
 
 variable "extra_environment_variables" {
   type        = map(map(string))
-  description = "Additional plain environment variables per function name (never secrets: they are stored in state)."
+  description = "Additional plain environment variables per function name of shared/contracts/topology.json (never secrets: they are stored in state)."
   default     = {}
 
   validation {
-    condition = alltrue([
-      for k in keys(var.extra_environment_variables) :
-      contains(["detect-drift", "gather", "plan-apply", "www-resync", "audit-writer"], k)
-    ])
-    error_message = "extra_environment_variables keys must be function names from shared/contracts/topology.ts."
+    condition     = alltrue([for k in keys(var.extra_environment_variables) : contains(local.function_names, k)])
+    error_message = "extra_environment_variables keys must be function names from shared/contracts/topology.json."
   }
 }
 

@@ -1,5 +1,6 @@
 terraform {
-  # Cross-variable references in validation blocks (modules/event-function) need Terraform 1.9.
+  # Validation blocks that read other variables or locals (variables.tf, modules/function) need
+  # Terraform 1.9.
   required_version = ">= 1.9"
 
   required_providers {

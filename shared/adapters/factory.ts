@@ -8,7 +8,7 @@ import type { Clock, StripePort, SubsApiPort, WwwPort } from '../ports/index.js'
 import { BigQueryMirror, bigQueryClient } from './bigquery.js';
 import { FirestoreControlStore } from './firestore.js';
 import { PubSubPublisher } from './pubsub.js';
-import { StripeAdapter } from './stripe.js';
+import { StripeAdapter } from './stripe/adapter.js';
 import { SubsApiClient, WwwClient } from './zones.js';
 
 /**

@@ -57,9 +57,3 @@ export const WwwDriftZoneMessage = z.strictObject({
   publishedAt: Instant,
 });
 export type WwwDriftZoneMessage = z.infer<typeof WwwDriftZoneMessage>;
-
-export const MESSAGE_SCHEMAS = {
-  stripeDriftAccounts: StripeDriftAccountMessage,
-  accountViews: AccountViewMessage,
-  wwwDriftZones: WwwDriftZoneMessage,
-} as const;

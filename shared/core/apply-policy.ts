@@ -1,9 +1,9 @@
-import type { Change, Plan, Precondition, StripeParamValue } from '../domain/plan.js';
+import type { Change, Precondition, StripeParamValue } from '../domain/plan.js';
 import { canonicalJson, hashOf } from './canonical.js';
 
 /**
- * Pure policy for applying a plan to Stripe (DESIGN.md 3.4, 3.5): idempotency keys, the stale-plan check,
- * and which Stripe failures are worth retrying. The adapter in shared/adapters/stripe does the I/O.
+ * Pure policy for applying a plan to Stripe (docs/design.md "Product decisions that move money"): idempotency keys, the stale-plan check,
+ * and which Stripe failures are worth retrying. The adapter in shared/adapters/stripe/ does the I/O.
  */
 
 /**
@@ -78,29 +78,4 @@ export function shouldRetryStripeFailure(failure: StripeFailure): boolean {
   if (failure.type === 'api_connection_error' || failure.type === 'rate_limit_error') return true;
   if (failure.httpStatus === null) return true; // no answer at all: the network, not the request
   return RETRYABLE_HTTP_STATUSES.has(failure.httpStatus);
-}
-
-/** Metadata stamped at apply time, so the Stripe dashboard shows which run made a change. */
-export const RUN_ID_METADATA_KEY = 'driftcontrol_run_id';
-
-/** The operation's params with the run stamp added (metadata, or the cancellation comment). */
-export function stampedParams(change: Change, runId: string): Record<string, StripeParamValue> {
-  const params = { ...change.operation.params };
-  if (change.kind === 'subscription_cancel') {
-    params.cancellation_details = { comment: `driftcontrol run ${runId} change ${change.id}` };
-  } else {
-    params.metadata = {
-      ...((params.metadata ?? {}) as Record<string, StripeParamValue>),
-      [RUN_ID_METADATA_KEY]: runId,
-    };
-  }
-  return params;
-}
-
-/** The plan-level summary an audit row and the operator output carry. */
-export function applySummary(plan: Plan): { changeIds: string[]; annualDeltaMinor: Record<string, number> } {
-  return {
-    changeIds: plan.changes.map((c) => c.id),
-    annualDeltaMinor: Object.fromEntries(plan.moneyEffect.map((m) => [m.currency, m.annualDeltaMinor])),
-  };
 }

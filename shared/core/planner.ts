@@ -28,14 +28,12 @@ import {
 } from './drift.js';
 import { annualMinor, moneyEffect, stripeItemAnnualMinor, sumMoneyEffects } from './money.js';
 import { evaluateRestrictions } from './restrictions.js';
+import { stampChangeId } from './stamp.js';
 
 /**
  * The planner: AccountView -> Plan, pure and deterministic (docs/domain-rules.md "Changes", "Outcome").
  * It imports no SDK and reads no clock; apply (shared/pipeline) turns changes into Stripe calls.
  */
-
-/** Stamped on every object a heal touches, so the Stripe dashboard shows who changed it and why. */
-export const CHANGE_ID_METADATA_KEY = 'driftcontrol_change_id';
 
 type Draft = Omit<Change, 'id'>;
 
@@ -43,17 +41,10 @@ function changeId(accountId: string, draft: Draft): string {
   return `chg_${hashOf({ accountId, kind: draft.kind, target: draft.target, params: draft.operation.params }).slice(0, 20)}`;
 }
 
-/** Fixes the id from the unstamped params, then stamps it into the params' metadata. */
+/** Fixes the id from the unstamped params, then stamps it into them. */
 function finalise(accountId: string, draft: Draft): Change {
   const id = changeId(accountId, draft);
-  const params = { ...draft.operation.params };
-  if (draft.kind === 'subscription_cancel') {
-    // Stripe's cancel takes no metadata; cancellation_details.comment is what the dashboard shows.
-    params.cancellation_details = { comment: `driftcontrol ${id}` };
-  } else {
-    const metadata = (params.metadata ?? {}) as Record<string, StripeParamValue>;
-    params.metadata = { ...metadata, [CHANGE_ID_METADATA_KEY]: id };
-  }
+  const params = stampChangeId(draft.kind, draft.operation.params, id);
   return { id, ...draft, operation: { ...draft.operation, params } };
 }
 
@@ -210,7 +201,7 @@ function planSubscription(
   }
   if (work.itemParams.length === 0 && !statusDrift) return null;
   if (work.itemParams.length > 0) params.items = work.itemParams;
-  // A heal corrects what is billed from now on; it never back-bills or refunds silently (DESIGN.md 3.4).
+  // A heal corrects what is billed from now on; it never back-bills or refunds silently (docs/design.md).
   params.proration_behavior = 'none';
   return {
     kind: 'subscription_update',

@@ -2,7 +2,7 @@ import type { AccountView } from '../domain/account-view.js';
 import type { Change, PlannerConfig, RestrictionEvaluation, RestrictionName } from '../domain/plan.js';
 
 /**
- * The seed's restriction table (DESIGN.md 3.3, docs/domain-rules.md "Restrictions"): every restriction
+ * The restriction table (docs/domain-rules.md "Restrictions"): every restriction
  * is evaluated on every plan and reported whether it applies or not, so "why didn't it fire" has one
  * complete answer. Evaluators are pure functions of the view, the candidate changes and the config.
  */

@@ -1,7 +1,7 @@
 import type { DriftControlConfig } from '../domain/config.js';
 
 /**
- * Safety valves (DESIGN.md 3.5), pure: the detect-drift function gathers the numbers and audits the
+ * Safety valves (docs/design.md "Safety valves"), pure: the detect-drift function gathers the numbers and audits the
  * verdicts. Each verdict carries a reason an operator can act on.
  */
 

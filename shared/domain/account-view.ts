@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Currency, Id, Instant, Interval, Metadata, MinorUnits } from './common.js';
 
 /**
- * The unified account view gather builds from 7+ sources (DESIGN.md 3.4). Every part is stamped with
+ * The unified account view gather builds from 7+ sources (docs/design.md "One account, from detection to audit"). Every part is stamped with
  * the source it came from and the time that source's data is as of, so a plan can say what it saw.
  * The planner is a pure function of this view: it never reads a clock, only `asOf`.
  */

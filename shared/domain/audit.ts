@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CalendarDate, Id, Instant } from './common.js';
 
 /**
- * One row of `cfbill_migrations_audit`: every attempt, whatever its outcome (DESIGN.md 3.6).
+ * One row of `cfbill_migrations_audit`: every attempt, whatever its outcome (docs/design.md "Audit").
  * "Check this table first when investigating why remediation didn't fire" must be true, so a row
  * carries the restrictions that applied, the params it ran with and what came of it.
  *

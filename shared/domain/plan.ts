@@ -3,6 +3,7 @@ import { Currency, Id, Instant, MinorUnits } from './common.js';
 
 /** Rules: docs/domain-rules.md. The planner (shared/core/planner.ts) produces these; apply consumes them. */
 
+/** In precedence order: the first class whose condition holds wins (docs/domain-rules.md). */
 export const ElementClass = z.enum([
   'contract',
   'bad_debt_item',
@@ -12,9 +13,6 @@ export const ElementClass = z.enum([
   'expected_in_stripe',
 ]);
 export type ElementClass = z.infer<typeof ElementClass>;
-
-/** Precedence order: the first class whose condition holds wins. */
-export const ELEMENT_CLASS_PRECEDENCE: readonly ElementClass[] = ElementClass.options;
 
 export const ElementDriftKind = z.enum([
   'missing_item',

@@ -28,15 +28,3 @@ export interface PipelineDeps {
  * `retry` throws (Pub/Sub or Scheduler redelivers). Cores never throw for an expected outcome.
  */
 export type Disposition = 'ack' | 'retry';
-
-/** Thrown by a handler to ask for redelivery; carries the audit reason for logs. */
-export class RetryableFailure extends Error {
-  override readonly name = 'RetryableFailure';
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}

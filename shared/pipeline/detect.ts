@@ -6,7 +6,7 @@ import { emitAudit } from './audit.js';
 import type { PipelineDeps } from './deps.js';
 
 /**
- * detect-drift's core (DESIGN.md 3.5): the freshness check, the run ledger, the new-vs-persistent diff
+ * detect-drift's core (docs/design.md "Safety valves"): the freshness check, the run ledger, the new-vs-persistent diff
  * (in the warehouse), the safety valves, and one message per new-drift account or zone.
  */
 

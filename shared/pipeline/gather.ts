@@ -7,7 +7,7 @@ import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
 
 /**
- * gather's core (DESIGN.md 3.4): the mirror-side stores from the warehouse (as of the snapshot), Stripe
+ * gather's core (docs/design.md "One account, from detection to audit"): the mirror-side stores from the warehouse (as of the snapshot), Stripe
  * live, gates from Firestore — one AccountView, every part stamped with its source and as-of time.
  */
 

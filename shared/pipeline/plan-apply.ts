@@ -1,11 +1,7 @@
 import type { AccountViewMessage } from '../contracts/messages.js';
-import {
-  idempotencyKey,
-  type PreconditionMismatch,
-  preconditionVerdict,
-  stampedParams,
-} from '../core/apply-policy.js';
+import { idempotencyKey, type PreconditionMismatch, preconditionVerdict } from '../core/apply-policy.js';
 import { plan } from '../core/planner.js';
+import { stampRunId } from '../core/stamp.js';
 import type { AuditOutcome } from '../domain/audit.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { emitAudit } from './audit.js';
@@ -13,7 +9,7 @@ import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
 
 /**
- * plan-apply's core (DESIGN.md 3.4–3.5): plan with the pure core, hold a per-account lease, re-read what
+ * plan-apply's core (docs/design.md "Product decisions that move money"): plan with the pure core, hold a per-account lease, re-read what
  * every change touches and refuse a stale plan, then write each change once with a deterministic
  * idempotency key. Every outcome is audited.
  */
@@ -147,7 +143,7 @@ export async function planAndApply(
     for (const change of fresh) {
       await deps.stripe.write(
         change,
-        stampedParams(change, run.runId),
+        stampRunId(change, run.runId),
         idempotencyKey(accountId, change, p.planHash),
       );
       writes += 1;

@@ -5,7 +5,7 @@ import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
 
 /**
- * www-resync's core (the seed's auto_resync_www): subs-api is the source of truth; www is written only
+ * www-resync's core (the auto_resync_www job; docs/design.md "What it does"): subs-api is the source of truth; www is written only
  * when it still holds the level we read (a conditional write), so a concurrent change is refused.
  * A zone subs-api has no record of is on the free plan (subs-api keeps records for paid zones only, as
  * the drift view reads it); a zone www has no row for needs a human (resync never creates zones).

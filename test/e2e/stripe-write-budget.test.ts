@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StripeAdapter } from '../../shared/adapters/stripe.js';
+import { StripeAdapter } from '../../shared/adapters/stripe/adapter.js';
 import { changeFor } from '../shared/adapters/stripe-seed.js';
 
 /**

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
 import { AuditRecord } from '../../shared/domain/audit.js';
+import { evaluateRoot } from './evaluate.js';
 import {
   asBody,
   asStringMap,
@@ -22,10 +23,20 @@ import {
 } from './hcl.js';
 
 let root: TfModule;
+/** Dataset and audit table names as Terraform reads them from topology.json. */
+let names: { datasets: unknown; audit_table: unknown; dataset_ids: unknown };
 
 beforeAll(async () => {
   root = await loadModule('root');
-});
+  names = (await evaluateRoot(root, {
+    outputs: {
+      datasets: '${local.datasets}',
+      audit_table: '${local.audit_table}',
+      // Each dataset's id as its resource computes it from its for_each (evaluate.ts).
+      dataset_ids: '${{ for k, d in google_bigquery_dataset.this : k => d.dataset_id }}',
+    },
+  })) as typeof names;
+}, 60_000);
 
 /** Evaluates the few string templates used for paths: ${local.X} and abspath("${path.module}/..."). */
 function evalPath(expr: string): string {
@@ -72,8 +83,10 @@ function stripComments(sql: string): string {
 }
 
 describe('datasets', () => {
-  it('local.datasets is DATASETS of topology.ts and each is a google_bigquery_dataset', () => {
-    expect(asStringMap(root.locals.datasets)).toEqual({ ...DATASETS });
+  it('local.datasets is DATASETS of topology.json and each is a google_bigquery_dataset', () => {
+    expect(root.locals.datasets).toBe('${local.topology.datasets}');
+    expect(asStringMap(names.datasets)).toEqual({ ...DATASETS });
+    expect(asStringMap(names.dataset_ids)).toEqual({ ...DATASETS });
     const ds = resource(root, 'google_bigquery_dataset', 'this');
     expect(ds.body.for_each).toBe('${local.datasets}');
     expect(ds.body.dataset_id).toBe('${each.value}');
@@ -197,8 +210,9 @@ describe('audit table', () => {
   type Field = { name: string; type: string; mode?: string };
   const loadSchema = (): Field[] => JSON.parse(readFileSync(schemaPath, 'utf8')) as Field[];
 
-  it('is AUDIT_TABLE in the audit dataset', () => {
-    expect(root.locals.audit_table).toBe(AUDIT_TABLE);
+  it('is AUDIT_TABLE of topology.json in the audit dataset', () => {
+    expect(root.locals.audit_table).toBe('${local.topology.auditTable}');
+    expect(names.audit_table).toBe(AUDIT_TABLE);
     const t = resource(root, 'google_bigquery_table', 'audit');
     expect(t.body.table_id).toBe('${local.audit_table}');
     expect(t.body.dataset_id).toBe('${google_bigquery_dataset.this["audit"].dataset_id}');

@@ -3,9 +3,12 @@
  * Conventions the platform team relies on: pinned providers, typed and described variables with units
  * in their names, the scheduler per drift system, the alerts, and the hashed source archive.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
 import { DriftSystem } from '../../shared/domain/audit.js';
+import { evaluateRoot } from './evaluate.js';
 import {
   asBody,
   asStringList,
@@ -54,7 +57,23 @@ describe('providers are pinned', () => {
 
   it('the reusable modules configure no provider (the caller does)', () => {
     expect(root.text).not.toMatch(/^provider\s+"/m);
-    expect(all.find((m) => m.key === 'eventFunction')?.text).not.toMatch(/^provider\s+"/m);
+    expect(all.find((m) => m.key === 'function')?.text).not.toMatch(/^provider\s+"/m);
+  });
+});
+
+describe('module layout (terraform-google-modules)', () => {
+  it.each(['root', 'function'] as const)(
+    '%s has main.tf, variables.tf, outputs.tf, versions.tf and a README',
+    async (key) => {
+      const m = await loadModule(key);
+      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'])
+        expect(m.files, `${key} ${f}`).toContain(f);
+      expect(existsSync(join(m.dir, 'README.md')), `${key} README.md`).toBe(true);
+    },
+  );
+
+  it('the modules folder holds only modules/function', () => {
+    expect(readdirSync(join(TF_DIRS.root, 'modules')).sort()).toEqual(['function']);
   });
 });
 
@@ -103,9 +122,7 @@ describe('scheduler', () => {
     const target = block(job.body, 'http_target');
     expect(str(target, 'uri')).toBe('${local.detect_drift_uri}?system=${each.key}');
     expect(str(target, 'body')).toContain('system = each.key');
-    expect(root.locals.detect_drift_uri).toBe(
-      '${google_cloudfunctions2_function.detect_drift.service_config[0].uri}',
-    );
+    expect(root.locals.detect_drift_uri).toBe('${module.function["detect-drift"].function_uri}');
   });
 
   it('runs after the mirror lands, in UTC, with a retry config', () => {
@@ -144,8 +161,10 @@ describe('monitoring', () => {
     expect(JSON.stringify(conditions)).toContain('num_undelivered_messages');
   });
 
-  it('the error-rate alert covers every function of topology.ts', () => {
-    expect(asStringList(root.locals.function_names).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+  it('the error-rate alert covers every function of topology.json', async () => {
+    expect(root.locals.function_names).toBe('${keys(local.functions)}');
+    const out = await evaluateRoot(root, { outputs: { names: '${local.function_names}' } });
+    expect(asStringList(out.names).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
     const policy = resource(root, 'google_monitoring_alert_policy', 'function_error_rate');
     expect(JSON.stringify(policy.body)).toContain('${toset(local.function_names)}');
     expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');

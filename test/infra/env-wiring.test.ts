@@ -12,115 +12,57 @@ import {
   LAZY_ENV_VARS,
   parseAdapterEnv,
 } from '../../shared/adapters/factory.js';
-import { StripeAdapter } from '../../shared/adapters/stripe.js';
+import { StripeAdapter } from '../../shared/adapters/stripe/adapter.js';
 import { SubsApiClient, WwwClient } from '../../shared/adapters/zones.js';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
-import { asBody, type Body, block, blocks, loadModule, resource, type TfModule } from './hcl.js';
+import { evaluateModuleCall, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
+import { asBody, type Body, block, loadModule, resource, type TfModule } from './hcl.js';
 
 let root: TfModule;
 let mod: TfModule;
+/** module.function evaluated by Terraform with the sample deployment's variables. */
+let deployed: Record<string, ProbedInstance>;
+/** The same with one operator extra per function (EXTRA_<FUNCTION>), to see whose extras reach whom. */
+let withExtras: Record<string, ProbedInstance>;
+
+const extraName = (fn: string) => `EXTRA_${fn.toUpperCase().replace(/-/g, '_')}`;
 
 beforeAll(async () => {
   root = await loadModule('root');
-  mod = await loadModule('eventFunction');
-});
+  mod = await loadModule('function');
+  deployed = await evaluateModuleCall(root, 'function');
+  withExtras = await evaluateModuleCall(root, 'function', {
+    ...SAMPLE_VARS,
+    extra_environment_variables: Object.fromEntries(
+      FUNCTIONS.map((f) => [f.name, { [extraName(f.name)]: 'x' }]),
+    ),
+  });
+}, 120_000);
 
-// ---------------------------------------------------------------- reading the env out of the HCL
+// ---------------------------------------------------------------- reading the env Terraform computes
 
-/** Splits `a, {b, c}, f(d, e)` at top-level commas; drops `# ...` comments outside strings. */
-function splitTopLevel(text: string, separators: RegExp): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let current = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (inString) {
-      current += c;
-      if (c === '\\') current += text[++i] ?? '';
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-      current += '\n';
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if ('({['.includes(c)) depth++;
-    else if (')}]'.includes(c)) depth--;
-    if (depth === 0 && separators.test(c)) {
-      if (current.trim() !== '') parts.push(current.trim());
-      current = '';
-      continue;
-    }
-    current += c;
-  }
-  if (current.trim() !== '') parts.push(current.trim());
-  return parts;
-}
-
-/** The plain variables one function gets: name -> Terraform expression. Extras are the operators'. */
+/** The environment Terraform gives one function: plain name -> value, secret name -> secret id. */
 interface FunctionEnv {
   readonly plain: Record<string, string>;
   readonly secret: Record<string, string>;
-  /** `try(var.extra_environment_variables["<fn>"], {})` is merged (operator-supplied, not checked here). */
-  readonly extrasOf: string | undefined;
 }
 
-function plainEnv(expr: unknown, fn: string): Pick<FunctionEnv, 'plain' | 'extrasOf'> {
-  if (typeof expr !== 'string') throw new Error(`${fn}: environment_variables is not an expression`);
-  const m = /^\$\{merge\(([\s\S]*)\)\}$/.exec(expr.trim());
-  if (m === null) throw new Error(`${fn}: environment_variables is not merge(...): ${expr}`);
-  const plain: Record<string, string> = {};
-  let extrasOf: string | undefined;
-  for (const arg of splitTopLevel(m[1] ?? '', /,/)) {
-    const extras = /^try\(var\.extra_environment_variables\["([a-z-]+)"\],\s*\{\}\)$/.exec(arg);
-    if (arg === 'local.common_env') {
-      for (const [k, v] of Object.entries(asBody(root.locals.common_env))) plain[k] = String(v);
-    } else if (extras !== null) {
-      extrasOf = extras[1];
-    } else if (arg.startsWith('{') && arg.endsWith('}')) {
-      for (const entry of splitTopLevel(arg.slice(1, -1), /[,\n]/)) {
-        const kv = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([\s\S]+)$/.exec(entry);
-        if (kv === null) throw new Error(`${fn}: cannot read env entry ${entry}`);
-        plain[kv[1] as string] = `\${${(kv[2] as string).trim()}}`;
-      }
-    } else {
-      throw new Error(`${fn}: unknown environment_variables argument ${arg} (teach env-wiring.test.ts)`);
-    }
-  }
-  return { plain, extrasOf };
+function envOf(instances: Record<string, ProbedInstance>, fn: string): FunctionEnv {
+  const i = instances[fn];
+  if (i === undefined) throw new Error(`module.function has no instance ${fn}`);
+  const plain = Object.fromEntries(
+    Object.entries(asBody(i.inputs.environment_variables)).map(([k, v]) => [k, String(v)]),
+  );
+  const list = i.inputs.secret_environment_variables;
+  if (!Array.isArray(list)) throw new Error(`${fn}: secret_environment_variables is not a list`);
+  const secret = Object.fromEntries(list.map(asBody).map((x) => [String(x.key), String(x.secret_id)]));
+  return { plain, secret };
 }
 
-function secretEnv(expr: unknown): Record<string, string> {
-  if (expr === undefined) return {};
-  const list = expr === '${local.stripe_secret_env}' ? root.locals.stripe_secret_env : expr;
-  if (!Array.isArray(list))
-    throw new Error(`secret_environment_variables: cannot read ${JSON.stringify(expr)}`);
-  const out: Record<string, string> = {};
-  for (const s of list.map(asBody)) out[String(s.key)] = String(s.secret_id);
-  return out;
-}
+const terraformEnv = (fn: FunctionName): FunctionEnv => envOf(deployed, fn);
 
-/** What Terraform sets on each deployed function, from the root module (detect-drift + module calls). */
-function terraformEnv(fn: FunctionName): FunctionEnv {
-  if (fn === 'detect-drift') {
-    const r = resource(root, 'google_cloudfunctions2_function', 'detect_drift');
-    const sc = block(r.body, 'service_config') as Body;
-    const secret: Record<string, string> = {};
-    for (const s of blocks(sc, 'secret_environment_variables')) secret[String(s.key)] = String(s.secret);
-    if (sc.dynamic !== undefined)
-      throw new Error('detect-drift: dynamic blocks in service_config (teach this test)');
-    return { ...plainEnv(sc.environment_variables, fn), secret };
-  }
-  const call = Object.values(root.modules).find((b) => b.name === fn);
-  if (call === undefined) throw new Error(`no module call deploys ${fn}`);
-  return {
-    ...plainEnv(call.environment_variables, fn),
-    secret: secretEnv(call.secret_environment_variables),
-  };
-}
+/** The stand-in of the Stripe secret's id (evaluate.ts), i.e. google_secret_manager_secret.stripe. */
+const STRIPE_SECRET = 'google_secret_manager_secret.stripe.secret_id';
 
 // ---------------------------------------------------------------- the contract
 
@@ -150,15 +92,9 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   'audit-writer': { plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'], secret: [] },
 };
 
-/** Sample values for the Terraform expressions, to run each function's env through the factory. */
-const SAMPLE: Readonly<Record<string, string>> = {
-  '${var.project_id}': 'acme-billing-drift-prod',
-  '${var.bigquery_location}': 'US',
-  '${var.log_level}': 'info',
-  '${var.subs_api_base_url}': 'https://subs-api.internal.example.com',
-  '${var.www_base_url}': 'https://www-api.internal.example.com',
-  '${tostring(local.function_settings["plan-apply"].max_instances)}': '4',
-  '${google_secret_manager_secret.stripe.secret_id}': 'sk_live_fake_from_secret_manager',
+/** What a running function reads for the secret Terraform names (Secret Manager resolves it). */
+const SECRET_VALUES: Readonly<Record<string, string>> = {
+  [STRIPE_SECRET]: 'sk_live_fake_from_secret_manager',
 };
 
 const names = FUNCTIONS.map((f) => f.name);
@@ -180,13 +116,17 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     const env = terraformEnv(fn);
     expect(Object.keys(env.plain).sort()).toEqual([...CONTRACT[fn].plain].sort());
     expect(Object.keys(env.secret).sort()).toEqual([...CONTRACT[fn].secret].sort());
-    expect(env.extrasOf).toBe(fn);
+    const extras = envOf(withExtras, fn);
+    expect(Object.keys(extras.plain).sort()).toEqual([...CONTRACT[fn].plain, extraName(fn)].sort());
+    expect(extras.secret).toEqual(env.secret);
   });
 
   it.each(names)('%s: gets GOOGLE_CLOUD_PROJECT and every variable its adapters need', (fn) => {
     const env = terraformEnv(fn);
     const all = { ...env.plain, ...env.secret };
-    expect(all.GOOGLE_CLOUD_PROJECT).toBe('${var.project_id}');
+    expect(all.GOOGLE_CLOUD_PROJECT).toBe(SAMPLE_VARS.project_id);
+    expect(all.BIGQUERY_LOCATION).toBe(SAMPLE_VARS.bigquery_location);
+    expect(all.LOG_LEVEL).toBe(SAMPLE_VARS.log_level);
     for (const port of NEEDS[fn]) {
       const options: readonly string[] = LAZY_ENV_VARS[port];
       expect(
@@ -203,15 +143,19 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       expect(env.plain, `${fn}: ${v} must not be a plain variable`).not.toHaveProperty(v);
     const hasKey = stripeVars.some((v) => v in env.secret);
     expect(hasKey).toBe(NEEDS[fn].includes('stripe'));
-    if (hasKey) expect(env.secret.STRIPE_API_KEY).toBe('${google_secret_manager_secret.stripe.secret_id}');
+    if (hasKey) expect(env.secret.STRIPE_API_KEY).toBe(STRIPE_SECRET);
+    // The module grants the runtime account access to exactly the secrets it mounts.
+    expect(
+      deployed[fn]?.resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
+    ).toEqual(Object.keys(env.secret));
   });
 
   it.each(names)('%s: the factory accepts the environment and wires the ports it needs', async (fn) => {
     const env = terraformEnv(fn);
-    const values: Record<string, string> = {};
-    for (const [name, expr] of Object.entries({ ...env.plain, ...env.secret })) {
-      const value = SAMPLE[expr];
-      expect(value, `no sample value for ${name} = ${expr} (add one to SAMPLE)`).toBeDefined();
+    const values: Record<string, string> = { ...env.plain };
+    for (const [name, secret] of Object.entries(env.secret)) {
+      const value = SECRET_VALUES[secret];
+      expect(value, `no value for ${name} from secret ${secret} (add one to SECRET_VALUES)`).toBeDefined();
       values[name] = value as string;
     }
     expect(() => parseAdapterEnv(values)).not.toThrow();
@@ -226,13 +170,26 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     }
   });
 
-  it('plan-apply splits the write budget across exactly its max instances', () => {
-    const env = terraformEnv('plan-apply');
-    expect(env.plain.STRIPE_WRITE_INSTANCES).toBe(
-      '${tostring(local.function_settings["plan-apply"].max_instances)}',
-    );
-    const call = Object.values(root.modules).find((b) => b.name === 'plan-apply');
-    expect(call?.max_instances).toBe('${local.function_settings["plan-apply"].max_instances}');
+  it('plan-apply splits the write budget across exactly its max instances, overrides included', async () => {
+    const defaults = asBody(asBody(root.locals.function_defaults)['plan-apply']);
+    expect(terraformEnv('plan-apply').plain.STRIPE_WRITE_INSTANCES).toBe(String(defaults.max_instances));
+    expect(deployed['plan-apply']?.inputs.max_instances).toBe(defaults.max_instances);
+    const overridden = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      function_settings_overrides: { 'plan-apply': { max_instances: 7 } },
+    });
+    expect(envOf(overridden, 'plan-apply').plain.STRIPE_WRITE_INSTANCES).toBe('7');
+    expect(overridden['plan-apply']?.inputs.max_instances).toBe(7);
+  });
+
+  it('www-resync reaches subs-api and www through the VPC connector, and no other function does', () => {
+    for (const f of names) {
+      expect(deployed[f]?.inputs.vpc_connector, f).toBe(
+        f === 'www-resync' ? SAMPLE_VARS.vpc_connector : null,
+      );
+    }
+    expect(terraformEnv('www-resync').plain.SUBS_API_URL).toBe(SAMPLE_VARS.subs_api_base_url);
+    expect(terraformEnv('www-resync').plain.WWW_API_URL).toBe(SAMPLE_VARS.www_base_url);
   });
 
   it('every log level Terraform allows is one the factory accepts', () => {
@@ -244,7 +201,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     }
   });
 
-  it('the event-function module passes both lists to the function unchanged', () => {
+  it('the module passes both lists to the function unchanged', () => {
     const fn = resource(mod, 'google_cloudfunctions2_function', 'this');
     const sc = block(fn.body, 'service_config') as Body;
     expect(sc.environment_variables).toBe('${var.environment_variables}');

@@ -59,11 +59,46 @@ export function runPackage(dist: string, out: string) {
 }
 
 /** A variable block in Terraform's JSON syntax: the type is a bare type expression there. */
-function jsonVariable(def: Record<string, unknown> | undefined): Record<string, unknown> {
+export function jsonVariable(def: Record<string, unknown> | undefined): Record<string, unknown> {
   if (def === undefined) return {};
   const out: Record<string, unknown> = { ...def };
   if (typeof def.type === 'string') out.type = def.type.replace(/^\$\{([\s\S]*)\}$/, '$1');
   return out;
+}
+
+/**
+ * Applies a configuration in Terraform's JSON syntax (file name -> content, folders allowed) with the
+ * real Terraform binary, offline, and returns its outputs. A configuration without resources needs no
+ * provider, so this runs here; `init` only installs local child modules.
+ */
+export function applyTerraform(
+  files: Record<string, unknown>,
+  tfvars: Record<string, unknown>,
+  opts: { readonly init?: boolean } = {},
+): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-eval-'));
+  try {
+    for (const [name, content] of Object.entries(files))
+      write(join(dir, name), JSON.stringify(content, null, 2));
+    writeFileSync(join(dir, 'terraform.tfvars.json'), JSON.stringify(tfvars));
+    const run = (args: string[]) => terraform(dir, args);
+    if (opts.init === true) run(['init', '-input=false', '-no-color', '-backend=false']);
+    run(['apply', '-auto-approve', '-input=false', '-no-color']);
+    const parsed = JSON.parse(run(['output', '-json'])) as Record<string, { value: unknown }>;
+    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the Terraform binary in a folder (without the machine's CLI config); throws on failure. */
+export function terraform(dir: string, args: readonly string[]): string {
+  const env = { ...process.env };
+  delete env.TF_CLI_CONFIG_FILE;
+  const res = spawnSync(TERRAFORM, args, { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+  if (res.error !== undefined) throw new Error(`cannot run "${TERRAFORM}": ${res.error.message}`);
+  if (res.status !== 0) throw new Error(`terraform ${args[0]} failed:\n${res.stderr}${res.stdout}`);
+  return res.stdout;
 }
 
 /**
@@ -78,30 +113,14 @@ export function evalTerraform(
   /** Variable blocks as hcl2json renders them (type, validation, ...); others are declared untyped. */
   variableDefs: Record<string, Record<string, unknown>> = {},
 ): Record<string, unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'tf-eval-'));
-  try {
-    // An empty "variable" object would read as a block without a label: leave it out.
-    const config = {
-      ...(Object.keys(vars).length > 0
-        ? { variable: Object.fromEntries(Object.keys(vars).map((k) => [k, jsonVariable(variableDefs[k])])) }
-        : {}),
-      locals,
-      output: Object.fromEntries(outputs.map((o) => [o, { value: `\${local.${o}}` }])),
-    };
-    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(config, null, 2));
-    writeFileSync(join(dir, 'terraform.tfvars.json'), JSON.stringify(vars));
-    const env = { ...process.env };
-    delete env.TF_CLI_CONFIG_FILE;
-    const run = (args: string[]) => {
-      const res = spawnSync(TERRAFORM, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
-      if (res.error !== undefined) throw new Error(`cannot run "${TERRAFORM}": ${res.error.message}`);
-      if (res.status !== 0) throw new Error(`terraform ${args[0]} failed:\n${res.stderr}${res.stdout}`);
-      return res.stdout;
-    };
-    run(['apply', '-auto-approve', '-input=false', '-no-color']);
-    const parsed = JSON.parse(run(['output', '-json'])) as Record<string, { value: unknown }>;
-    return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.value]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const declared = [...new Set([...Object.keys(vars), ...Object.keys(variableDefs)])];
+  // An empty "variable" object would read as a block without a label: leave it out.
+  const config = {
+    ...(declared.length > 0
+      ? { variable: Object.fromEntries(declared.map((k) => [k, jsonVariable(variableDefs[k])])) }
+      : {}),
+    locals,
+    output: Object.fromEntries(outputs.map((o) => [o, { value: `\${local.${o}}` }])),
+  };
+  return applyTerraform({ 'main.tf.json': config }, vars);
 }

@@ -2,6 +2,8 @@
 /**
  * Loads the Terraform under infra/terraform as JSON (via @cdktf/hcl2json) so the wiring tests can hold
  * it to shared/contracts/topology.ts without a provider (none can be downloaded on these machines).
+ * hcl2json renders every expression as a `${...}` template, which is also Terraform's JSON syntax, so
+ * what is read here can be handed back to Terraform to evaluate (evaluate.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +14,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 export const TF_ROOT = join(REPO_ROOT, 'infra', 'terraform');
 export const TF_DIRS = {
   root: TF_ROOT,
-  eventFunction: join(TF_ROOT, 'modules', 'event-function'),
+  function: join(TF_ROOT, 'modules', 'function'),
   example: join(TF_ROOT, 'environments', 'example'),
 } as const;
 export type TfDirKey = keyof typeof TF_DIRS;
@@ -38,6 +40,8 @@ export interface TfModule {
   readonly outputs: Readonly<Record<string, Body>>;
   readonly locals: Readonly<Body>;
   readonly terraform: readonly Body[];
+  /** `moved` blocks: `from` and `to` as `${address}` strings. */
+  readonly moved: readonly Body[];
   /** Raw HCL text of every file, for the few checks that are about text (e.g. forbidden principals). */
   readonly text: string;
 }
@@ -99,6 +103,7 @@ async function loadUncached(key: TfDirKey): Promise<TfModule> {
   const outputs: Record<string, Body> = {};
   const locals: Body = {};
   const terraform: Body[] = [];
+  const moved: Body[] = [];
   let text = '';
   for (const file of files) {
     const source = readFileSync(join(dir, file), 'utf8');
@@ -111,8 +116,9 @@ async function loadUncached(key: TfDirKey): Promise<TfModule> {
     collectSingle(outputs, json.output);
     for (const l of blocks(json, 'locals')) Object.assign(locals, l);
     terraform.push(...blocks(json, 'terraform'));
+    moved.push(...blocks(json, 'moved'));
   }
-  return { key, dir, files, resources, data, modules, variables, outputs, locals, terraform, text };
+  return { key, dir, files, resources, data, modules, variables, outputs, locals, terraform, moved, text };
 }
 
 export function loadModule(key: TfDirKey): Promise<TfModule> {
@@ -136,25 +142,6 @@ export function resource(mod: TfModule, type: string, name: string): Resource {
   const r = mod.resources.find((x) => x.type === type && x.name === name);
   if (r === undefined) throw new Error(`${mod.key}: no resource ${type}.${name}`);
   return r;
-}
-
-/** `${google_pubsub_topic.hop["account_views"].name}` -> the literal topic name, via local.topics. */
-export function resolveHopTopicName(root: TfModule, expr: unknown): string | undefined {
-  if (typeof expr !== 'string') return undefined;
-  const m = /^\$\{google_pubsub_topic\.hop\["([a-z_]+)"\]\.(?:name|id)\}$/.exec(expr);
-  if (m === null) return undefined;
-  const topics = root.locals.topics;
-  if (!isBody(topics)) return undefined;
-  const name = topics[m[1] ?? ''];
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** Substitutes `${var.X}` in a template with literal inputs (a module call's arguments). */
-export function substituteVars(template: string, inputs: Body): string {
-  return template.replace(/\$\{var\.([a-z0-9_]+)\}/g, (whole, name: string) => {
-    const v = inputs[name];
-    return typeof v === 'string' ? v : whole;
-  });
 }
 
 /** The literal value of a local that is a plain string/list/map (not an expression). */

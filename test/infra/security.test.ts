@@ -4,10 +4,9 @@
  * limited to push identities and the scheduler, the Stripe key never in Terraform.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS } from '../../shared/contracts/topology.js';
-import { evalTerraform } from './fixtures.js';
+import { COLLECTIONS, FUNCTIONS } from '../../shared/contracts/topology.js';
+import { evaluateModuleCall, evaluateRoot, instancesOf, type ProbedInstance } from './evaluate.js';
 import {
-  asBody,
   asStringList,
   attr,
   type Body,
@@ -26,13 +25,22 @@ let all: TfModule[];
 let root: TfModule;
 let mod: TfModule;
 let iam: Resource[];
+/** module.function as Terraform evaluates it for the sample deployment. */
+let deployed: Record<string, ProbedInstance>;
 
 beforeAll(async () => {
   all = await loadAll();
   root = await loadModule('root');
-  mod = await loadModule('eventFunction');
+  mod = await loadModule('function');
   iam = all.flatMap((m) => m.resources.filter((r) => /_iam_(member|binding|policy)$/.test(r.type)));
-});
+  deployed = await evaluateModuleCall(root, 'function');
+}, 120_000);
+
+function deployedAs(fn: string): ProbedInstance {
+  const i = deployed[fn];
+  if (i === undefined) throw new Error(`module.function has no instance ${fn}`);
+  return i;
+}
 
 const PRIMITIVE_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 const PUBLIC_PRINCIPALS = ['allUsers', 'allAuthenticatedUsers'];
@@ -85,7 +93,7 @@ describe('IAM', () => {
   it('project-level grants stay within the allowed roles', () => {
     const projectGrants = iam.filter((r) => r.type === 'google_project_iam_member');
     expect(projectGrants.length).toBeGreaterThan(0);
-    const firestoreRoles = Object.values(asBody(root.locals.firestore_roles)).map(String);
+    const firestoreRoles = Object.values(root.locals.firestore_roles as Body).map(String);
     for (const r of projectGrants) {
       const role = String(r.body.role);
       const roles = role === '${each.value}' ? firestoreRoles : [role];
@@ -104,36 +112,73 @@ describe('who may invoke whom', () => {
   const invokerGrants = () =>
     iam.filter((r) => ['roles/run.invoker', 'roles/cloudfunctions.invoker'].includes(String(r.body.role)));
 
-  it('only push identities and the scheduler hold an invoker role', () => {
-    const who = invokerGrants().map((r) => `${r.module}:${members(r).join(',')}`);
+  it('invoker grants exist only in the module: its push identity, or the principals the caller names', () => {
+    const who = invokerGrants().map((r) => `${r.module}:${r.name}:${members(r).join(',')}`);
     expect(who.sort()).toEqual(
       [
-        'eventFunction:serviceAccount:${google_service_account.push.email}',
-        'root:serviceAccount:${google_service_account.scheduler.email}',
+        'function:invoker:${each.value}',
+        'function:push_invoker:serviceAccount:${google_service_account.push[0].email}',
       ].sort(),
+    );
+    expect(resource(mod, 'google_cloud_run_service_iam_member', 'invoker').body.for_each).toBe(
+      '${var.invoker_members}',
     );
   });
 
-  it('a push identity may invoke only its own function', () => {
-    const g = resource(mod, 'google_cloud_run_service_iam_member', 'push_invoker');
-    expect(g.body.service).toBe('${google_cloudfunctions2_function.this.name}');
+  it('an invoker grant is on the module’s own function only', () => {
+    for (const g of invokerGrants())
+      expect(g.body.service).toBe('${google_cloudfunctions2_function.this.name}');
   });
 
-  it('detect-drift is invocable only by the scheduler, which calls it with OIDC', () => {
-    const grants = invokerGrants().filter((r) => String(r.body.service).includes('detect_drift'));
-    expect(grants).toHaveLength(1);
-    expect(members(grants[0] as Resource)).toEqual([
-      'serviceAccount:${google_service_account.scheduler.email}',
-    ]);
+  // Every principal that can invoke each function, as Terraform evaluates the module call.
+  const invokers = (fn: string): string[] => {
+    const i = deployedAs(fn);
+    return [
+      ...Object.values(i.inputs.invoker_members as Record<string, string>),
+      ...(instancesOf(i, 'google_cloud_run_service_iam_member.push_invoker') === 1
+        ? [`push identity of ${fn}`]
+        : []),
+    ];
+  };
+
+  it.each(FUNCTIONS.map((f) => [f.name, f] as const))('%s is invoked only by whom it must be', (name, fn) => {
+    expect(invokers(name)).toEqual(
+      fn.trigger.kind === 'http'
+        ? ['serviceAccount:google_service_account.scheduler.email']
+        : [`push identity of ${name}`],
+    );
+    expect(Object.keys(deployedAs(name).inputs.invoker_members as Body)).toEqual(
+      deployedAs(name).resources['google_cloud_run_service_iam_member.invoker'],
+    );
+  });
+
+  it('detect-drift is invocable only by the scheduler, which calls it with OIDC once it may', async () => {
     const job = resource(root, 'google_cloud_scheduler_job', 'detect_drift');
     const oidc = block(block(job.body, 'http_target') ?? {}, 'oidc_token');
     expect(str(oidc, 'service_account_email')).toBe('${google_service_account.scheduler.email}');
     expect(str(oidc, 'audience')).toBe('${local.detect_drift_uri}');
+    const out = await evaluateRoot(root, { outputs: { uri: '${local.detect_drift_uri}' } });
+    expect(out.uri).toBe('module.function.detect-drift.function_uri');
+    // The module's URI output waits for the invoker grants, so the job never calls before it may.
+    expect(asStringList(mod.outputs.function_uri?.depends_on).sort()).toEqual(
+      [
+        '${google_cloud_run_service_iam_member.invoker}',
+        '${google_cloud_run_service_iam_member.push_invoker}',
+      ].sort(),
+    );
+  });
+
+  it('the module refuses invokers for a Pub/Sub-fed function and public invokers for any', () => {
+    const conditions = blocks(mod.variables.invoker_members ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(conditions).toContain('${var.trigger_topic_name == null || length(var.invoker_members) == 0}');
+    expect(conditions.join('\n')).toContain('^(user|group|serviceAccount):');
   });
 
   it('the Pub/Sub service agent may mint tokens for the push identity only (not project-wide)', () => {
     const g = resource(mod, 'google_service_account_iam_member', 'pubsub_agent_token_creator');
-    expect(g.body.service_account_id).toBe('${google_service_account.push.name}');
+    expect(g.body.service_account_id).toBe('${google_service_account.push[0].name}');
     expect(g.body.role).toBe('roles/iam.serviceAccountTokenCreator');
     expect(g.body.member).toBe('serviceAccount:${var.pubsub_service_agent_email}');
     const projectWide = iam.filter(
@@ -143,15 +188,21 @@ describe('who may invoke whom', () => {
   });
 
   it('every function runs as its own service account', () => {
-    const ids = [
-      str(resource(root, 'google_service_account', 'detect_drift').body, 'account_id'),
-      ...Object.values(root.modules)
-        .filter((b) => b.source === './modules/event-function')
-        .map((b) => str(b, 'service_account_id')),
-    ];
-    expect(ids).toHaveLength(FUNCTIONS.length);
+    expect(resource(mod, 'google_service_account', 'runtime').body.account_id).toBe(
+      '${var.service_account_id}',
+    );
+    expect(resource(mod, 'google_service_account', 'push').body.account_id).toBe(
+      '${var.service_account_id}-push',
+    );
+    expect(
+      resourcesOf(root, 'google_service_account')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['build', 'scheduler']);
+    const ids = FUNCTIONS.map((f) => String(deployedAs(f.name).inputs.service_account_id));
     expect(new Set(ids).size).toBe(FUNCTIONS.length);
     for (const id of ids) expect(id).toMatch(/^[a-z][a-z0-9-]{4,24}[a-z0-9]$/);
+    for (const id of ['dc-build', 'dc-functions-build', 'dc-scheduler']) expect(ids).not.toContain(id);
   });
 
   it('builds run as a dedicated build account, not the default compute account', () => {
@@ -159,8 +210,31 @@ describe('who may invoke whom', () => {
       ...resourcesOf(root, 'google_cloudfunctions2_function'),
       ...resourcesOf(mod, 'google_cloudfunctions2_function'),
     ];
+    expect(fns.length).toBeGreaterThan(0);
     for (const f of fns) {
       expect(str(block(f.body, 'build_config'), 'service_account')).toMatch(/build_service_account_id/);
+    }
+    for (const f of FUNCTIONS)
+      expect(deployedAs(f.name).inputs.build_service_account_id, f.name).toBe(
+        'google_service_account.build.id',
+      );
+  });
+
+  it('every function keeps the ingress setting, labels and build ordering of the deployment', () => {
+    const call = root.modules.function as Body;
+    expect(call.ingress_settings).toBe('${var.ingress_settings}');
+    expect(call.labels).toBe('${local.labels}');
+    expect(asStringList(call.depends_on).sort()).toEqual(
+      [
+        '${google_project_service.enabled}',
+        '${google_project_iam_member.build_log_writer}',
+        '${google_artifact_registry_repository_iam_member.build_writer}',
+        '${google_storage_bucket_iam_member.build_source_reader}',
+      ].sort(),
+    );
+    for (const f of FUNCTIONS) {
+      expect(deployedAs(f.name).inputs.ingress_settings).toBe('ALLOW_ALL');
+      expect(deployedAs(f.name).locals.labels).toEqual({ app: 'driftcontrol', function: f.name });
     }
   });
 });
@@ -177,14 +251,19 @@ describe('Stripe secret', () => {
   });
 
   it('only gather and plan-apply receive it, as a runtime secret environment variable', () => {
-    const withSecret = Object.values(root.modules)
-      .filter((b) => b.secret_environment_variables !== undefined)
-      .map((b) => b.name);
+    const withSecret = FUNCTIONS.filter(
+      (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
+    ).map((f) => f.name);
     expect(withSecret.sort()).toEqual(['gather', 'plan-apply']);
-    const env = root.locals.stripe_secret_env;
-    const entry = asBody(Array.isArray(env) ? env[0] : undefined);
-    expect(entry.key).toBe('STRIPE_API_KEY');
-    expect(entry.secret_id).toBe('${google_secret_manager_secret.stripe.secret_id}');
+    for (const f of withSecret) {
+      expect(deployedAs(f).inputs.secret_environment_variables).toEqual([
+        {
+          key: 'STRIPE_API_KEY',
+          secret_id: 'google_secret_manager_secret.stripe.secret_id',
+          version: 'latest',
+        },
+      ]);
+    }
   });
 
   it('the module grants secretAccessor on exactly the secrets it mounts, before deploying', () => {
@@ -196,6 +275,12 @@ describe('Stripe secret', () => {
     expect(asStringList(fn.body.depends_on)).toContain(
       '${google_secret_manager_secret_iam_member.runtime_secret_accessor}',
     );
+    for (const f of FUNCTIONS) {
+      const mounted = (deployedAs(f.name).inputs.secret_environment_variables as Body[]).map((x) => x.key);
+      expect(
+        deployedAs(f.name).resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
+      ).toEqual(mounted);
+    }
   });
 });
 
@@ -204,22 +289,16 @@ describe('Firestore', () => {
     for (const m of all) expect(resourcesOf(m, 'google_firestore_document')).toEqual([]);
   });
 
-  it('indexes only reference collections of topology.ts', async () => {
-    const { COLLECTIONS } = await import('../../shared/contracts/topology.js');
-    expect(root.locals.collections).toEqual(
-      Object.fromEntries(
-        Object.entries({
-          config: COLLECTIONS.config,
-          runs: COLLECTIONS.runs,
-          gates: COLLECTIONS.gates,
-          account_state: COLLECTIONS.accountState,
-        }),
-      ),
-    );
-    for (const idx of resourcesOf(root, 'google_firestore_index')) {
-      const m = /^\$\{local\.collections\.([a-z_]+)\}$/.exec(String(idx.body.collection));
+  it('indexes only reference collections of topology.json', async () => {
+    expect(root.locals.collections).toBe('${local.topology.collections}');
+    const out = await evaluateRoot(root, { outputs: { collections: '${local.collections}' } });
+    expect(out.collections).toEqual({ ...COLLECTIONS });
+    const indexes = resourcesOf(root, 'google_firestore_index');
+    expect(indexes.length).toBeGreaterThan(0);
+    for (const idx of indexes) {
+      const m = /^\$\{local\.collections\.([a-zA-Z]+)\}$/.exec(String(idx.body.collection));
       expect(m, `${idx.name} collection`).not.toBeNull();
-      expect(Object.keys(asBody(root.locals.collections))).toContain(m?.[1]);
+      expect(Object.keys(COLLECTIONS)).toContain(m?.[1]);
     }
   });
 
@@ -250,21 +329,21 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     'audit-writer': ['table cfbill_migrations_audit roles/bigquery.dataEditor'],
   };
 
-  it.each(Object.entries(expected))('%s holds exactly its grants', (fn, grants) => {
-    const readers = String(
-      resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
-    );
-    const out = evalTerraform(
-      {
-        firestore_roles: root.locals.firestore_roles,
-        bigquery_job_users: root.locals.bigquery_job_users,
-        bigquery_readers: root.locals.bigquery_readers,
-        datasets: root.locals.datasets,
-        readers,
+  let out: Record<string, unknown>;
+  beforeAll(async () => {
+    out = await evaluateRoot(root, {
+      outputs: {
+        firestore_roles: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+        bigquery_job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body
+          .for_each,
+        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+        datasets: '${local.datasets}',
+        audit_table: '${local.audit_table}',
       },
-      {},
-      ['firestore_roles', 'bigquery_job_users', 'readers', 'datasets'],
-    );
+    });
+  }, 60_000);
+
+  it.each(Object.entries(expected))('%s holds exactly its grants', (fn, grants) => {
     const datasets = out.datasets as Record<string, string>;
     const actual = [
       ...Object.entries(out.firestore_roles as Record<string, string>)
@@ -279,7 +358,7 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     ];
     const table = resource(root, 'google_bigquery_table_iam_member', 'audit_writer');
     if (String(table.body.member).includes(`["${fn}"]`)) {
-      actual.push(`table ${String(root.locals.audit_table)} ${String(table.body.role)}`);
+      actual.push(`table ${String(out.audit_table)} ${String(table.body.role)}`);
     }
     expect(actual.sort()).toEqual([...grants].sort());
   });

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, FUNCTIONS, TOPICS } from '../../shared/contracts/topology.js';
 import { ddlFiles, viewDdl, viewFiles } from '../../shared/warehouse/sql-files.js';
+import { evaluateRoot } from './evaluate.js';
 import { evalTerraform, makeDist, runPackage } from './fixtures.js';
-import { type Body, loadModule, REPO_ROOT, resource, type TfModule } from './hcl.js';
+import { type Body, loadModule, resource, type TfModule } from './hcl.js';
 
 let root: TfModule;
 const work = mkdtempSync(join(tmpdir(), 'tf-eval-test-'));
@@ -55,17 +56,17 @@ describe('the source archive hash Terraform computes', () => {
 
 describe('the warehouse scripts Terraform runs', () => {
   let tf: Record<string, unknown>;
-  beforeAll(() => {
-    tf = evalTerraform(
-      locals(
-        ['warehouse_sql_dir', 'ddl_files', 'view_files', 'ddl_script', 'views', 'views_script', 'datasets'],
-        {
-          repo_root: REPO_ROOT,
-        },
-      ),
-      { project_id: 'acme-proj' },
-      ['views_script', 'ddl_script', 'view_files', 'ddl_files'],
-    );
+  beforeAll(async () => {
+    // The views go to the observability dataset of topology.json, which Terraform reads itself.
+    tf = await evaluateRoot(root, {
+      outputs: {
+        views_script: '${local.views_script}',
+        ddl_script: '${local.ddl_script}',
+        view_files: '${local.view_files}',
+        ddl_files: '${local.ddl_files}',
+      },
+      vars: { project_id: 'acme-proj' },
+    });
   });
 
   it('deploys every view file, in file order, exactly as the warehouse code deploys it', () => {
@@ -119,12 +120,14 @@ describe('the scheduler cron', () => {
 });
 
 describe('function sizing', () => {
-  it('an override changes only the attributes given, for the function given', () => {
-    const out = evalTerraform(
-      locals(['function_defaults', 'function_settings'], {}),
-      { function_settings_overrides: { gather: { max_instances: 3 } } },
-      ['function_settings', 'function_defaults'],
-    );
+  it('an override changes only the attributes given, for the function given', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: {
+        function_settings: '${local.function_settings}',
+        function_defaults: '${local.function_defaults}',
+      },
+      vars: { function_settings_overrides: { gather: { max_instances: 3 } } },
+    });
     const settings = out.function_settings as Record<string, Record<string, unknown>>;
     const defaults = out.function_defaults as Record<string, Record<string, unknown>>;
     expect(settings.gather).toEqual({ ...defaults.gather, max_instances: 3 });
@@ -134,24 +137,64 @@ describe('function sizing', () => {
 });
 
 describe('publisher grants', () => {
-  it('are exactly the (function, topic) pairs of topology.ts', () => {
-    const forEach = String(resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each);
-    const out = evalTerraform({ ...locals(['publishes', 'topics'], {}), grants: forEach }, {}, [
-      'grants',
-      'topics',
-    ]);
+  it('are exactly the (function, topic) pairs of topology.json, on each function’s own account', async () => {
+    const grant = resource(root, 'google_pubsub_topic_iam_member', 'publisher').body;
+    const out = await evaluateRoot(root, {
+      outputs: {
+        grants: grant.for_each,
+        topics: '${local.topics}',
+        accounts: '${local.runtime_service_accounts}',
+      },
+    });
     const topics = out.topics as Record<string, string>;
-    const grants = Object.values(out.grants as Record<string, { fn: string; topic: string }>).map(
-      (g) => `${g.fn} -> ${topics[g.topic]}`,
+    const grants = Object.entries(out.grants as Record<string, { fn: string; topic: string }>).map(
+      ([key, g]) => {
+        expect(key).toBe(`${g.fn}/${g.topic}`);
+        return `${g.fn} -> ${topics[g.topic]}`;
+      },
     );
     const expected = FUNCTIONS.flatMap((f) => f.publishes.map((k) => `${f.name} -> ${TOPICS[k]}`));
     expect(grants.sort()).toEqual(expected.sort());
+    expect(grant.member).toBe('serviceAccount:${local.runtime_service_accounts[each.value.fn]}');
+    expect(Object.keys(out.accounts as Body).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+  });
+});
+
+describe('operator grants', () => {
+  it('publish on every hop topic and pull every dead letter, keyed as before topology.json', async () => {
+    const member = 'group:billing-oncall@example.com';
+    const out = await evaluateRoot(root, {
+      outputs: {
+        publish: resource(root, 'google_pubsub_topic_iam_member', 'operator_publisher').body.for_each,
+        pull: resource(root, 'google_pubsub_subscription_iam_member', 'operator_dead_letter_subscriber').body
+          .for_each,
+      },
+      vars: { operator_members: [member] },
+    });
+    // The instance keys of the previous layout: no moved block can follow these (the members are a
+    // variable), so they must not change (pubsub.tf).
+    const legacy = ['stripe_drift_accounts', 'account_views', 'www_drift_zones', 'audit_events'];
+    const publish = out.publish as Record<string, { topic: string; member: string }>;
+    expect(Object.keys(publish).sort()).toEqual(legacy.map((k) => `${k}/${member}`).sort());
+    expect(
+      Object.values(publish)
+        .map((g) => g.topic)
+        .sort(),
+    ).toEqual(Object.keys(TOPICS).sort());
+    for (const g of Object.values(publish)) expect(g.member).toBe(member);
+    const pull = out.pull as Record<string, { subscription: string; member: string }>;
+    const consumers = FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub').map((f) => f.name);
+    expect(Object.keys(pull).sort()).toEqual(consumers.map((f) => `${f}/${member}`).sort());
+    for (const f of consumers)
+      expect(pull[`${f}/${member}`]?.subscription).toBe(`module.function.${f}.dead_letter_subscription_name`);
   });
 });
 
 describe('variable validations, as Terraform enforces them', () => {
+  const PUBSUB: Body = { trigger_topic_name: 'drift-account-views' };
+  const HTTP: Body = { trigger_topic_name: null };
   interface Case {
-    readonly module: 'root' | 'eventFunction';
+    readonly module: 'root' | 'function';
     readonly name: string;
     readonly value: unknown;
     readonly ok: boolean;
@@ -186,37 +229,74 @@ describe('variable validations, as Terraform enforces them', () => {
     { module: 'root', name: 'topic_message_retention_s', value: 2678401, ok: false },
     { module: 'root', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
     { module: 'root', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
-    { module: 'eventFunction', name: 'max_delivery_attempts', value: 4, ok: false },
-    { module: 'eventFunction', name: 'max_delivery_attempts', value: 5, ok: true },
-    { module: 'eventFunction', name: 'service_account_id', value: 'dc-plan-apply', ok: true },
     {
-      module: 'eventFunction',
+      module: 'root',
+      name: 'extra_environment_variables',
+      value: { 'www-resync': { STRIPE_API_BASE: 'https://stripe.example.com' } },
+      ok: true,
+    },
+    { module: 'root', name: 'extra_environment_variables', value: { www_resync: { X: 'y' } }, ok: false },
+    { module: 'function', name: 'max_delivery_attempts', value: 4, ok: false },
+    { module: 'function', name: 'max_delivery_attempts', value: 5, ok: true },
+    { module: 'function', name: 'service_account_id', value: 'dc-plan-apply', ok: true },
+    {
+      module: 'function',
       name: 'service_account_id',
       value: 'dc-a-much-too-long-account-id',
       ok: false,
     },
-    { module: 'eventFunction', name: 'timeout_s', value: 600, ok: true, with: { ack_deadline_s: 600 } },
-    { module: 'eventFunction', name: 'timeout_s', value: 601, ok: false, with: { ack_deadline_s: 600 } },
+    { module: 'function', name: 'timeout_s', value: 600, ok: true, with: { ...PUBSUB, ack_deadline_s: 600 } },
+    {
+      module: 'function',
+      name: 'timeout_s',
+      value: 601,
+      ok: false,
+      with: { ...PUBSUB, ack_deadline_s: 600 },
+    },
+    { module: 'function', name: 'timeout_s', value: 1500, ok: true, with: { ...HTTP, ack_deadline_s: 600 } },
+    { module: 'function', name: 'timeout_s', value: 3601, ok: false, with: { ...HTTP, ack_deadline_s: 600 } },
+    {
+      module: 'function',
+      name: 'invoker_members',
+      value: { scheduler: 'serviceAccount:dc-scheduler@acme.iam.gserviceaccount.com' },
+      ok: true,
+      with: HTTP,
+    },
+    {
+      module: 'function',
+      name: 'invoker_members',
+      value: { scheduler: 'serviceAccount:dc-scheduler@acme.iam.gserviceaccount.com' },
+      ok: false,
+      with: PUBSUB,
+    },
+    { module: 'function', name: 'invoker_members', value: { anyone: 'allUsers' }, ok: false, with: HTTP },
+    { module: 'function', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
   ];
 
   it.each(cases)('$module var.$name = $value is accepted: $ok', async (c) => {
     const mod = await loadModule(c.module);
     const extra = c.with ?? {};
-    const defs = Object.fromEntries(
-      [c.name, ...Object.keys(extra)].map((n) => {
-        const def = mod.variables[n];
-        if (def === undefined) throw new Error(`${c.module} has no variable ${n}`);
-        return [n, def];
-      }),
-    );
-    const attempt = () =>
-      evalTerraform({ probe: `\${var.${c.name}}` }, { [c.name]: c.value, ...extra }, ['probe'], defs);
+    const vars = { [c.name]: c.value, ...extra };
+    // Root validations may read locals (function names from topology.json): evaluate them in the root
+    // module. Module validations read only the module's variables.
+    const attempt = async () => {
+      if (c.module === 'root')
+        return (await evaluateRoot(root, { outputs: { probe: `\${var.${c.name}}` }, vars })).probe;
+      const defs = Object.fromEntries(
+        Object.keys(vars).map((n) => {
+          const def = mod.variables[n];
+          if (def === undefined) throw new Error(`${c.module} has no variable ${n}`);
+          return [n, def];
+        }),
+      );
+      return evalTerraform({ probe: `\${var.${c.name}}` }, vars, ['probe'], defs).probe;
+    };
     if (c.ok) {
-      const probe = attempt().probe;
+      const probe = await attempt();
       // Optional object attributes come back as null; everything given must come back as given.
       if (typeof c.value === 'object' && !Array.isArray(c.value))
         expect(probe).toMatchObject(c.value as object);
       else expect(probe).toEqual(c.value);
-    } else expect(attempt).toThrow(/Invalid value for variable/);
+    } else await expect(attempt()).rejects.toThrow(/Invalid value for variable/);
   });
 });

@@ -1,87 +1,164 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
- * Holds infra/terraform to shared/contracts/topology.ts: every function deployed with its entry point
- * and runtime, every topic the code publishes to exists and is granted, every subscription is named,
- * dead-lettered, retried and consumed, every dead-letter topic is drained.
+ * Holds infra/terraform to shared/contracts/topology.ts: Terraform reads the topology from the same
+ * topology.json the code reads, and evaluates it (with the real Terraform binary, offline: evaluate.ts)
+ * to every function deployed once with its entry point, trigger topic and ordering, every topic the code
+ * publishes to created and granted, every subscription named, dead-lettered, retried and consumed,
+ * every dead-letter topic drained.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  AUDIT_TABLE,
+  COLLECTIONS,
+  DATASETS,
   deadLetterSubscriptionName,
   deadLetterTopicName,
   FUNCTIONS,
-  type FunctionSpec,
   subscriptionName,
   TOPICS,
 } from '../../shared/contracts/topology.js';
 import {
+  evaluateModuleCall,
+  evaluateRoot,
+  instancesOf,
+  type ProbedInstance,
+  SAMPLE_VARS,
+} from './evaluate.js';
+import {
   asBody,
-  asStringList,
-  asStringMap,
   type Body,
   block,
+  loadAll,
   loadModule,
   REPO_ROOT,
-  type Resource,
-  resolveHopTopicName,
   resource,
   resourcesOf,
   str,
-  substituteVars,
   type TfModule,
 } from './hcl.js';
 
 let root: TfModule;
 let mod: TfModule;
+let evaluated: Record<string, unknown>;
+let instances: Record<string, ProbedInstance>;
 
 beforeAll(async () => {
   root = await loadModule('root');
-  mod = await loadModule('eventFunction');
-});
+  mod = await loadModule('function');
+  evaluated = await evaluateRoot(root, {
+    outputs: {
+      topology: '${local.topology}',
+      topics: '${local.topics}',
+      functions: '${local.functions}',
+      publishes: '${local.publishes}',
+      datasets: '${local.datasets}',
+      audit_table: '${local.audit_table}',
+      collections: '${local.collections}',
+      hop_names: '${{ for k, t in google_pubsub_topic.hop : k => t.name }}',
+      runtime_service_accounts: '${local.runtime_service_accounts}',
+      dead_letter_subscriptions: '${local.dead_letter_subscriptions}',
+    },
+  });
+  instances = await evaluateModuleCall(root, 'function');
+}, 120_000);
 
 const httpFunctions = FUNCTIONS.filter((f) => f.trigger.kind === 'http');
 const eventFunctions = FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub');
 
-function moduleCallFor(fn: FunctionSpec): Body {
-  const calls = Object.entries(root.modules).filter(([, b]) => b.name === fn.name);
-  expect(
-    calls.map(([n]) => n),
-    `exactly one module call deploys ${fn.name}`,
-  ).toHaveLength(1);
-  const call = calls[0]?.[1];
-  if (call === undefined) throw new Error('unreachable');
-  expect(call.source).toBe('./modules/event-function');
-  return call;
+function instance(name: string): ProbedInstance {
+  const i = instances[name];
+  if (i === undefined) throw new Error(`module.function has no instance ${name}`);
+  return i;
 }
 
-function triggerTopic(fn: FunctionSpec): string {
-  if (fn.trigger.kind !== 'pubsub') throw new Error(`${fn.name} is not event-triggered`);
-  return TOPICS[fn.trigger.topic];
+/** Every string in a parsed body (literals and expressions alike). */
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(strings);
+  if (typeof v === 'object' && v !== null) return Object.values(v).flatMap(strings);
+  return [];
 }
 
-describe('topics', () => {
-  it('local.topics holds exactly the topics of topology.ts', () => {
-    const topics = asStringMap(root.locals.topics);
-    expect(Object.values(topics).sort()).toEqual(Object.values(TOPICS).sort());
+describe('the topology comes from shared/contracts/topology.json', () => {
+  it('main.tf decodes topology.json, found from the module path', () => {
+    expect(root.locals.repo_root).toBe('${abspath("${path.module}/../..")}');
+    expect(root.locals.topology).toBe(
+      '${jsondecode(file("${local.repo_root}/shared/contracts/topology.json"))}',
+    );
+    const file = JSON.parse(readFileSync(join(REPO_ROOT, 'shared', 'contracts', 'topology.json'), 'utf8'));
+    expect(evaluated.topology).toEqual(file);
   });
 
-  it('one google_pubsub_topic per hop, named from local.topics', () => {
+  it('topics, publish lists, datasets, the audit table and collections are read from it', () => {
+    expect(root.locals.topics).toBe('${local.topology.topics}');
+    expect(root.locals.datasets).toBe('${local.topology.datasets}');
+    expect(root.locals.audit_table).toBe('${local.topology.auditTable}');
+    expect(root.locals.collections).toBe('${local.topology.collections}');
+    expect(evaluated.topics).toEqual({ ...TOPICS });
+    expect(evaluated.publishes).toEqual(Object.fromEntries(FUNCTIONS.map((f) => [f.name, [...f.publishes]])));
+    expect(evaluated.datasets).toEqual({ ...DATASETS });
+    expect(evaluated.audit_table).toBe(AUDIT_TABLE);
+    expect(evaluated.collections).toEqual({ ...COLLECTIONS });
+  });
+
+  it('local.functions is every function of topology.ts with its entry point, trigger and ordering', () => {
+    expect(String(root.locals.functions)).toContain('in local.topology.functions');
+    expect(evaluated.functions).toEqual(
+      Object.fromEntries(
+        FUNCTIONS.map((f) => [
+          f.name,
+          {
+            entry_point: f.entryPoint,
+            description: f.description,
+            trigger_topic_key: f.trigger.kind === 'pubsub' ? f.trigger.topic : null,
+            message_ordering: f.trigger.kind === 'pubsub' ? f.trigger.messageOrdering : false,
+          },
+        ]),
+      ),
+    );
+  });
+
+  it('no topic, dataset, audit table or collection name is typed again in the Terraform', async () => {
+    const names = [
+      ...Object.values(TOPICS),
+      ...Object.values(DATASETS),
+      AUDIT_TABLE,
+      ...Object.values(COLLECTIONS),
+    ];
+    for (const m of await loadAll()) {
+      const bodies = [
+        ...m.resources.map((r) => r.body),
+        ...m.data.map((r) => r.body),
+        ...Object.values(m.modules),
+        ...Object.values(m.outputs),
+        m.locals,
+      ];
+      for (const s of bodies.flatMap(strings)) {
+        for (const name of names) {
+          const where = `${m.key}: ${s.slice(0, 120)}`;
+          expect(s, where).not.toBe(name);
+          // Names with a separator are distinctive enough to look for inside text and expressions.
+          if (/[-_]/.test(name)) expect(s, where).not.toMatch(new RegExp(`(?<![\\w-])${name}(?![\\w-])`));
+        }
+      }
+    }
+  });
+});
+
+describe('topics', () => {
+  it('one google_pubsub_topic per topic of topology.json, keyed by its topic key', () => {
     const hop = resource(root, 'google_pubsub_topic', 'hop');
     expect(hop.body.for_each).toBe('${local.topics}');
     expect(hop.body.name).toBe('${each.value}');
+    expect(evaluated.hop_names).toEqual({ ...TOPICS });
   });
 
-  it.each(FUNCTIONS.map((f) => [f.name, f] as const))('%s may publish to exactly its topics', (_n, fn) => {
-    const topics = asStringMap(root.locals.topics);
-    const publishes = asBody(root.locals.publishes);
-    const keys = asStringList(publishes[fn.name]);
-    const deployed = keys.map((k) => topics[k]);
-    expect(
-      deployed.every((t) => t !== undefined),
-      `unknown topic key in ${keys.join(',')}`,
-    ).toBe(true);
-    expect(deployed.sort()).toEqual(fn.publishes.map((k) => TOPICS[k]).sort());
+  it.each(FUNCTIONS.map((f) => [f.name, f] as const))('%s may publish to exactly its topics', (name, fn) => {
+    const keys = asBody(evaluated.publishes)[name] as string[];
+    const topics = evaluated.topics as Record<string, string>;
+    expect(keys.map((k) => topics[k]).sort()).toEqual(fn.publishes.map((k) => TOPICS[k]).sort());
   });
 
   it('publisher grants iterate local.publishes onto the hop topics and each runtime account', () => {
@@ -92,9 +169,11 @@ describe('topics', () => {
     expect(pub.body.member).toBe('serviceAccount:${local.runtime_service_accounts[each.value.fn]}');
   });
 
-  it('local.runtime_service_accounts covers every function', () => {
-    expect(Object.keys(asBody(root.locals.runtime_service_accounts)).sort()).toEqual(
-      FUNCTIONS.map((f) => f.name).sort(),
+  it('local.runtime_service_accounts is each function’s own runtime account, for every function', () => {
+    expect(evaluated.runtime_service_accounts).toEqual(
+      Object.fromEntries(
+        FUNCTIONS.map((f) => [f.name, `module.function.${f.name}.runtime_service_account_email`]),
+      ),
     );
   });
 
@@ -106,54 +185,79 @@ describe('topics', () => {
 });
 
 describe('functions', () => {
-  it('deploys exactly the functions of topology.ts, no more', () => {
-    const direct = resourcesOf(root, 'google_cloudfunctions2_function').map((r) => str(r.body, 'name'));
-    const viaModule = Object.values(root.modules)
-      .filter((b) => b.source === './modules/event-function')
-      .map((b) => b.name);
-    expect([...direct, ...viaModule].sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+  it('one module call deploys every function of topology.json, and no function is deployed outside it', () => {
+    expect(resourcesOf(root, 'google_cloudfunctions2_function')).toEqual([]);
+    const calls = Object.entries(root.modules).filter(([, b]) => b.source === './modules/function');
+    expect(calls.map(([n]) => n)).toEqual(['function']);
+    expect(root.modules.function?.for_each).toBe('${local.functions}');
+    expect(Object.keys(instances).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
   });
 
-  it.each(httpFunctions.map((f) => [f.name, f] as const))(
-    '%s (http) has its entry point, runtime nodejs22 and no event trigger',
-    (_n, fn) => {
-      const found = resourcesOf(root, 'google_cloudfunctions2_function').filter(
-        (r) => r.body.name === fn.name,
-      );
-      expect(found).toHaveLength(1);
-      const body = (found[0] as Resource).body;
-      const build = block(body, 'build_config');
-      expect(str(build, 'entry_point')).toBe(fn.entryPoint);
-      expect(str(build, 'runtime')).toBe('nodejs22');
-      expect(body.event_trigger).toBeUndefined();
-      const storage = block(block(build ?? {}, 'source') ?? {}, 'storage_source');
-      expect(str(storage, 'object')).toBe('${google_storage_bucket_object.functions_source.name}');
+  it.each(FUNCTIONS.map((f) => [f.name, f] as const))(
+    '%s is deployed with its name, description, entry point, trigger topic and ordering',
+    (name, fn) => {
+      const inputs = instance(name).inputs;
+      expect(inputs.name).toBe(name);
+      expect(inputs.description).toBe(fn.description);
+      expect(inputs.entry_point).toBe(fn.entryPoint);
+      expect(inputs.trigger_topic_name).toBe(fn.trigger.kind === 'pubsub' ? TOPICS[fn.trigger.topic] : null);
+      expect(inputs.enable_message_ordering).toBe(fn.trigger.kind === 'pubsub' && fn.trigger.messageOrdering);
+      expect(inputs.source_object).toBe('google_storage_bucket_object.functions_source.name');
+      expect(inputs.pubsub_service_agent_email).toBe('google_project_service_identity.pubsub.email');
+      expect(inputs.project_id).toBe(SAMPLE_VARS.project_id);
     },
   );
 
-  it.each(eventFunctions.map((f) => [f.name, f] as const))(
-    '%s (event) is deployed through the module with its entry point and trigger topic',
-    (_n, fn) => {
-      const call = moduleCallFor(fn);
-      expect(call.entry_point).toBe(fn.entryPoint);
-      expect(resolveHopTopicName(root, call.trigger_topic_name)).toBe(triggerTopic(fn));
-      expect(call.source_object).toBe('${google_storage_bucket_object.functions_source.name}');
-      expect(call.pubsub_service_agent_email).toBe('${google_project_service_identity.pubsub.email}');
-    },
-  );
+  it('what differs between functions is a map per concern naming exactly the functions of topology.json', () => {
+    const call = JSON.stringify(root.modules.function);
+    for (const name of [
+      'function_settings',
+      'function_environment',
+      'function_secret_environment',
+      'function_vpc_connector',
+      'function_invoker_members',
+      'function_trigger_topic_names',
+    ]) {
+      expect(call, `the module call looks up local.${name}`).toContain(`local.${name}[each.key]`);
+    }
+    for (const name of [
+      'function_defaults',
+      'function_environment',
+      'function_secret_environment',
+      'function_vpc_connector',
+      'function_invoker_members',
+    ]) {
+      expect(Object.keys(asBody(root.locals[name])).sort(), `local.${name}`).toEqual(
+        FUNCTIONS.map((f) => f.name).sort(),
+      );
+    }
+  });
+
+  it('the module call is the same for every function: what differs is looked up by function name', () => {
+    const call = asBody(root.modules.function);
+    for (const [arg, expr] of Object.entries(call)) {
+      for (const f of FUNCTIONS) {
+        expect(JSON.stringify(expr), `argument ${arg} names ${f.name}`).not.toContain(`\\"${f.name}\\"`);
+      }
+    }
+  });
 
   it('the module deploys one nodejs22 function named and entered as its inputs say', () => {
     const fns = resourcesOf(mod, 'google_cloudfunctions2_function');
     expect(fns).toHaveLength(1);
-    const body = (fns[0] as Resource).body;
+    const body = (fns[0] as { body: Body }).body;
     expect(body.name).toBe('${var.name}');
     const build = block(body, 'build_config');
     expect(str(build, 'runtime')).toBe('nodejs22');
     expect(str(build, 'entry_point')).toBe('${var.entry_point}');
     expect(body.event_trigger).toBeUndefined();
+    const storage = block(block(build ?? {}, 'source') ?? {}, 'storage_source');
+    expect(str(storage, 'object')).toBe('${var.source_object}');
     expect(str(block(body, 'service_config'), 'service_account_email')).toBe(
       '${google_service_account.runtime.email}',
     );
+    for (const f of FUNCTIONS)
+      expect(instancesOf(instance(f.name), 'google_cloudfunctions2_function.this')).toBe(1);
   });
 
   it.each(FUNCTIONS.map((f) => [f.name] as const))('%s has sizing defaults set deliberately', (name) => {
@@ -167,6 +271,9 @@ describe('functions', () => {
       'max_concurrent_requests',
     ]) {
       expect(defaults[key], `${name}.${key}`).toBeDefined();
+      expect(instance(name).inputs[key], `${name}.${key} reaches the module`).toEqual(
+        key === 'cpu' ? defaults[key] : Number(defaults[key]),
+      );
     }
     if (Number(defaults.max_concurrent_requests) > 1) expect(Number(defaults.cpu)).toBeGreaterThanOrEqual(1);
   });
@@ -174,9 +281,9 @@ describe('functions', () => {
   it.each(eventFunctions.map((f) => [f.name] as const))(
     '%s times out before its push ack deadline (else Pub/Sub redelivers work in progress)',
     (name) => {
-      const defaults = asBody(asBody(root.locals.function_defaults)[name]);
-      const ack = Number(root.variables.pubsub_ack_deadline_s?.default);
-      expect(Number(defaults.timeout_s)).toBeLessThanOrEqual(ack);
+      const inputs = instance(name).inputs;
+      expect(inputs.ack_deadline_s).toBe(Number(root.variables.pubsub_ack_deadline_s?.default));
+      expect(Number(inputs.timeout_s)).toBeLessThanOrEqual(Number(inputs.ack_deadline_s));
     },
   );
 });
@@ -185,25 +292,46 @@ describe('subscriptions', () => {
   const moduleSub = () => resource(mod, 'google_pubsub_subscription', 'trigger');
   const moduleDlq = () => resource(mod, 'google_pubsub_subscription', 'dead_letter');
   const moduleDlqTopic = () => resource(mod, 'google_pubsub_topic', 'dead_letter');
+  const PUBSUB_RESOURCES = [
+    'google_service_account.push',
+    'google_cloud_run_service_iam_member.push_invoker',
+    'google_service_account_iam_member.pubsub_agent_token_creator',
+    'google_pubsub_topic.dead_letter',
+    'google_pubsub_subscription.trigger',
+    'google_pubsub_subscription.dead_letter',
+    'google_pubsub_topic_iam_member.agent_dead_letter_publisher',
+    'google_pubsub_subscription_iam_member.agent_trigger_subscriber',
+  ];
 
   it.each(eventFunctions.map((f) => [f.name, f] as const))(
-    '%s: subscription, dead-letter topic and dead-letter subscription named as topology.ts derives them',
-    (_n, fn) => {
-      const call = moduleCallFor(fn);
-      const subName = substituteVars(String(mod.locals.subscription_name), call);
-      const dlTopic = substituteVars(String(mod.locals.dead_letter_topic_name), call);
-      const dlSub = substituteVars(String(mod.locals.dead_letter_subscription_name), call);
-      expect(subName).toBe(subscriptionName(fn.name));
-      expect(dlTopic).toBe(deadLetterTopicName(fn.name));
-      expect(dlSub).toBe(deadLetterSubscriptionName(fn.name));
+    '%s: its subscription, dead-letter topic and dead-letter subscription, named as topology.ts derives them',
+    (name, fn) => {
+      const i = instance(name);
+      for (const r of PUBSUB_RESOURCES) expect(instancesOf(i, r), `${name} ${r}`).toBe(1);
+      expect(i.locals.subscription_name).toBe(subscriptionName(fn.name));
+      expect(i.locals.dead_letter_topic_name).toBe(deadLetterTopicName(fn.name));
+      expect(i.locals.dead_letter_subscription_name).toBe(deadLetterSubscriptionName(fn.name));
+      if (fn.trigger.kind !== 'pubsub') throw new Error('unreachable');
+      expect(i.locals.trigger_topic_id).toBe(
+        `projects/${SAMPLE_VARS.project_id}/topics/${TOPICS[fn.trigger.topic]}`,
+      );
       expect(moduleSub().body.name).toBe('${local.subscription_name}');
       expect(moduleDlqTopic().body.name).toBe('${local.dead_letter_topic_name}');
       expect(moduleDlq().body.name).toBe('${local.dead_letter_subscription_name}');
     },
   );
 
+  it.each(httpFunctions.map((f) => [f.name] as const))(
+    '%s (http) has no subscription, dead letter or push identity',
+    (name) => {
+      for (const r of PUBSUB_RESOURCES) expect(instancesOf(instance(name), r), `${name} ${r}`).toBe(0);
+    },
+  );
+
   it('the trigger subscription reads the trigger topic', () => {
-    expect(mod.locals.trigger_topic_id).toBe('projects/${var.project_id}/topics/${var.trigger_topic_name}');
+    expect(mod.locals.trigger_topic_id).toBe(
+      '${local.pubsub ? "projects/${var.project_id}/topics/${var.trigger_topic_name}" : null}',
+    );
     expect(moduleSub().body.topic).toBe('${local.trigger_topic_id}');
   });
 
@@ -230,19 +358,20 @@ describe('subscriptions', () => {
       const where = `${s.module}:${s.type}.${s.name}`;
       const dl = block(s.body, 'dead_letter_policy');
       expect(str(dl, 'dead_letter_topic'), `${where} dead_letter_topic`).toMatch(
-        /^\$\{google_pubsub_topic\.\w+\.id\}$/,
+        /^\$\{google_pubsub_topic\.\w+(\[0\])?\.id\}$/,
       );
       expect(dl?.max_delivery_attempts, `${where} max_delivery_attempts`).toBeDefined();
       const retry = block(s.body, 'retry_policy');
       expect(str(retry, 'minimum_backoff'), `${where} minimum_backoff`).toMatch(/s$/);
       expect(str(retry, 'maximum_backoff'), `${where} maximum_backoff`).toMatch(/s$/);
       const push = block(s.body, 'push_config');
-      // functions-framework needs /projects/P/topics/T to build the CloudEvent (DESIGN.md 6).
+      // functions-framework needs /projects/P/topics/T to build the CloudEvent (docs/deploy.md,
+      // "Contract between Terraform and the code").
       expect(str(push, 'push_endpoint'), `${where} push_endpoint`).toBe(
         '${google_cloudfunctions2_function.this.service_config[0].uri}/projects/${var.project_id}/topics/${var.trigger_topic_name}',
       );
       expect(str(block(push ?? {}, 'oidc_token'), 'service_account_email')).toBe(
-        '${google_service_account.push.email}',
+        '${google_service_account.push[0].email}',
       );
       expect(s.body.retain_acked_messages, `${where} keeps acked messages for seek`).toBe(true);
       expect(str(block(s.body, 'expiration_policy'), 'ttl'), `${where} never expires`).toBe('');
@@ -262,17 +391,19 @@ describe('subscriptions', () => {
         ).toBe(undefined);
         expect(d.body.retain_acked_messages).toBe(true);
         expect(str(block(d.body, 'expiration_policy'), 'ttl')).toBe('');
+        // Created exactly when the subscription that dead-letters into the topic is.
+        expect(d.body.count).toBe(moduleSub().body.count);
       }
     }
   });
 
   it('the Pub/Sub service agent may dead-letter: publisher on the dead-letter topic, subscriber on the source', () => {
     const pub = resource(mod, 'google_pubsub_topic_iam_member', 'agent_dead_letter_publisher');
-    expect(pub.body.topic).toBe('${google_pubsub_topic.dead_letter.name}');
+    expect(pub.body.topic).toBe('${google_pubsub_topic.dead_letter[0].name}');
     expect(pub.body.role).toBe('roles/pubsub.publisher');
     expect(pub.body.member).toBe('serviceAccount:${var.pubsub_service_agent_email}');
     const sub = resource(mod, 'google_pubsub_subscription_iam_member', 'agent_trigger_subscriber');
-    expect(sub.body.subscription).toBe('${google_pubsub_subscription.trigger.name}');
+    expect(sub.body.subscription).toBe('${google_pubsub_subscription.trigger[0].name}');
     expect(sub.body.role).toBe('roles/pubsub.subscriber');
   });
 
@@ -282,11 +413,14 @@ describe('subscriptions', () => {
     const attempts = Number(root.variables.pubsub_max_delivery_attempts?.default);
     expect(attempts).toBeGreaterThanOrEqual(5);
     expect(attempts).toBeLessThanOrEqual(100);
+    for (const f of eventFunctions) expect(instance(f.name).inputs.max_delivery_attempts).toBe(attempts);
   });
 
-  it('the dead-letter alert and outputs cover every consumer', () => {
-    expect(Object.keys(asBody(root.locals.dead_letter_subscriptions)).sort()).toEqual(
-      eventFunctions.map((f) => f.name).sort(),
+  it('the dead-letter alert and outputs cover every consumer, with its own dead-letter subscription', () => {
+    expect(evaluated.dead_letter_subscriptions).toEqual(
+      Object.fromEntries(
+        eventFunctions.map((f) => [f.name, `module.function.${f.name}.dead_letter_subscription_name`]),
+      ),
     );
   });
 });

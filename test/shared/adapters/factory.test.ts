@@ -18,7 +18,7 @@ import {
   KNOWN_ENV_VARS,
   parseAdapterEnv,
 } from '../../../shared/adapters/factory.js';
-import { StripeAdapter } from '../../../shared/adapters/stripe.js';
+import { StripeAdapter } from '../../../shared/adapters/stripe/adapter.js';
 import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../../shared/contracts/topology.js';
 import { uniqueProjectId, useEmulators } from '../../setup/emulators.js';
 import { changeFor } from './stripe-seed.js';

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStripeServer, startLocalStripe } from '../../../local/stripe/server.js';
-import { StripeAdapter } from '../../../shared/adapters/stripe.js';
-import {
-  LIVE_CHANGE_ID_FIELD,
-  preconditionVerdict,
-  stampedParams,
-} from '../../../shared/core/apply-policy.js';
+import { StripeAdapter } from '../../../shared/adapters/stripe/adapter.js';
+import { LIVE_CHANGE_ID_FIELD, preconditionVerdict } from '../../../shared/core/apply-policy.js';
+import { stampRunId } from '../../../shared/core/stamp.js';
 import { adapterSeed, changeFor, NOW } from './stripe-seed.js';
 
 /**
@@ -34,7 +31,7 @@ describe('cancel stamps read back', () => {
       preconditions: [{ field: 'status', expected: live.status ?? null }],
     };
     expect(preconditionVerdict(change, live).verdict).toBe('fresh');
-    await adapter.write(change, stampedParams(change, 'run_7'), 'driftcontrol-cancel-test');
+    await adapter.write(change, stampRunId(change, 'run_7'), 'driftcontrol-cancel-test');
     const after = await adapter.readLive(target);
     expect(after.status).toBe('canceled');
     expect(after[LIVE_CHANGE_ID_FIELD]).toBe(change.id);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStripeServer, startLocalStripe } from '../../../local/stripe/index.js';
-import { StripeAdapter } from '../../../shared/adapters/stripe.js';
-import { idempotencyKey, preconditionVerdict, stampedParams } from '../../../shared/core/apply-policy.js';
+import { StripeAdapter } from '../../../shared/adapters/stripe/adapter.js';
+import { idempotencyKey, preconditionVerdict } from '../../../shared/core/apply-policy.js';
 import { plan } from '../../../shared/core/planner.js';
+import { stampRunId } from '../../../shared/core/stamp.js';
 import { AccountView } from '../../../shared/domain/account-view.js';
 import { healthyView } from '../../support/views.js';
 import { NOW, PERIOD_END, PERIOD_START } from './stripe-seed.js';
@@ -98,7 +99,7 @@ describe('readAccount -> plan -> readLive -> write -> converged', () => {
     for (const change of first.changes) {
       await stripe.write(
         change,
-        stampedParams(change, 'run_rt'),
+        stampRunId(change, 'run_rt'),
         idempotencyKey('acc_1', change, first.planHash),
       );
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStripeServer, startLocalStripe } from '../../../local/stripe/server.js';
-import { StripeAdapter } from '../../../shared/adapters/stripe.js';
+import { StripeAdapter } from '../../../shared/adapters/stripe/adapter.js';
 import { StripeCallError } from '../../../shared/ports/errors.js';
 import { adapterSeed, changeFor, NOW } from './stripe-seed.js';
 

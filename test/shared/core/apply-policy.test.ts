@@ -4,12 +4,10 @@ import {
   idempotencyKey,
   LIVE_CHANGE_ID_FIELD,
   preconditionVerdict,
-  RUN_ID_METADATA_KEY,
   shouldRetryStripeFailure,
-  stampedParams,
 } from '../../../shared/core/apply-policy.js';
 import { plan } from '../../../shared/core/planner.js';
-import { opeSub, stripeItem, viewWith } from '../../support/views.js';
+import { stripeItem, viewWith } from '../../support/views.js';
 
 const quantityPlan = () => plan(viewWith((v) => void (stripeItem(v).quantity = 2)));
 
@@ -105,23 +103,5 @@ describe('shouldRetryStripeFailure', () => {
     [{ httpStatus: 402, type: 'card_error', code: 'card_declined' }, false],
   ])('%j -> retry %s', (failure, retry) => {
     expect(shouldRetryStripeFailure(failure)).toBe(retry);
-  });
-});
-
-describe('stampedParams', () => {
-  it('adds the run id to metadata, keeping the change id', () => {
-    const change = quantityPlan().changes[0];
-    if (!change) throw new Error('no change');
-    const params = stampedParams(change, 'run_1');
-    expect(params.metadata).toEqual({ driftcontrol_change_id: change.id, [RUN_ID_METADATA_KEY]: 'run_1' });
-    expect(change.operation.params.metadata).toEqual({ driftcontrol_change_id: change.id });
-  });
-
-  it('puts the run and change in the cancellation comment of a cancel', () => {
-    const change = plan(viewWith((v) => void (opeSub(v).status = 'canceled'))).changes[0];
-    if (!change) throw new Error('no change');
-    expect(stampedParams(change, 'run_1').cancellation_details).toEqual({
-      comment: `driftcontrol run run_1 change ${change.id}`,
-    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHANGE_ID_METADATA_KEY, plan } from '../../../shared/core/planner.js';
+import { plan } from '../../../shared/core/planner.js';
+import { CHANGE_ID_METADATA_KEY } from '../../../shared/core/stamp.js';
 import { Plan } from '../../../shared/domain/plan.js';
 import { simulateChanges } from '../../support/simulate.js';
 import {

@@ -306,7 +306,7 @@ describe('restrictions', () => {
     for (const r of p.restrictions) expect(r.reason.length).toBeGreaterThan(0);
   });
 
-  it('evaluates all seven restrictions, in the seed table order', () => {
+  it('evaluates all seven restrictions, in the order of docs/domain-rules.md', () => {
     expect(RESTRICTION_RULES.map((r) => [r.name, r.effect])).toEqual([
       ['UnsupportedAccountType', 'blocks_plan'],
       ['MergedAccount', 'blocks_plan'],

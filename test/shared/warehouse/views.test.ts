@@ -127,7 +127,7 @@ describe('the generated mix reaches every rule', () => {
     );
   });
 
-  it('the seed drift tables hold one row per account per snapshot date', async () => {
+  it('the two drift tables hold one row per account per snapshot date', async () => {
     for (const t of [
       'cloudflare_account_inconsistencies_summary',
       'cloudflare_inconsistent_bad_debt_accounts',

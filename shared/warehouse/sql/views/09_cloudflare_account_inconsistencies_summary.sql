@@ -1,4 +1,4 @@
--- The seed's drift table: one row per account per snapshot date for every account whose stores
+-- The drift table support reads (docs/design.md): one row per account per snapshot date for every account whose stores
 -- disagree (Stripe drift, WWW drift, or both), with what disagrees.
 WITH www AS (
   SELECT snapshot_date, account_id, COUNT(*) AS www_drift_zone_count

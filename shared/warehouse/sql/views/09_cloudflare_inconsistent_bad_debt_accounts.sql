@@ -1,4 +1,4 @@
--- The seed's bad-debt table: one row per account per snapshot date whose bad-debt state disagrees across
+-- The bad-debt drift table support reads (docs/design.md): one row per account per snapshot date whose bad-debt state disagrees across
 -- stores: subs_dunning against the Stripe customer's metadata.bad_debt flag (bad_debt_flag drift), or
 -- uncollectible Stripe invoices on an account dunning does not hold in bad debt.
 SELECT

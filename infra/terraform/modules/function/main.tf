@@ -1,19 +1,26 @@
-# One event-triggered Cloud Function gen2, fed by its own Pub/Sub push subscription, with its own
-# dead-letter topic, a pull subscription on that dead-letter topic, and its own service accounts.
+# One Cloud Function gen2 of shared/contracts/topology.json with its own runtime service account and
+# access to exactly the secrets it mounts, and what invokes it:
+# - fed by Pub/Sub (trigger_topic_name set): a push subscription we own on the trigger topic, its own
+#   dead-letter topic, a pull subscription on that dead-letter topic, and a push identity that is the
+#   only principal allowed to invoke the function;
+# - HTTP (trigger_topic_name null): invoker_members, and nobody else, may invoke it.
 #
 # Why a push subscription we own instead of the function's event_trigger (Eventarc): the Eventarc-managed
-# subscription cannot be given a dead-letter policy or a name from Terraform, and DESIGN.md 2 needs both
-# ("every subscription has a dead-letter topic"; names come from shared/contracts/topology.ts).
-# functions-framework turns a Pub/Sub push into a CloudEvent when the push path is
-# /projects/PROJECT/topics/TOPIC (DESIGN.md 6), so the endpoint below carries that path.
+# subscription cannot be given a dead-letter policy or a name from Terraform, and the design needs both
+# (docs/design.md, "The shape": every subscription has a dead-letter topic; names derive from the
+# function names of topology.json). functions-framework turns a Pub/Sub push into a CloudEvent when the
+# push path is /projects/PROJECT/topics/TOPIC (docs/deploy.md, "Contract between Terraform and the
+# code"), so the endpoint below carries that path.
 
 locals {
+  pubsub = var.trigger_topic_name != null
+
   # Same derivations as subscriptionName / deadLetterTopicName / deadLetterSubscriptionName in
   # shared/contracts/topology.ts; test/infra holds the two together.
   subscription_name             = "${var.name}-sub"
   dead_letter_topic_name        = "${var.name}-dead-letter"
   dead_letter_subscription_name = "${var.name}-dead-letter-sub"
-  trigger_topic_id              = "projects/${var.project_id}/topics/${var.trigger_topic_name}"
+  trigger_topic_id              = local.pubsub ? "projects/${var.project_id}/topics/${var.trigger_topic_name}" : null
   labels                        = merge(var.labels, { function = var.name })
 }
 
@@ -23,14 +30,6 @@ resource "google_service_account" "runtime" {
   project      = var.project_id
   account_id   = var.service_account_id
   display_name = "driftcontrol ${var.name} runtime"
-}
-
-# Push identity: the only principal allowed to invoke this function. Kept apart from the runtime
-# account so that the function's code cannot call itself or any other function.
-resource "google_service_account" "push" {
-  project      = var.project_id
-  account_id   = "${var.service_account_id}-push"
-  display_name = "driftcontrol ${var.name} Pub/Sub push invoker"
 }
 
 resource "google_secret_manager_secret_iam_member" "runtime_secret_accessor" {
@@ -94,25 +93,59 @@ resource "google_cloudfunctions2_function" "this" {
   depends_on = [google_secret_manager_secret_iam_member.runtime_secret_accessor]
 }
 
+# ---------------------------------------------------------------------------------------------------
+# HTTP: exactly the principals given may invoke the function (detect-drift: the scheduler's identity).
 # Gen2 functions are Cloud Run services: invocation is roles/run.invoker on the service.
 # https://cloud.google.com/functions/docs/securing/authenticating
-resource "google_cloud_run_service_iam_member" "push_invoker" {
+# ---------------------------------------------------------------------------------------------------
+
+resource "google_cloud_run_service_iam_member" "invoker" {
+  for_each = var.invoker_members
+
   project  = var.project_id
   location = var.region
   service  = google_cloudfunctions2_function.this.name
   role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.push.email}"
+  member   = each.value
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Pub/Sub: push subscription, dead letter, push identity (only when trigger_topic_name is set)
+# ---------------------------------------------------------------------------------------------------
+
+# Push identity: the only principal allowed to invoke a Pub/Sub-fed function. Kept apart from the
+# runtime account so that the function's code cannot call itself or any other function.
+resource "google_service_account" "push" {
+  count = local.pubsub ? 1 : 0
+
+  project      = var.project_id
+  account_id   = "${var.service_account_id}-push"
+  display_name = "driftcontrol ${var.name} Pub/Sub push invoker"
+}
+
+resource "google_cloud_run_service_iam_member" "push_invoker" {
+  count = local.pubsub ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.this.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.push[0].email}"
 }
 
 # Pub/Sub's service agent mints the OIDC token of the push identity.
 # https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions
 resource "google_service_account_iam_member" "pubsub_agent_token_creator" {
-  service_account_id = google_service_account.push.name
+  count = local.pubsub ? 1 : 0
+
+  service_account_id = google_service_account.push[0].name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:${var.pubsub_service_agent_email}"
 }
 
 resource "google_pubsub_topic" "dead_letter" {
+  count = local.pubsub ? 1 : 0
+
   project                    = var.project_id
   name                       = local.dead_letter_topic_name
   labels                     = local.labels
@@ -120,6 +153,8 @@ resource "google_pubsub_topic" "dead_letter" {
 }
 
 resource "google_pubsub_subscription" "trigger" {
+  count = local.pubsub ? 1 : 0
+
   project = var.project_id
   name    = local.subscription_name
   topic   = local.trigger_topic_id
@@ -144,7 +179,7 @@ resource "google_pubsub_subscription" "trigger" {
   }
 
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter.id
+    dead_letter_topic     = google_pubsub_topic.dead_letter[0].id
     max_delivery_attempts = var.max_delivery_attempts
   }
 
@@ -152,7 +187,7 @@ resource "google_pubsub_subscription" "trigger" {
     push_endpoint = "${google_cloudfunctions2_function.this.service_config[0].uri}/projects/${var.project_id}/topics/${var.trigger_topic_name}"
 
     oidc_token {
-      service_account_email = google_service_account.push.email
+      service_account_email = google_service_account.push[0].email
       audience              = google_cloudfunctions2_function.this.service_config[0].uri
     }
   }
@@ -166,9 +201,11 @@ resource "google_pubsub_subscription" "trigger" {
 # Nothing published to a dead-letter topic is lost: this pull subscription keeps it for
 # `driftcontrol replay --from-dead-letter` or an operator's inspection.
 resource "google_pubsub_subscription" "dead_letter" {
+  count = local.pubsub ? 1 : 0
+
   project = var.project_id
   name    = local.dead_letter_subscription_name
-  topic   = google_pubsub_topic.dead_letter.id
+  topic   = google_pubsub_topic.dead_letter[0].id
   labels  = local.labels
 
   ack_deadline_seconds       = 60
@@ -184,15 +221,66 @@ resource "google_pubsub_subscription" "dead_letter" {
 # acknowledge on the source subscription.
 # https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions
 resource "google_pubsub_topic_iam_member" "agent_dead_letter_publisher" {
+  count = local.pubsub ? 1 : 0
+
   project = var.project_id
-  topic   = google_pubsub_topic.dead_letter.name
+  topic   = google_pubsub_topic.dead_letter[0].name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${var.pubsub_service_agent_email}"
 }
 
 resource "google_pubsub_subscription_iam_member" "agent_trigger_subscriber" {
+  count = local.pubsub ? 1 : 0
+
   project      = var.project_id
-  subscription = google_pubsub_subscription.trigger.name
+  subscription = google_pubsub_subscription.trigger[0].name
   role         = "roles/pubsub.subscriber"
   member       = "serviceAccount:${var.pubsub_service_agent_email}"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Addresses of modules/event-function, which created the Pub/Sub resources without count. The root
+# module's moved blocks move each old module instance here (module.gather -> module.function["gather"]);
+# these then move its resources to index 0, so nothing is destroyed and recreated. Keep them until every
+# deployment has applied once with this layout.
+# ---------------------------------------------------------------------------------------------------
+
+moved {
+  from = google_service_account.push
+  to   = google_service_account.push[0]
+}
+
+moved {
+  from = google_cloud_run_service_iam_member.push_invoker
+  to   = google_cloud_run_service_iam_member.push_invoker[0]
+}
+
+moved {
+  from = google_service_account_iam_member.pubsub_agent_token_creator
+  to   = google_service_account_iam_member.pubsub_agent_token_creator[0]
+}
+
+moved {
+  from = google_pubsub_topic.dead_letter
+  to   = google_pubsub_topic.dead_letter[0]
+}
+
+moved {
+  from = google_pubsub_subscription.trigger
+  to   = google_pubsub_subscription.trigger[0]
+}
+
+moved {
+  from = google_pubsub_subscription.dead_letter
+  to   = google_pubsub_subscription.dead_letter[0]
+}
+
+moved {
+  from = google_pubsub_topic_iam_member.agent_dead_letter_publisher
+  to   = google_pubsub_topic_iam_member.agent_dead_letter_publisher[0]
+}
+
+moved {
+  from = google_pubsub_subscription_iam_member.agent_trigger_subscriber
+  to   = google_pubsub_subscription_iam_member.agent_trigger_subscriber[0]
 }

@@ -1,5 +1,5 @@
 terraform {
-  # Cross-variable references in validation blocks need Terraform 1.9.
+  # Validation blocks that read other variables (timeout_s, invoker_members) need Terraform 1.9.
   required_version = ">= 1.9"
 
   required_providers {

@@ -10,7 +10,7 @@ variable "region" {
 
 variable "name" {
   type        = string
-  description = "Function name exactly as in shared/contracts/topology.ts (FUNCTIONS[].name). The subscription, dead-letter topic and dead-letter subscription names derive from it the same way topology.ts derives them."
+  description = "Function name exactly as in shared/contracts/topology.json (a key of functions). The subscription, dead-letter topic and dead-letter subscription names derive from it the same way topology.ts derives them."
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{2,40}$", var.name))
@@ -20,12 +20,12 @@ variable "name" {
 
 variable "description" {
   type        = string
-  description = "Human description of the function, shown in the console."
+  description = "Human description of the function, shown in the console (functions[].description in topology.json)."
 }
 
 variable "entry_point" {
   type        = string
-  description = "Name the code registers with functions-framework (FUNCTIONS[].entryPoint in topology.ts)."
+  description = "Name the code registers with functions-framework (functions[].entryPoint in topology.json)."
 }
 
 variable "source_bucket" {
@@ -70,11 +70,11 @@ variable "cpu" {
 
 variable "timeout_s" {
   type        = number
-  description = "Request timeout in seconds. Must not exceed ack_deadline_s, or Pub/Sub redelivers a message that is still being processed."
+  description = "Request timeout in seconds. A Pub/Sub-fed function's must not exceed ack_deadline_s, or Pub/Sub redelivers a message that is still being processed; an HTTP function's may reach 3600 (the gen2 limit)."
 
   validation {
-    condition     = var.timeout_s >= 1 && var.timeout_s <= var.ack_deadline_s
-    error_message = "timeout_s must be between 1 and ack_deadline_s."
+    condition     = var.timeout_s >= 1 && var.timeout_s <= (var.trigger_topic_name == null ? 3600 : var.ack_deadline_s)
+    error_message = "timeout_s must be between 1 and ack_deadline_s for a Pub/Sub-fed function, between 1 and 3600 for an HTTP function."
   }
 }
 
@@ -101,6 +101,11 @@ variable "max_concurrent_requests" {
 variable "ingress_settings" {
   type        = string
   description = "ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB. Authentication is required either way (no public invoker)."
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ingress_settings)
+    error_message = "ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
 }
 
 variable "environment_variables" {
@@ -131,14 +136,36 @@ variable "vpc_connector_egress_settings" {
   default     = "PRIVATE_RANGES_ONLY"
 }
 
+# ---------------------------------------------------------------------------------------------------
+# How the function is invoked: HTTP (invoker_members) or Pub/Sub (trigger_topic_name and the settings
+# of its push subscription, which an HTTP function does not use).
+# ---------------------------------------------------------------------------------------------------
+
+variable "invoker_members" {
+  type        = map(string)
+  description = "HTTP functions only: the principals allowed to invoke the function (roles/run.invoker on its service), keyed by a name known at plan time (e.g. scheduler = \"serviceAccount:...\"). A Pub/Sub-fed function is invoked only by its own push identity."
+  default     = {}
+
+  validation {
+    condition     = var.trigger_topic_name == null || length(var.invoker_members) == 0
+    error_message = "invoker_members must be empty when trigger_topic_name is set: a Pub/Sub-fed function is invoked only by its own push identity."
+  }
+
+  validation {
+    condition     = alltrue([for m in values(var.invoker_members) : can(regex("^(user|group|serviceAccount):", m))])
+    error_message = "invoker_members must be user:, group: or serviceAccount: principals; public principals are not allowed."
+  }
+}
+
 variable "trigger_topic_name" {
   type        = string
-  description = "Name (not id) of the topic this function consumes, from TOPICS in topology.ts."
+  description = "Name (not id) of the topic whose messages are pushed to this function (a value of topics in topology.json), or null for an HTTP function. When set, the module creates the push subscription, its dead-letter topic and subscription, and the push identity."
+  default     = null
 }
 
 variable "ack_deadline_s" {
   type        = number
-  description = "Seconds Pub/Sub waits for the push response before redelivering (10-600)."
+  description = "Seconds Pub/Sub waits for the push response before redelivering (10-600). Pub/Sub-fed functions only."
 
   validation {
     condition     = var.ack_deadline_s >= 10 && var.ack_deadline_s <= 600
@@ -148,12 +175,12 @@ variable "ack_deadline_s" {
 
 variable "min_retry_backoff_s" {
   type        = number
-  description = "Minimum backoff in seconds before a nacked or failed message is redelivered (0-600)."
+  description = "Minimum backoff in seconds before a nacked or failed message is redelivered (0-600). Pub/Sub-fed functions only."
 }
 
 variable "max_retry_backoff_s" {
   type        = number
-  description = "Maximum backoff in seconds between redeliveries (0-600)."
+  description = "Maximum backoff in seconds between redeliveries (0-600). Pub/Sub-fed functions only."
 
   validation {
     condition     = var.max_retry_backoff_s <= 600 && var.max_retry_backoff_s >= var.min_retry_backoff_s
@@ -163,7 +190,7 @@ variable "max_retry_backoff_s" {
 
 variable "max_delivery_attempts" {
   type        = number
-  description = "Deliveries before a message is moved to the dead-letter topic (5-100)."
+  description = "Deliveries before a message is moved to the dead-letter topic (5-100). Pub/Sub-fed functions only."
 
   validation {
     condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
@@ -173,7 +200,7 @@ variable "max_delivery_attempts" {
 
 variable "subscription_message_retention_s" {
   type        = number
-  description = "Seconds the trigger subscription keeps messages, acknowledged ones included, so a seek can replay them (600-604800)."
+  description = "Seconds the trigger subscription keeps messages, acknowledged ones included, so a seek can replay them (600-604800). Pub/Sub-fed functions only."
 
   validation {
     condition     = var.subscription_message_retention_s >= 600 && var.subscription_message_retention_s <= 604800
@@ -183,7 +210,7 @@ variable "subscription_message_retention_s" {
 
 variable "dead_letter_message_retention_s" {
   type        = number
-  description = "Seconds the dead-letter topic and its subscription keep messages (600-604800)."
+  description = "Seconds the dead-letter topic and its subscription keep messages (600-604800). Pub/Sub-fed functions only."
 
   validation {
     condition     = var.dead_letter_message_retention_s >= 600 && var.dead_letter_message_retention_s <= 604800
@@ -193,13 +220,13 @@ variable "dead_letter_message_retention_s" {
 
 variable "enable_message_ordering" {
   type        = bool
-  description = "Deliver messages with the same ordering key (account or zone id) one at a time, in publish order."
+  description = "Deliver messages with the same ordering key (account or zone id) one at a time, in publish order (trigger.messageOrdering in topology.json). Pub/Sub-fed functions only."
   default     = false
 }
 
 variable "pubsub_service_agent_email" {
   type        = string
-  description = "Email of the project's Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com): it mints the push OIDC token and moves messages to the dead-letter topic."
+  description = "Email of the project's Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com): it mints the push OIDC token and moves messages to the dead-letter topic. Pub/Sub-fed functions only."
 }
 
 variable "labels" {
