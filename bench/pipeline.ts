@@ -1,8 +1,87 @@
 import { performance } from 'node:perf_hooks';
+import pino from 'pino';
 import { runNightlyCycle } from '../local/run/cycle.js';
+import type { LocalPipeline } from '../local/run/pipeline.js';
 import { startLocalPipeline } from '../local/run/pipeline.js';
+import { STORES, type Store } from '../local/stores/schema.js';
+import { createAdapters } from '../shared/adapters/factory.js';
 import { AUDIT_TABLE, DATASETS } from '../shared/contracts/topology.js';
-import { fmt } from './stats.js';
+import { gatherLive } from '../shared/pipeline/gather.js';
+import { fmt, median } from './stats.js';
+
+/**
+ * Transactions each store's database has committed (pg_stat_database): one per query in autocommit.
+ * A backend flushes its counts when its session ends, so callers close their connections first.
+ */
+async function storeTransactions(p: LocalPipeline): Promise<Record<Store, number>> {
+  await new Promise((r) => setTimeout(r, 500));
+  const out = {} as Record<Store, number>;
+  for (const store of STORES) {
+    const r = await p.stores.query(store, 'SELECT xact_commit FROM pg_stat_database WHERE datname = $1', [
+      p.stores.databases[store],
+    ]);
+    out[store] = Number(r.rows[0]?.xact_commit ?? 0);
+  }
+  return out;
+}
+
+/**
+ * Gather's cost per account, against the bare reads of the same stores: live gathers of `ids`, one after
+ * another (latency), with the reads each made per store counted where they land (the local Stripe and
+ * subs-api request logs, PostgreSQL's transaction counters); then the same reads issued directly, with the
+ * same concurrency (subs-api, OPE, billing_prod, cf_prod and the gates at once, then Stripe), without
+ * assembling or validating a view.
+ */
+async function benchGather(p: LocalPipeline, ids: readonly string[]): Promise<void> {
+  const log = pino({ level: 'silent' });
+  // Adapters of their own (the factory, the functions' environment): closing them ends their database
+  // sessions, which is when PostgreSQL counts their transactions.
+  const g = await createAdapters(p.env, { log });
+  const storesBefore = await storeTransactions(p);
+  const stripeBefore = p.stack.stripe.requests().length;
+  const subsBefore = p.stack.subsApi.requests().length;
+  const gatherMs: number[] = [];
+  for (const id of ids) {
+    const t = performance.now();
+    await gatherLive(g, id);
+    gatherMs.push(performance.now() - t);
+  }
+  const stripeReads = p.stack.stripe.requests().length - stripeBefore;
+  const subsReads = p.stack.subsApi.requests().length - subsBefore;
+  await g.close();
+  const storesAfter = await storeTransactions(p);
+  const perGather = (n: number) => fmt(n / Math.max(ids.length, 1), 2);
+  const reads = {
+    stripe: stripeReads,
+    'subs-api': subsReads,
+    ...Object.fromEntries(STORES.map((s) => [s, storesAfter[s] - storesBefore[s]])),
+  };
+  const d = await createAdapters(p.env, { log });
+  const bareMs: number[] = [];
+  for (const id of ids) {
+    const t = performance.now();
+    const [account] = await Promise.all([
+      d.subsApi.account(id),
+      d.ope.subscriptions(id),
+      d.billingProd.catalogue(),
+      d.cfProd.account(id),
+      d.control.getGates(id),
+    ]);
+    const customer = account?.subsCustomer.data.stripeCustomerId;
+    if (customer) await d.stripe.readAccount(customer);
+    bareMs.push(performance.now() - t);
+  }
+  await d.close();
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  console.log(
+    `  live gather (${ids.length} accounts, one after another): p50 ${fmt(median(gatherMs), 1)} ms; bare reads of the same stores p50 ${fmt(median(bareMs), 1)} ms; ratio ${fmt(sum(gatherMs) / Math.max(sum(bareMs), 1), 2)}`,
+  );
+  console.log(
+    `  reads per gather, per store: ${Object.entries(reads)
+      .map(([store, n]) => `${store} ${perGather(n)}`)
+      .join(', ')}`,
+  );
+}
 
 /**
  * The local pipeline end to end (issue 5): the nightly cycle over N synthetic accounts on the real local
@@ -37,8 +116,8 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
     const ids = finals.map((r) => r.account_id);
     const customers: string[] = [];
     for (const id of ids) {
-      const parts = await p.deps.mirror.accountParts(id, p.snapshotDate);
-      if (parts?.subsCustomer.data.stripeCustomerId) customers.push(parts.subsCustomer.data.stripeCustomerId);
+      const customer = (await p.deps.subsApi.account(id))?.subsCustomer.data.stripeCustomerId;
+      if (customer) customers.push(customer);
     }
     const floorStart = performance.now();
     // The reads gather makes per account, counted by the local Stripe's request log (gather itself ran
@@ -72,6 +151,7 @@ export async function benchPipeline(options: { accounts: number }): Promise<void
       `  writes for no-op accounts: ${noop.reduce((n, r) => n + Number(r.stripe_writes), 0)} (target 0, ${noop.length} accounts)`,
     );
     console.log(`  outcomes: ${JSON.stringify(summary.stripe.outcomes)}; audit rows ${summary.auditRows}`);
+    await benchGather(p, ids.slice(0, 200));
     for (const f of p.functions) {
       const peak = f.peakRssBytes();
       console.log(

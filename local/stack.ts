@@ -1,19 +1,27 @@
 import { type Emulators, type StartEmulatorsOptions, startEmulators } from './emulators.js';
+import {
+  attachLocalPostgres,
+  type LocalPostgres,
+  type StartPostgresOptions,
+  startLocalPostgres,
+} from './postgres.js';
 import type { StripeSeed } from './stripe/seed.js';
 import { type LocalStripeOptions, type LocalStripeServer, startLocalStripe } from './stripe/server.js';
 import { type LocalSubsApi, type LocalSubsApiOptions, startLocalSubsApi } from './zones/subs-api.js';
+import type { SubsApiSeed } from './zones/subs-api-seed.js';
 import type { ZoneSeed } from './zones/table.js';
 import { type LocalWww, type LocalWwwOptions, startLocalWww } from './zones/www.js';
 
 /**
- * One entry for the whole local stack: Pub/Sub and Firestore emulators, local Stripe, subs-api and www,
- * plus any extra service (the local BigQuery joins through `extraServices`). Everything listens on
- * loopback; `stop()` ends all of it, and the emulators' process groups are also ended on process exit.
+ * One entry for the whole local stack: Pub/Sub and Firestore emulators, a PostgreSQL server (for the
+ * company databases gather reads live), local Stripe, subs-api and www, plus any extra service (the local
+ * BigQuery joins through `extraServices`). Everything listens on loopback; `stop()` ends all of it, and the
+ * emulators' and PostgreSQL's process groups are also ended on process exit.
  */
 
 export interface StackSeed {
   stripe?: StripeSeed;
-  subsApi?: ZoneSeed;
+  subsApi?: SubsApiSeed;
   www?: ZoneSeed;
 }
 
@@ -46,6 +54,10 @@ export interface LocalStackOptions {
    * they appear in `endpoints` and `env` but `stop()` leaves them alone.
    */
   existingEmulators?: { pubsubHost: string; firestoreHost: string };
+  /** Start a PostgreSQL server (default true), optionally on a fixed port. */
+  postgres?: boolean | StartPostgresOptions;
+  /** Use a PostgreSQL server that is already running (the test run's); `stop()` leaves it alone. */
+  existingPostgres?: { port: number };
   stripe?: LocalStripeOptions;
   subsApi?: LocalSubsApiOptions;
   www?: LocalWwwOptions;
@@ -60,6 +72,8 @@ export interface LocalStackEndpoints {
   /** `127.0.0.1:PORT` hosts (no scheme), as the emulator variables expect. */
   pubsub?: string;
   firestore?: string;
+  /** `127.0.0.1:PORT` of the PostgreSQL server (user postgres, trust authentication). */
+  postgres?: string;
   /** Base URLs. */
   stripe: string;
   subsApi: string;
@@ -69,6 +83,8 @@ export interface LocalStackEndpoints {
 
 export interface LocalStack {
   emulators: Emulators | undefined;
+  /** Undefined with `postgres: false`. */
+  postgres: LocalPostgres | undefined;
   stripe: LocalStripeServer;
   subsApi: LocalSubsApi;
   www: LocalWww;
@@ -115,6 +131,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     // Marks the rejection handled until it is awaited below (no unhandled-rejection crash meanwhile).
     emulatorsStarting?.catch(() => undefined);
+    const postgresStarting = startPostgres(options).then((pg) => {
+      startupMs.postgres = Date.now() - started;
+      return pg;
+    });
+    stoppers.push(async () => {
+      const started = await postgresStarting.catch(() => undefined);
+      await started?.stop();
+    });
+    postgresStarting.catch(() => undefined);
     const http = await Promise.allSettled([
       startLocalStripe({ ...options.stripe, ...(options.seed?.stripe ? { seed: options.seed.stripe } : {}) }),
       startLocalSubsApi({
@@ -132,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       LocalWww,
     ];
     startupMs.http = Date.now() - started;
+    const postgres = await postgresStarting;
     const emulators: Emulators | undefined = await emulatorsStarting;
     if (emulators) {
       startupMs.pubsub = emulators.pubsub.startupMs() ?? 0;
@@ -139,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     const endpoints: LocalStackEndpoints = { stripe: stripe.url, subsApi: subsApi.url, www: www.url };
+    if (postgres) endpoints.postgres = `${postgres.host}:${postgres.port}`;
     const env: Record<string, string> = {
       METADATA_SERVER_DETECTION: 'none',
       LOCAL_STRIPE_URL: stripe.url,
@@ -171,6 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let stopped: Promise<void> | undefined;
     return {
       emulators,
+      postgres,
       stripe,
       subsApi,
       www,
@@ -187,4 +215,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll().catch(() => undefined);
     throw err;
   }
+}
+
+/** The stack's PostgreSQL: a running one, a new one, or none. */
+async function startPostgres(options: LocalStackOptions): Promise<LocalPostgres | undefined> {
+  if (options.existingPostgres) return attachLocalPostgres(options.existingPostgres.port);
+  if (options.postgres === false) return undefined;
+  return startLocalPostgres(options.postgres === true ? {} : (options.postgres ?? {}));
 }

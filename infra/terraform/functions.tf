@@ -10,10 +10,13 @@ locals {
   # - detect-drift: one call per drift system per night; runs BigQuery diff queries and publishes
   #   thousands of messages, so a long timeout; 2 instances because both systems fire at once, and
   #   concurrency 1 so a run never shares an instance's memory with the other.
-  # - gather: I/O bound (Stripe reads with expand, BigQuery, Firestore), so concurrency 8; 10 instances
-  #   cap concurrent gathers at 80, well under Stripe's read limit.
+  # - gather: I/O bound (subs-api, the three read replicas, Stripe reads with expand, Firestore), so
+  #   concurrency 8; 10 instances cap concurrent gathers at 80, well under Stripe's read limit.
   # - plan-apply: moves money; few instances (4) so each instance's share of the Stripe write budget
   #   (config stripeWritesPerSecond / max_instances, see STRIPE_WRITE_INSTANCES) stays meaningful.
+  # - Each gather or plan-apply instance holds at most 4 connections per read replica (the pool of
+  #   shared/adapters/replica/replica.ts), so at max_instances the two hold up to (10 + 4) x 4 = 56
+  #   connections on each replica: size the replicas' connection limits (and the VPC connector) for it.
   # - www-resync: writes to the internal www API; modest parallelism (4 x 4) protects it.
   # - audit-writer: tiny streaming inserts; high concurrency, few instances, bounded for BigQuery quota.
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
@@ -34,7 +37,7 @@ locals {
   }
 
   # Environment every function gets. Every name here is one the adapter factory reads
-  # (KNOWN_ENV_VARS in shared/adapters/factory.ts; test/infra/env-wiring.test.ts holds them together).
+  # (KNOWN_ENV_VARS in shared/adapters/environment.ts; test/infra/env-wiring.test.ts holds them together).
   # No log format variable: pino writes one JSON object per line on stdout, which Cloud Logging turns
   # into jsonPayload (the halted-run metric in monitoring.tf reads jsonPayload.outcome).
   common_env = {
@@ -43,14 +46,20 @@ locals {
     LOG_LEVEL            = var.log_level
   }
 
-  # Plain environment each function gets besides common_env (and the operators' extras).
+  # Plain environment each function gets besides common_env (and the operators' extras). gather and
+  # plan-apply read the account records (subs_account, subs_customer, subs_dunning) from subs-api live;
+  # www-resync reads subs-api's plan level and writes www. STORE_TIMEOUT_MS and STORE_READ_RETRIES keep
+  # the code's defaults (5000 ms, 2); set them per function with var.extra_environment_variables.
   function_environment = {
     "detect-drift" = {}
-    "gather"       = {}
+    "gather" = {
+      SUBS_API_URL = var.subs_api_base_url
+    }
     "plan-apply" = {
       # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
       # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
       STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
+      SUBS_API_URL           = var.subs_api_base_url
     }
     "www-resync" = {
       SUBS_API_URL = var.subs_api_base_url
@@ -59,28 +68,57 @@ locals {
     "audit-writer" = {}
   }
 
-  # The Stripe key is read at runtime from Secret Manager, never from Terraform. Only gather and
-  # plan-apply get it; the other functions start without it (their Stripe port fails if ever used).
+  # Secrets are read at runtime from Secret Manager, never from Terraform. Each is mounted as a secret
+  # environment variable (STRIPE_API_KEY, OPE_DATABASE_URL, ...) rather than as a file (the code also
+  # accepts NAME_FILE, a volume mount): it is the way the Stripe key already comes, so modules/function
+  # needs one mechanism and grants access to exactly the list below; and a file would bring nothing here,
+  # because the code reads every secret once, when an instance starts, exactly as the platform resolves
+  # a secret environment variable ("latest" at the instance's start: a rotated value reaches the next
+  # cold start). The functions that do not mount a secret start without it (the port that needs it
+  # fails if ever used).
   stripe_secret_env = [{
     key       = "STRIPE_API_KEY"
     secret_id = google_secret_manager_secret.stripe.secret_id
     version   = "latest"
   }]
 
-  # Secrets each function mounts as environment variables; the module grants it access to exactly these.
+  # The read replicas' URLs (secrets.tf), one per store, under the names the code reads.
+  replica_secret_env = [
+    for store, db in local.replica_databases : {
+      key       = db.env
+      secret_id = google_secret_manager_secret.replica_database_url[store].secret_id
+      version   = "latest"
+    }
+  ]
+
+  # Secrets each function mounts as environment variables; the module grants its runtime service
+  # account secretAccessor on exactly these, and nobody else gets access. Only gather and plan-apply
+  # read the live truth (the replicas) and call Stripe.
   function_secret_environment = {
     "detect-drift" = []
-    "gather"       = local.stripe_secret_env
-    "plan-apply"   = local.stripe_secret_env
+    "gather"       = concat(local.stripe_secret_env, local.replica_secret_env)
+    "plan-apply"   = concat(local.stripe_secret_env, local.replica_secret_env)
     "www-resync"   = []
     "audit-writer" = []
   }
 
-  # Only www-resync reaches internal APIs (subs-api, www), through the connector when one is given.
+  # Every name a secret is mounted under, and its _FILE form: never a plain variable
+  # (var.extra_environment_variables refuses them). Read from the names, not from the lists above, so
+  # the validation reads no resource.
+  secret_environment_names = flatten([
+    for name in concat(["STRIPE_API_KEY"], [for db in values(local.replica_databases) : db.env]) :
+    [name, "${name}_FILE"]
+  ])
+
+  # The functions that reach the company network: gather and plan-apply (subs-api and the read
+  # replicas), www-resync (subs-api and www), through the connector when one is given, with
+  # var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private addresses go
+  # through the VPC, Stripe and Google APIs are reached directly). detect-drift and audit-writer only
+  # talk to Google APIs and get none.
   function_vpc_connector = {
     "detect-drift" = null
-    "gather"       = null
-    "plan-apply"   = null
+    "gather"       = var.vpc_connector
+    "plan-apply"   = var.vpc_connector
     "www-resync"   = var.vpc_connector
     "audit-writer" = null
   }

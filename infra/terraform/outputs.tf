@@ -46,6 +46,11 @@ output "stripe_secret" {
   value       = google_secret_manager_secret.stripe.id
 }
 
+output "replica_database_url_secrets" {
+  description = "Secret Manager secret, per store (ope, billing_prod, cf_prod), to add the URL of its read replica to (gcloud secrets versions add); gather and plan-apply mount them as OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL and CF_PROD_DATABASE_URL."
+  value       = { for store, s in google_secret_manager_secret.replica_database_url : store => s.id }
+}
+
 output "audit_table" {
   description = "Fully qualified audit table."
   value       = "${var.project_id}.${google_bigquery_table.audit.dataset_id}.${google_bigquery_table.audit.table_id}"

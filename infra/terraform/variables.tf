@@ -87,13 +87,13 @@ variable "ingress_settings" {
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME) used by www-resync to reach subs-api and www, or null when they are reachable without one."
+  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME, in var.region) through which gather, plan-apply and www-resync reach the internal services (subs-api, www) and the read replicas of the OPE, billing_prod and cf_prod databases, or null when they are reachable without one. Its network must route to all of them."
   default     = null
 }
 
 variable "vpc_connector_egress_settings" {
   type        = string
-  description = "PRIVATE_RANGES_ONLY or ALL_TRAFFIC; only used with vpc_connector."
+  description = "Egress of the functions that use vpc_connector: PRIVATE_RANGES_ONLY (default: only private addresses, i.e. the internal services and replicas, go through the connector; Stripe and Google APIs are reached directly) or ALL_TRAFFIC (everything, Stripe included, goes through the VPC, which then needs Cloud NAT or another route to the internet). Only used with vpc_connector."
   default     = "PRIVATE_RANGES_ONLY"
 
   validation {
@@ -104,7 +104,7 @@ variable "vpc_connector_egress_settings" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL (http or https) of subs-api (source of truth for WWW drift), passed to www-resync as SUBS_API_URL. Empty: www-resync starts, but fails every message that needs subs-api."
+  description = "Base URL (http or https) of subs-api, passed as SUBS_API_URL to gather and plan-apply (the account records subs_account, subs_customer, subs_dunning, read live) and to www-resync (source of truth for WWW drift). Empty: those functions start, but fail every message that needs subs-api."
   default     = ""
 
   validation {
@@ -133,6 +133,17 @@ variable "extra_environment_variables" {
     condition     = alltrue([for k in keys(var.extra_environment_variables) : contains(local.function_names, k)])
     error_message = "extra_environment_variables keys must be function names from shared/contracts/topology.json."
   }
+
+  # A secret set here would be stored in state, and next to its Secret Manager mount the function would
+  # not start (the code refuses NAME and NAME_FILE together).
+  validation {
+    condition = alltrue(flatten([
+      for fn, env in var.extra_environment_variables : [
+        for name in keys(env) : !contains(local.secret_environment_names, name)
+      ]
+    ]))
+    error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
+  }
 }
 
 variable "log_level" {
@@ -154,6 +165,43 @@ variable "stripe_secret_id" {
   type        = string
   description = "Secret Manager secret id holding the Stripe secret key. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
   default     = "stripe-secret-key"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Company stores read live (gather, plan-apply): the read replicas' URLs, as Secret Manager secrets
+# ---------------------------------------------------------------------------------------------------
+
+variable "ope_database_url_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the OPE database's read replica, mounted as OPE_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "ope-replica-database-url"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.ope_database_url_secret_id))
+    error_message = "ope_database_url_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+}
+
+variable "billing_prod_database_url_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the billing_prod database's read replica, mounted as BILLING_PROD_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "billing-prod-replica-database-url"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.billing_prod_database_url_secret_id))
+    error_message = "billing_prod_database_url_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+}
+
+variable "cf_prod_database_url_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the cf_prod database's read replica, mounted as CF_PROD_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "cf-prod-replica-database-url"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.cf_prod_database_url_secret_id))
+    error_message = "cf_prod_database_url_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -218,7 +266,7 @@ variable "scheduler_max_doublings" {
 
 variable "scheduler_paused" {
   type        = bool
-  description = "Create the scheduler jobs paused (for a first deploy, until the Stripe secret and the config document are in place)."
+  description = "Create the scheduler jobs paused (for a first deploy, until the secrets' values and the config document are in place)."
   default     = false
 }
 

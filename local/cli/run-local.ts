@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Out } from '../../shared/cli/io.js';
 import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
-import { type CycleSummary, runNightlyCycle } from '../run/cycle.js';
+import { type CycleSummary, moveTruthAfterMirror, runNightlyCycle } from '../run/cycle.js';
 import { startLocalPipeline } from '../run/pipeline.js';
 
 /**
@@ -36,6 +36,8 @@ export function formatSummary(s: CycleSummary): string {
     ...table('excluded', s.stripe.excluded),
     ...table('outcomes', s.stripe.outcomes),
     ...table('blocked by restriction', s.stripe.blockedBy),
+    `  live truth differed from the mirror (noop): ${s.stripe.liveTruth.mirrorDriftNotLive}`,
+    ...table('refused: truth or Stripe moved, or view too old', s.stripe.liveTruth.refusedStale),
     '',
     'WWW drift',
     `  published to www-resync:     ${s.www.published}`,
@@ -55,6 +57,16 @@ export function registerRunLocal(program: Command, out: Out): void {
     .option('--accounts <n>', 'synthetic accounts to generate', accountCount, 2000)
     .option('--seed <n>', 'world seed (same seed, same world)', (v) => Number.parseInt(v, 10), 42)
     .option('--dry-run', 'plan and audit everything, write nothing', false)
+    .option(
+      '--truth-changes <n>',
+      'after the mirror lands, move the live truth of N new-drift accounts as customers would (gather reads live; detection sees the mirror)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('must be 0 to 1000');
+        return n;
+      },
+      5,
+    )
     .option('--json', 'print the summaries as JSON', false)
     .option('--no-second-run', 'skip the second cycle for the same snapshot date')
     .option(
@@ -67,6 +79,7 @@ export function registerRunLocal(program: Command, out: Out): void {
         accounts: number;
         seed: number;
         dryRun: boolean;
+        truthChanges: number;
         json: boolean;
         secondRun: boolean;
         keep: boolean;
@@ -103,6 +116,11 @@ export function registerRunLocal(program: Command, out: Out): void {
                 cliProgress.Presets.shades_classic,
               )
             : null;
+          const moved = await moveTruthAfterMirror(pipeline, options.truthChanges);
+          if (moved.length > 0)
+            note(
+              `  moved the live truth of ${moved.length} account(s) after the mirror landed (${moved.join(', ')}): gather reads live`,
+            );
           bar?.start(1, 0, { rows: 0 });
           const first = await runNightlyCycle(pipeline, {
             onProgress: (p) => {

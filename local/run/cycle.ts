@@ -1,6 +1,7 @@
 import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
 import type { DriftSystem } from '../../shared/domain/audit.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
+import { accountStates } from '../synthetic/world.js';
 import type { LocalPipeline } from './pipeline.js';
 
 /**
@@ -27,6 +28,13 @@ export interface CycleSummary {
     readonly excluded: Record<string, number>;
     readonly outcomes: Record<string, number>;
     readonly blockedBy: Record<string, number>;
+    /** Final plan-apply rows by reason code: how often live truth differed from the mirror or the view. */
+    readonly liveTruth: {
+      /** Published as new drift from the mirror; the live stores no longer disagree (noop). */
+      readonly mirrorDriftNotLive: number;
+      /** Refused because the truth or Stripe moved between gather and apply, or the view was too old. */
+      readonly refusedStale: Record<string, number>;
+    };
   };
   readonly www: {
     readonly published: number;
@@ -109,7 +117,7 @@ export async function summarise(
   startedMs: number,
 ): Promise<CycleSummary> {
   const params = { runs: runIds };
-  const [detectRows, outcomeRows, blockedRows, total] = await Promise.all([
+  const [detectRows, outcomeRows, blockedRows, total, reasonRows] = await Promise.all([
     rows(
       p,
       `SELECT system, outcome, COALESCE(error_code, '') AS code, COUNT(*) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs) AND stage = 'detect' AND account_id IS NOT NULL GROUP BY system, outcome, code`,
@@ -134,6 +142,14 @@ export async function summarise(
       params,
     ),
     rows(p, `SELECT COUNT(*) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs)`, params),
+    rows(
+      p,
+      `SELECT outcome, error_code, COUNT(DISTINCT account_id) AS n FROM ${AUDIT}
+       WHERE run_id IN UNNEST(@runs) AND stage = 'plan_apply' AND NOT will_retry
+         AND error_code IN ('mirror_drift_not_live', 'truth_moved', 'stale_plan', 'stale_view', 'foreign_object')
+       GROUP BY outcome, error_code`,
+      params,
+    ),
   ]);
   const of = (system: string) => detectRows.filter((r) => r.system === system);
   const excluded = (system: string) =>
@@ -168,6 +184,15 @@ export async function summarise(
         'outcome',
       ),
       blockedBy: tally(blockedRows, 'restriction'),
+      liveTruth: {
+        mirrorDriftNotLive: reasonRows
+          .filter((r) => r.error_code === 'mirror_drift_not_live')
+          .reduce((n, r) => n + Number(r.n), 0),
+        refusedStale: tally(
+          reasonRows.filter((r) => r.outcome === 'stale'),
+          'error_code',
+        ),
+      },
     },
     www: {
       published: published('www'),
@@ -202,4 +227,27 @@ export async function runNightlyCycle(
     timeoutMs: options.timeoutMs,
   });
   return summarise(p, runIds, detect, drained, started);
+}
+
+/**
+ * Moves the live truth of up to `count` accounts after the mirror landed, the way customers do during the
+ * day: each has new quantity drift in the mirror (OPE one quantity, Stripe another), and its OPE quantity
+ * is set to Stripe's (the customer changed their order; the company's own sync left Stripe there). The
+ * nightly run then finds drift in the mirror that the live stores no longer have. Returns the accounts.
+ */
+export async function moveTruthAfterMirror(p: LocalPipeline, count: number): Promise<string[]> {
+  const moved: string[] = [];
+  for (const state of accountStates(p.world, p.world.dates.length - 1)) {
+    if (moved.length >= count) break;
+    if (state.scenario !== 'drift_quantity' || state.driftWhen !== 'new' || state.stripe === null) continue;
+    const stripeItems = state.stripe.subscriptions.flatMap((s) => s.items);
+    const item = state.ope
+      .flatMap((s) => s.items)
+      .map((i) => ({ ope: i, stripe: stripeItems.find((x) => x.metadata.ope_item_id === i.id) }))
+      .find((x) => x.stripe !== undefined && x.stripe.quantity !== x.ope.quantity && x.stripe.quantity > 0);
+    if (item?.stripe === undefined) continue;
+    await p.truth.setItemQuantity(item.ope.id, item.stripe.quantity);
+    moved.push(state.accountId);
+  }
+  return moved;
 }

@@ -14,15 +14,18 @@ import type { StartEmulatorsOptions } from '../emulators.js';
 import { ensureTopology } from '../provision/pubsub.js';
 import { deployWarehouse, ensureAuditTable } from '../provision/warehouse.js';
 import { type LocalStack, startLocalStack } from '../stack.js';
+import { createLocalStores, type LocalStores } from '../stores/local-stores.js';
 import { loadWorld } from '../synthetic/load.js';
 import { createWorld, type World } from '../synthetic/world.js';
 import { seedsFromWorld } from '../synthetic/world-seed.js';
 import { type ServedFunction, serveFunctions, stopFunctions } from './functions.js';
+import { LiveTruth } from './truth.js';
 
 /**
  * The whole nightly cycle on one machine, on real parts: Pub/Sub and Firestore emulators, the local
- * BigQuery (DuckDB) holding a synthetic mirror, the local Stripe / subs-api / www seeded from the same
- * world, and the functions served by functions-framework over real HTTP behind push subscriptions.
+ * BigQuery (DuckDB) holding a synthetic mirror, the company databases (OPE, billing_prod, cf_prod) on a
+ * local PostgreSQL and the local Stripe / subs-api / www, all seeded from the same world, and the
+ * functions served by functions-framework over real HTTP behind push subscriptions.
  *
  * One wiring path: the runner provisions the local cloud (what Terraform does in the cloud), then only
  * produces the environment a deployed function gets (`env`); the functions build their adapters from it
@@ -38,6 +41,11 @@ export interface LocalPipelineOptions {
   readonly projectId?: string;
   /** false: use the emulators already running (PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST). */
   readonly emulators?: boolean | StartEmulatorsOptions;
+  /**
+   * A PostgreSQL server already running (the test run's) to hold this pipeline's databases; by default
+   * the pipeline starts its own. Databases are named after `projectId`, so pipelines share a server.
+   */
+  readonly existingPostgres?: { port: number };
   readonly config?: Partial<DriftControlConfig>;
   /** Pub/Sub redelivery policy; short by default so a local run drains quickly. */
   readonly pubsub?: {
@@ -61,6 +69,10 @@ export interface LocalPipeline {
   readonly projectId: string;
   readonly stack: LocalStack;
   readonly bigquery: LocalBigQuery;
+  /** OPE, billing_prod and cf_prod, seeded with the mirror's rows of `snapshotDate`. */
+  readonly stores: LocalStores;
+  /** Changes live truth (OPE, cf_prod, subs-api) after the mirror landed. */
+  readonly truth: LiveTruth;
   /**
    * The environment of every function (the variables Terraform sets in the cloud, pointing here). The
    * operator commands read the same ones (`driftcontrol gather`, `replay`, `config`).
@@ -107,7 +119,12 @@ export function localConfig(
 const LOCAL_STRIPE_KEY = 'sk_test_local';
 
 /** What a deployed function's environment holds (docs/deploy.md, "code contract"), pointing at this stack. */
-function functionEnvironment(stack: LocalStack, bigquery: LocalBigQuery, projectId: string) {
+function functionEnvironment(
+  stack: LocalStack,
+  bigquery: LocalBigQuery,
+  stores: LocalStores,
+  projectId: string,
+) {
   // Emulators this stack started, or (emulators: false) the ones already running; never the cloud.
   const emulator = (name: 'PUBSUB_EMULATOR_HOST' | 'FIRESTORE_EMULATOR_HOST') => {
     const host = stack.env[name] ?? process.env[name];
@@ -123,6 +140,7 @@ function functionEnvironment(stack: LocalStack, bigquery: LocalBigQuery, project
     STRIPE_API_KEY: LOCAL_STRIPE_KEY,
     SUBS_API_URL: stack.endpoints.subsApi,
     WWW_API_URL: stack.endpoints.www,
+    ...stores.env,
     METADATA_SERVER_DETECTION: 'none',
   };
 }
@@ -154,6 +172,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   let bigquery: LocalBigQuery | undefined;
   const stack = await startLocalStack({
     emulators: options.emulators ?? true,
+    ...(options.existingPostgres ? { existingPostgres: options.existingPostgres } : {}),
     seed: { stripe: seeds.stripe, subsApi: seeds.subsApi, www: seeds.www },
     // The raw clients below find the emulators through PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST.
     exportEnv: true,
@@ -171,14 +190,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   let served: ServedFunction[] = [];
   let deps: Adapters | undefined;
   const clients: { firestore?: Firestore; pubsub?: PubSub } = {};
+  let stores: LocalStores | undefined;
   const teardown = async () => {
     await stopFunctions(served);
     await Promise.allSettled([deps?.close(), clients.pubsub?.close(), clients.firestore?.terminate()]);
+    // A shared server outlives this pipeline, so its databases go with it; an own server takes them along.
+    await (options.existingPostgres ? stores?.drop() : stores?.close())?.catch(() => undefined);
     await stack.stop();
   };
   try {
     if (bigquery === undefined) throw new Error('local BigQuery did not start');
+    if (stack.postgres === undefined) throw new Error('local PostgreSQL did not start');
     progress('local stack up');
+
+    // The company databases gather reads live: the mirror's rows of today, under this project's names.
+    stores = await createLocalStores(stack.postgres, projectId, seeds.stores);
+    progress(`OPE, billing_prod and cf_prod seeded (${Math.round(stores.seedMs)} ms)`);
 
     // Provision what Terraform provisions in the cloud: the warehouse, the control state, the topics.
     const bq = bigQueryClient(projectId, bigquery.url);
@@ -192,7 +219,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await writeControlState(firestore, config, seeds.gates);
     progress('Firestore config and gates written');
 
-    const env = functionEnvironment(stack, bigquery, projectId);
+    const env = functionEnvironment(stack, bigquery, stores, projectId);
     deps = await createAdapters(env, { log });
     served =
       options.functions === 'processes'
@@ -225,6 +252,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       projectId,
       stack,
       bigquery,
+      stores,
+      truth: new LiveTruth(stores, stack.endpoints.subsApi),
       env,
       deps,
       bq,

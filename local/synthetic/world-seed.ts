@@ -1,18 +1,26 @@
-import type { AccountGates } from '../../shared/domain/account-view.js';
+import type { AccountGates, DunningState } from '../../shared/domain/account-view.js';
+import { StoreRowSink, type StoreRows } from '../stores/rows.js';
 import type { StripeSeed } from '../stripe/seed.js';
+import type { AccountSeedEntry } from '../zones/accounts.js';
+import type { SubsApiSeed } from '../zones/subs-api-seed.js';
 import type { ZoneSeed } from '../zones/table.js';
+import { type Cell, emitAccountRows, emitCatalogueRows, type MirrorTable, type RowSink } from './rows.js';
 import { type AccountState, accountStates, type World } from './world.js';
 
 /**
  * The live side of a synthetic world on one snapshot date (by default the last, "today"): what the local
- * Stripe, subs-api and www hold, and the per-account gates Firestore holds. The mirror (BigQuery) is
- * loaded from the same world, so live and mirror agree exactly as they would the morning after a snapshot.
+ * Stripe, subs-api and www hold, the rows of the company databases (OPE, billing_prod, cf_prod), and the
+ * per-account gates Firestore holds. The mirror (BigQuery) is loaded from the same world, so live and
+ * mirror agree exactly as they would the morning after a snapshot; subs-api's accounts and the databases
+ * are filled from the very mirror rows of that date.
  */
 
 export interface WorldSeeds {
   readonly stripe: StripeSeed;
-  readonly subsApi: ZoneSeed;
+  readonly subsApi: SubsApiSeed & { accounts: AccountSeedEntry[] };
   readonly www: ZoneSeed;
+  /** The rows of OPE, billing_prod and cf_prod (local/stores). */
+  readonly stores: StoreRows;
   readonly gates: Map<string, AccountGates>;
   readonly snapshotDate: string;
   readonly accounts: number;
@@ -83,6 +91,37 @@ function addStripeSide(
   }
 }
 
+/** subs-api's accounts from the subs_account, subs_customer and subs_dunning mirror rows. */
+class SubsAccountSink implements RowSink {
+  private readonly byId = new Map<string, AccountSeedEntry>();
+
+  row(table: MirrorTable, cells: Cell[]): void {
+    if (table !== 'subs_account' && table !== 'subs_customer' && table !== 'subs_dunning') return;
+    const [, accountId, value, merged] = cells as [string, string, string | null, readonly string[]];
+    let entry = this.byId.get(accountId);
+    if (!entry) {
+      // No subs_dunning row means not in dunning, as the mirror reads it.
+      entry = {
+        accountId,
+        accountType: '',
+        mergedAccountIds: [],
+        stripeCustomerId: null,
+        dunning: { state: 'none' },
+      };
+      this.byId.set(accountId, entry);
+    }
+    if (table === 'subs_account') {
+      entry.accountType = value as string;
+      entry.mergedAccountIds = [...merged];
+    } else if (table === 'subs_customer') entry.stripeCustomerId = value;
+    else entry.dunning = { state: value as DunningState };
+  }
+
+  accounts(): AccountSeedEntry[] {
+    return [...this.byId.values()];
+  }
+}
+
 export function seedsFromWorld(world: World, dateIndex = world.dates.length - 1): WorldSeeds {
   const products = [...new Set(world.prices.map((p) => p.productId))].sort();
   const stripe = { customers: [], payment_methods: [], subscriptions: [], invoices: [] } as Required<
@@ -91,7 +130,18 @@ export function seedsFromWorld(world: World, dateIndex = world.dates.length - 1)
   const subsApi: ZoneSeed = { zones: [] };
   const www: ZoneSeed = { zones: [] };
   const gates = new Map<string, AccountGates>();
+  const snapshotDate = world.dates[dateIndex] as string;
+  const stores = new StoreRowSink();
+  const subsAccounts = new SubsAccountSink();
+  const live: RowSink = {
+    row(table, cells) {
+      stores.row(table, cells);
+      subsAccounts.row(table, cells);
+    },
+  };
+  emitCatalogueRows(world, snapshotDate, live);
   for (const state of accountStates(world, dateIndex)) {
+    emitAccountRows(state, live);
     addStripeSide(stripe, state);
     gates.set(state.accountId, state.gates);
     for (const z of state.zones) {
@@ -117,10 +167,11 @@ export function seedsFromWorld(world: World, dateIndex = world.dates.length - 1)
       })),
       ...stripe,
     },
-    subsApi,
+    subsApi: { ...subsApi, accounts: subsAccounts.accounts() },
     www,
+    stores: stores.rows,
     gates,
-    snapshotDate: world.dates[dateIndex] as string,
+    snapshotDate,
     accounts: world.accounts,
   };
 }

@@ -357,9 +357,11 @@ export function buildAccount(world: World, index: number, dateIndex: number): Ac
   }
 
   if (partnerOfLead && lead !== null) {
-    // Merged partner: no purchases of its own, mapped to its lead's Stripe customer (MergedAccount).
-    state.stripeCustomerId = `cus_${pad(lead)}`;
-    state.accountIdsForCustomer = [accountIdOf(lead), accountId];
+    // Merged partner: no purchases of its own, mapped to whatever Stripe customer its lead is mapped to
+    // (MergedAccount); a lead with no customer leaves both mapped to none, so neither lists the other.
+    const leadCustomer = buildAccount(world, lead, dateIndex).stripeCustomerId;
+    state.stripeCustomerId = leadCustomer;
+    state.accountIdsForCustomer = leadCustomer === null ? [accountId] : [accountIdOf(lead), accountId];
     state.sharesStripeWith = lead;
     return state;
   }
@@ -654,6 +656,9 @@ export function buildAccount(world: World, index: number, dateIndex: number): Ac
   }
 
   // ---- The Stripe side: customer, payment methods, subscriptions, recent invoices.
+  // A lead whose scenario left it without a Stripe customer shares none with its partner.
+  if (lead === index && state.stripeCustomerId === null) state.accountIdsForCustomer = [accountId];
+
   if (state.stripeCustomerId !== null && !customerMissing) {
     const pmId = `pm_${p}_0`;
     const paymentMethods: StripePaymentMethod[] =

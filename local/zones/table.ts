@@ -29,6 +29,11 @@ export const ZoneSeedSchema = z.strictObject({
 });
 export type ZoneSeed = z.input<typeof ZoneSeedSchema>;
 
+/** A zod error as one line: `path: message; ...` (seed and request errors of the local services). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
 /** Zones held in memory, keyed by zone id; seeding validates the whole seed before changing anything. */
 export class ZoneTable {
   private zones = new Map<string, ZoneRecord>();
@@ -38,9 +43,7 @@ export class ZoneTable {
   seed(input: ZoneSeed): { zones: number } {
     const parsed = ZoneSeedSchema.safeParse(input);
     if (!parsed.success) {
-      throw new Error(
-        `invalid zone seed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
+      throw new Error(`invalid zone seed: ${describeIssues(parsed.error)}`);
     }
     const at = this.now().toISOString();
     const next = new Map(this.zones);

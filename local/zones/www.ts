@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HttpError, type JsonRequest } from '../http.js';
-import { PlanLevelSchema, type ZoneRecord } from './table.js';
+import { PlanLevelSchema, type ZoneRecord, type ZoneSeed } from './table.js';
 import { LocalZoneService, type RouteResult, type ZoneServiceOptions } from './zone-service.js';
 
 /**
@@ -30,6 +30,15 @@ export interface PlanLevelWriteResult extends ZoneRecord {
 const SEGMENT = '([A-Za-z0-9._:-]+)';
 
 export class LocalWww extends LocalZoneService {
+  constructor(options: LocalWwwOptions = {}) {
+    super(options);
+    if (options.seed) this.seed(options.seed);
+  }
+
+  seed(seed: ZoneSeed): { zones: number } {
+    return this.zones.seed(seed);
+  }
+
   protected route(req: JsonRequest): RouteResult {
     const path = req.url.pathname;
     const read = new RegExp(`^/v1/zones/${SEGMENT}$`).exec(path);

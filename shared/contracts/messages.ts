@@ -22,12 +22,22 @@ export const RunContext = z.strictObject({
 });
 export type RunContext = z.infer<typeof RunContext>;
 
+/**
+ * Which truth a view holds: `live` (every store read now; the only one plan-apply ever applies) or
+ * `mirror` (the company's stores as the nightly mirror of the run's snapshot date holds them: what
+ * detection saw, for investigation; docs/design.md, "Live truth").
+ */
+export const ViewTruth = z.enum(['live', 'mirror']);
+export type ViewTruth = z.infer<typeof ViewTruth>;
+
 /** detect-drift -> gather: one message per new Stripe-drift account (ordering key = account id). */
 export const StripeDriftAccountMessage = z.strictObject({
   schemaVersion: z.literal(1),
   kind: z.literal('stripe_drift_account'),
   run: RunContext,
   accountId: Id,
+  /** Absent: live. */
+  truth: ViewTruth.optional(),
   publishedAt: Instant,
 });
 export type StripeDriftAccountMessage = z.infer<typeof StripeDriftAccountMessage>;
@@ -37,6 +47,8 @@ export const AccountViewMessage = z.strictObject({
   schemaVersion: z.literal(1),
   kind: z.literal('account_view'),
   run: RunContext,
+  /** Absent: live. */
+  truth: ViewTruth.optional(),
   view: AccountView,
   publishedAt: Instant,
 });

@@ -22,6 +22,11 @@ export const DriftControlConfig = z.strictObject({
   /** An account healed within this many hours is excluded (anti-flapping). */
   cooldownHours: z.number().int().min(0).default(72),
   invoiceDateTooNearDays: z.number().int().min(0).max(365).default(3),
+  /**
+   * plan-apply refuses a view whose oldest part was read longer ago than this (a late redelivery, a
+   * replayed dead letter): a write acts only on fresh truth (docs/design.md, "Live truth").
+   */
+  maxViewAgeSeconds: z.number().int().min(5).max(3600).default(300),
   /** Stripe write budget per second for this deployment (Stripe: live 100/s, test 25/s). */
   stripeWritesPerSecond: z.number().min(0.1).max(100).default(25),
   /** Mirror sanity: fewest accounts a snapshot partition may hold. */

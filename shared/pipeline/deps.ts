@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type {
   AuditTablePort,
+  BillingProdPort,
+  CfProdPort,
   Clock,
   ControlStore,
   MirrorPort,
+  OpePort,
   PublisherPort,
   StripePort,
   SubsApiPort,
@@ -19,6 +22,10 @@ export interface PipelineDeps {
   readonly publisher: PublisherPort;
   readonly subsApi: SubsApiPort;
   readonly www: WwwPort;
+  /** The company's stores read live (docs/design.md, "Live truth"); subs-api serves the subs_* ones. */
+  readonly ope: OpePort;
+  readonly billingProd: BillingProdPort;
+  readonly cfProd: CfProdPort;
   readonly clock: Clock;
   readonly log: Logger;
 }

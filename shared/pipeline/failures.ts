@@ -1,5 +1,5 @@
 import { ValidationError } from '../domain/validate.js';
-import { StripeCallError, UpstreamError } from '../ports/errors.js';
+import { InvalidStoreDataError, StripeCallError, UpstreamError } from '../ports/errors.js';
 
 /**
  * One policy for "is this worth another delivery?" across cores: typed errors say so themselves;
@@ -23,6 +23,8 @@ export function failureOf(error: unknown): FailureInfo {
   if (error instanceof UpstreamError) {
     return { code: `${error.service}_error`, message: error.message, retryable: error.retryable };
   }
+  if (error instanceof InvalidStoreDataError)
+    return { code: 'invalid_store_data', message: error.message, retryable: true };
   if (error instanceof ValidationError) return { code: error.code, message: error.message, retryable: false };
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'unexpected', message, retryable: true };

@@ -1,14 +1,18 @@
-import type { AccountViewMessage, StripeDriftAccountMessage } from '../contracts/messages.js';
+import type { AccountViewMessage, StripeDriftAccountMessage, ViewTruth } from '../contracts/messages.js';
 import { ACCOUNT_VIEW_SCHEMA_VERSION, AccountView } from '../domain/account-view.js';
-import { validate } from '../domain/validate.js';
-import type { StripeAccountParts } from '../ports/index.js';
+import { ValidationError, validate } from '../domain/validate.js';
+import { InvalidStoreDataError } from '../ports/errors.js';
+import type { Stamped, StripeAccountParts } from '../ports/index.js';
 import { emitAudit } from './audit.js';
 import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
 
 /**
- * gather's core (docs/design.md "One account, from detection to audit"): the mirror-side stores from the warehouse (as of the snapshot), Stripe
- * live, gates from Firestore — one AccountView, every part stamped with its source and as-of time.
+ * gather's core (docs/design.md, "Live truth"): every store read now — subs-api (subs_account,
+ * subs_customer, subs_dunning), the OPE, billing_prod and cf_prod replicas, live Stripe and the Firestore
+ * gates — into one AccountView, every part stamped with its source and the time it was read. The nightly
+ * mirror is the detection source; reading an account as the mirror saw it is an explicit, labelled
+ * choice (`truth: 'mirror'`) that plan-apply never applies.
  */
 
 export type GatherResult =
@@ -20,6 +24,9 @@ export type GatherResult =
       readonly reason: string;
     };
 
+/** cf_prod has no such account: an account type no plan supports, so UnsupportedAccountType fails closed. */
+export const ACCOUNT_TYPE_NOT_IN_CF_PROD = 'not_in_cf_prod';
+
 /** The Stripe side of an account with no Stripe customer: empty, so the planner says NoStripeCustomer. */
 function emptyStripe(asOf: string): StripeAccountParts {
   return {
@@ -30,7 +37,68 @@ function emptyStripe(asOf: string): StripeAccountParts {
   };
 }
 
-export async function buildAccountView(
+type GatherDeps = Pick<
+  PipelineDeps,
+  'subsApi' | 'ope' | 'billingProd' | 'cfProd' | 'stripe' | 'control' | 'clock'
+>;
+
+/**
+ * Validated here so a bad record in a store fails in gather, naming the field, not somewhere downstream;
+ * as a retryable failure (the record may be fixed; the dead-letter topic keeps the message if not).
+ */
+function assemble(
+  deps: Pick<PipelineDeps, 'clock'>,
+  accountId: string,
+  parts: Omit<AccountView, 'schemaVersion' | 'accountId' | 'asOf'>,
+): AccountView {
+  try {
+    return validate(AccountView, 'AccountView', {
+      schemaVersion: ACCOUNT_VIEW_SCHEMA_VERSION,
+      accountId,
+      asOf: deps.clock.now().toISOString(),
+      ...parts,
+    });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new InvalidStoreDataError(
+      `the stores' records of ${accountId} do not make a valid account view: ${error.message}`,
+      accountId,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The account as every store holds it now; null when subs-api does not know the account. subs-api is read
+ * first (with the other stores, in parallel) because it names the Stripe customer Stripe is read for.
+ */
+export async function gatherLive(deps: GatherDeps, accountId: string): Promise<AccountView | null> {
+  const [account, ope, billingProd, cfProd, gates] = await Promise.all([
+    deps.subsApi.account(accountId),
+    deps.ope.subscriptions(accountId),
+    deps.billingProd.catalogue(),
+    deps.cfProd.account(accountId),
+    deps.control.getGates(accountId),
+  ]);
+  if (account === null) return null;
+  const customerId = account.subsCustomer.data.stripeCustomerId;
+  const stripe =
+    customerId === null
+      ? emptyStripe(deps.clock.now().toISOString())
+      : await deps.stripe.readAccount(customerId);
+  const cf: Stamped<{ accountType: string; zones: { id: string; planLevel: string }[] }> = cfProd ?? {
+    source: 'cf_prod',
+    asOf: deps.clock.now().toISOString(),
+    data: { accountType: ACCOUNT_TYPE_NOT_IN_CF_PROD, zones: [] },
+  };
+  return assemble(deps, accountId, { ope, ...account, billingProd, cfProd: cf, stripe, gates });
+}
+
+/**
+ * The account as the mirror of `snapshotDate` holds the company's stores (with Stripe and the gates read
+ * now): what detection saw. For investigation only (`--as-of`); never the truth a write acts on.
+ */
+export async function gatherAsOfMirror(
   deps: Pick<PipelineDeps, 'mirror' | 'stripe' | 'control' | 'clock'>,
   accountId: string,
   snapshotDate: string,
@@ -44,15 +112,24 @@ export async function buildAccountView(
       : deps.stripe.readAccount(customerId),
     deps.control.getGates(accountId),
   ]);
-  // Validated here so a broken source fails in gather, naming the field, not somewhere downstream.
-  return validate(AccountView, 'AccountView', {
-    schemaVersion: ACCOUNT_VIEW_SCHEMA_VERSION,
-    accountId,
-    asOf: deps.clock.now().toISOString(),
-    ...parts,
-    stripe,
-    gates,
-  });
+  return assemble(deps, accountId, { ...parts, stripe, gates });
+}
+
+/** Where each part of a view came from and when it was read, for the audit row and the CLI. */
+export function sourcesOf(view: AccountView): [string, string][] {
+  return [
+    ['ope', view.ope.asOf],
+    ['stripe.customer', view.stripe.customer.asOf],
+    ['stripe.subscriptions', view.stripe.subscriptions.asOf],
+    ['stripe.invoices', view.stripe.invoices.asOf],
+    ['stripe.paymentMethods', view.stripe.paymentMethods.asOf],
+    ['subs_account', view.subsAccount.asOf],
+    ['subs_customer', view.subsCustomer.asOf],
+    ['subs_dunning', view.subsDunning.asOf],
+    ['billing_prod', view.billingProd.asOf],
+    ['cf_prod', view.cfProd.asOf],
+    ['gates', view.gates.asOf],
+  ];
 }
 
 export async function gatherAccount(
@@ -62,14 +139,21 @@ export async function gatherAccount(
 ): Promise<GatherResult> {
   const startedAt = deps.clock.now();
   const { run, accountId } = message;
+  const truth: ViewTruth = message.truth ?? 'live';
   const audit = (
     input: Omit<Parameters<typeof emitAudit>[1], 'run' | 'stage' | 'startedAt' | 'finishedAt' | 'accountId'>,
   ) =>
     emitAudit(deps, { run, stage: 'gather', accountId, startedAt, finishedAt: deps.clock.now(), ...input });
   try {
-    const view = await buildAccountView(deps, accountId, run.snapshotDate);
+    const view =
+      truth === 'live'
+        ? await gatherLive(deps, accountId)
+        : await gatherAsOfMirror(deps, accountId, run.snapshotDate);
     if (view === null) {
-      const reason = `account ${accountId} is not in the mirror for ${run.snapshotDate}`;
+      const reason =
+        truth === 'live'
+          ? `account ${accountId} is not known to subs-api`
+          : `account ${accountId} is not in the mirror for ${run.snapshotDate}`;
       await audit({ outcome: 'failed', errorCode: 'unknown_account', reason });
       return { disposition: 'ack', outcome: 'failed', code: 'unknown_account', reason };
     }
@@ -77,14 +161,18 @@ export async function gatherAccount(
       schemaVersion: 1,
       kind: 'account_view',
       run,
+      truth,
       view,
       publishedAt: deps.clock.now().toISOString(),
     };
     await deps.publisher.publish('accountViews', out, { orderingKey: accountId });
     await audit({
       outcome: 'published',
-      reason: 'account view gathered',
-      result: { sources: Object.fromEntries(sourcesOf(view)) },
+      reason:
+        truth === 'live'
+          ? 'account view gathered from the live stores'
+          : `account view gathered as of the mirror of ${run.snapshotDate} (not live: never applied)`,
+      result: { truth, sources: Object.fromEntries(sourcesOf(view)) },
     });
     return { disposition: 'ack', outcome: 'published', view };
   } catch (error) {
@@ -103,20 +191,4 @@ export async function gatherAccount(
       reason: failure.message,
     };
   }
-}
-
-function sourcesOf(view: AccountView): [string, string][] {
-  return [
-    ['ope', view.ope.asOf],
-    ['stripe.customer', view.stripe.customer.asOf],
-    ['stripe.subscriptions', view.stripe.subscriptions.asOf],
-    ['stripe.invoices', view.stripe.invoices.asOf],
-    ['stripe.paymentMethods', view.stripe.paymentMethods.asOf],
-    ['subs_account', view.subsAccount.asOf],
-    ['subs_customer', view.subsCustomer.asOf],
-    ['subs_dunning', view.subsDunning.asOf],
-    ['billing_prod', view.billingProd.asOf],
-    ['cf_prod', view.cfProd.asOf],
-    ['gates', view.gates.asOf],
-  ];
 }

@@ -2,16 +2,30 @@ import type { AccountViewMessage } from '../contracts/messages.js';
 import { idempotencyKey, type PreconditionMismatch, preconditionVerdict } from '../core/apply-policy.js';
 import { plan } from '../core/planner.js';
 import { stampRunId } from '../core/stamp.js';
+import {
+  changedParts,
+  diffDecisions,
+  foreignTargets,
+  isTruthPart,
+  viewFreshness,
+} from '../core/truth-check.js';
+import type { AccountView } from '../domain/account-view.js';
 import type { AuditOutcome } from '../domain/audit.js';
+import type { DriftControlConfig } from '../domain/config.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { emitAudit } from './audit.js';
 import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
+import { gatherLive } from './gather.js';
 
 /**
- * plan-apply's core (docs/design.md "Product decisions that move money"): plan with the pure core, hold a per-account lease, re-read what
- * every change touches and refuse a stale plan, then write each change once with a deterministic
- * idempotency key. Every outcome is audited.
+ * plan-apply's core (docs/design.md, "Product decisions that move money" and "Live truth"). The message's
+ * view is a trigger, never authority: it is planned to see whether anything is to be done, but before the
+ * first write plan-apply holds a per-account lease, refuses a view older than the configured bound, reads
+ * the account live itself, plans again, and writes only when the live plan makes the same decision (same
+ * changes with the same preconditions, same restrictions) on objects the account's live Stripe customer
+ * owns. Each change is then re-checked against live Stripe and written once with a deterministic
+ * idempotency key. Every outcome is audited; nothing moved by a stale, moved or forged view.
  */
 
 export const LEASE_TTL_MS = 5 * 60_000;
@@ -41,6 +55,69 @@ function describe(plan: Plan) {
   };
 }
 
+/** Why a carried plan may not be written, as an audited refusal; null when the live plan agrees. */
+interface Refusal {
+  readonly code: 'foreign_object' | 'truth_moved' | 'stale_plan';
+  readonly reason: string;
+  readonly result: Record<string, unknown>;
+}
+
+/**
+ * Compares the carried plan with the plan of the live view. A carried change missing from the live plan
+ * is fine only when live Stripe carries its stamp (an earlier delivery wrote it before a crash).
+ */
+async function checkAgainstLive(
+  deps: PipelineDeps,
+  carriedView: AccountView,
+  carried: Plan,
+  live: AccountView,
+  livePlan: Plan,
+): Promise<{ refusal: Refusal } | { refusal: null; alreadyApplied: number }> {
+  const foreign = foreignTargets(carried.changes, live);
+  if (foreign.length > 0) {
+    return {
+      refusal: {
+        code: 'foreign_object',
+        reason: `the view targets ${foreign.map((c) => `${c.target.object} ${c.target.id}`).join(', ')}, which the account's live Stripe customer does not own: nothing written`,
+        result: { foreign: foreign.map((c) => ({ change: c.id, target: c.target })) },
+      },
+    };
+  }
+  const diff = diffDecisions(carried, livePlan);
+  let alreadyApplied = 0;
+  const unexplained: Change[] = [];
+  for (const change of diff.onlyCarried) {
+    const verdict = preconditionVerdict(change, await deps.stripe.readLive(change.target));
+    if (verdict.verdict === 'already_applied') alreadyApplied += 1;
+    else unexplained.push(change);
+  }
+  if (unexplained.length === 0 && diff.onlyLive.length === 0 && diff.restrictions.length === 0)
+    return { refusal: null, alreadyApplied };
+  const parts = changedParts(carriedView, live);
+  const truth = parts.filter(isTruthPart);
+  const result = {
+    changedParts: parts,
+    notInLivePlan: unexplained.map((c) => c.id),
+    onlyInLivePlan: diff.onlyLive.map((c) => c.id),
+    restrictionsDiffer: diff.restrictions,
+    livePlan: describe(livePlan),
+  };
+  return {
+    refusal:
+      truth.length > 0
+        ? {
+            code: 'truth_moved',
+            reason: `the truth moved since gather (${truth.join(', ')}): the live plan differs, nothing written; the next detection re-plans`,
+            result,
+          }
+        : {
+            code: 'stale_plan',
+            reason: `Stripe changed since gather (${parts.join(', ') || 'restriction inputs'}): the live plan differs, nothing written`,
+            result,
+          },
+  };
+}
+
 export async function planAndApply(
   deps: PipelineDeps,
   message: AccountViewMessage,
@@ -49,7 +126,7 @@ export async function planAndApply(
   const startedAt = deps.clock.now();
   const { run, view } = message;
   const accountId = view.accountId;
-  const config = await deps.control.getConfig();
+  const config: DriftControlConfig = await deps.control.getConfig();
   let p: Plan | null = null;
   const audit = (outcome: AuditOutcome, extra: Partial<Parameters<typeof emitAudit>[1]> = {}) =>
     emitAudit(deps, {
@@ -62,7 +139,7 @@ export async function planAndApply(
       planHash: p?.planHash ?? null,
       restrictions: p?.restrictions.filter((r) => r.applies).map((r) => r.name) ?? [],
       changeIds: p?.changes.map((c) => c.id) ?? [],
-      params: { viewAsOf: view.asOf, messageId },
+      params: { viewAsOf: view.asOf, truth: message.truth ?? 'live', messageId },
       result: p ? describe(p) : {},
       ...extra,
     });
@@ -79,10 +156,19 @@ export async function planAndApply(
   if (config.killSwitch)
     return done('halted', 'ack', 'kill switch is on: nothing applied', { errorCode: 'kill_switch' });
 
-  p = plan(view, { invoiceDateTooNearDays: config.invoiceDateTooNearDays });
+  const plannerConfig = { invoiceDateTooNearDays: config.invoiceDateTooNearDays };
+  p = plan(view, plannerConfig);
   switch (p.outcome) {
     case 'noop':
-      return done('noop', 'ack', 'already in the desired state');
+      // Detection published it as new drift in the mirror; the stores, read live, no longer disagree.
+      return run.trigger === 'scheduled' && (message.truth ?? 'live') === 'live'
+        ? done(
+            'noop',
+            'ack',
+            `drift in the mirror of ${run.snapshotDate}, not in the live stores: nothing to do`,
+            { errorCode: 'mirror_drift_not_live' },
+          )
+        : done('noop', 'ack', 'already in the desired state');
     case 'blocked':
       return done(
         'blocked',
@@ -97,8 +183,23 @@ export async function planAndApply(
     case 'changes':
       break;
   }
+  if (message.truth === 'mirror') {
+    return done(
+      'dry_run',
+      'ack',
+      `an as-of view of the mirror of ${run.snapshotDate} is never applied: would apply ${p.changes.length} change(s) on that truth`,
+      { errorCode: 'as_of_view' },
+    );
+  }
   if (run.dryRun || config.dryRun) {
     return done('dry_run', 'ack', `dry-run: would apply ${p.changes.length} change(s)`);
+  }
+  const freshness = viewFreshness(view, deps.clock.now().getTime(), config.maxViewAgeSeconds);
+  if (!freshness.fresh) {
+    return done('stale', 'ack', `${freshness.reason}: nothing written; the next detection re-plans`, {
+      errorCode: 'stale_view',
+      result: { ...describe(p), oldestPart: freshness.part, ageSeconds: freshness.ageSeconds },
+    });
   }
 
   const holder = `${run.runId}:${p.planHash.slice(0, 12)}`;
@@ -119,11 +220,33 @@ export async function planAndApply(
   }
   let writes = 0;
   try {
-    // Check every precondition before the first write, so a stale plan writes nothing at all.
+    // The truth every write acts on, read now: the message only said where to look.
+    const live = await gatherLive(deps, accountId);
+    if (live === null) {
+      return await done(
+        'stale',
+        'ack',
+        `account ${accountId} is no longer known to subs-api: nothing written`,
+        {
+          errorCode: 'truth_moved',
+        },
+      );
+    }
+    const livePlan = plan(live, plannerConfig);
+    const check = await checkAgainstLive(deps, view, p, live, livePlan);
+    if (check.refusal !== null) {
+      return await done('stale', 'ack', check.refusal.reason, {
+        errorCode: check.refusal.code,
+        result: { ...describe(p), ...check.refusal.result },
+      });
+    }
+
+    // Check every precondition against live Stripe right before the first write, so a plan that went
+    // stale since the live read writes nothing at all.
     const fresh: Change[] = [];
     const stale: { change: string; mismatches: readonly PreconditionMismatch[] }[] = [];
-    let alreadyApplied = 0;
-    for (const change of p.changes) {
+    let alreadyApplied = check.alreadyApplied;
+    for (const change of livePlan.changes) {
       const verdict = preconditionVerdict(change, await deps.stripe.readLive(change.target));
       if (verdict.verdict === 'fresh') fresh.push(change);
       else if (verdict.verdict === 'already_applied') alreadyApplied += 1;
@@ -134,10 +257,7 @@ export async function planAndApply(
         'stale',
         'ack',
         `Stripe changed since gather: ${stale.map((s) => s.change).join(', ')}`,
-        {
-          errorCode: 'stale_plan',
-          result: { ...describe(p), stale },
-        },
+        { errorCode: 'stale_plan', result: { ...describe(p), stale } },
       );
     }
     for (const change of fresh) {

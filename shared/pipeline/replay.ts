@@ -1,4 +1,4 @@
-import type { RunContext, StripeDriftAccountMessage } from '../contracts/messages.js';
+import type { RunContext, StripeDriftAccountMessage, ViewTruth } from '../contracts/messages.js';
 import { hashOf } from '../core/canonical.js';
 import { emitAudit } from './audit.js';
 import type { PipelineDeps } from './deps.js';
@@ -12,6 +12,8 @@ import type { PipelineDeps } from './deps.js';
 export interface ReplayRequest {
   readonly accountIds: readonly string[];
   readonly snapshotDate: string;
+  /** `mirror`: gather reads the company stores as the mirror of `snapshotDate` holds them (never applied). */
+  readonly truth?: ViewTruth;
   readonly requestedBy: string;
   readonly apply: boolean;
   /** Distinguishes deliberate repeats of the same request (e.g. the operator's timestamp). */
@@ -26,7 +28,7 @@ export interface ReplayResult {
 
 export function replayRunId(request: ReplayRequest): string {
   const ids = [...new Set(request.accountIds)].sort();
-  return `replay-${hashOf({ ids, date: request.snapshotDate, by: request.requestedBy, apply: request.apply, nonce: request.nonce }).slice(0, 16)}`;
+  return `replay-${hashOf({ ids, date: request.snapshotDate, truth: request.truth ?? 'live', by: request.requestedBy, apply: request.apply, nonce: request.nonce }).slice(0, 16)}`;
 }
 
 export async function replayAccounts(
@@ -40,7 +42,7 @@ export async function replayAccounts(
     snapshotDate: request.snapshotDate,
     trigger: 'replay',
     requestedBy: request.requestedBy,
-    dryRun: !request.apply,
+    dryRun: !request.apply || request.truth === 'mirror',
   };
   const startedAt = deps.clock.now();
   for (const accountId of ids) {
@@ -49,6 +51,7 @@ export async function replayAccounts(
       kind: 'stripe_drift_account',
       run,
       accountId,
+      ...(request.truth === 'mirror' ? { truth: 'mirror' as const } : {}),
       publishedAt: deps.clock.now().toISOString(),
     };
     await deps.publisher.publish('stripeDriftAccounts', message, { orderingKey: accountId });

@@ -20,13 +20,41 @@ export class StripeCallError extends Error {
   }
 }
 
+/** The systems besides Stripe that a core reaches through a port. */
+export type UpstreamService =
+  | 'subs-api'
+  | 'www'
+  | 'ope'
+  | 'billing_prod'
+  | 'cf_prod'
+  | 'bigquery'
+  | 'firestore'
+  | 'pubsub';
+
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
   constructor(
     message: string,
-    readonly service: 'subs-api' | 'www' | 'bigquery' | 'firestore' | 'pubsub',
+    readonly service: UpstreamService,
     readonly retryable: boolean,
     readonly status: number | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The stores answered, but what they hold does not make a valid account view (a record a store should not
+ * hold, e.g. an OPE quantity of 0). Retryable: the record may be fixed, and the message is kept on the
+ * dead-letter topic when it is not; never planned on.
+ */
+export class InvalidStoreDataError extends Error {
+  override readonly name = 'InvalidStoreDataError';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly accountId: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -158,6 +158,39 @@ export interface PublisherPort {
   ): Promise<string>;
 }
 
+// ---------------------------------------------------------------- the company's stores, read live
+
+/**
+ * The stores that hold the truth about what an account should pay, read live by gather and again by
+ * plan-apply before it writes (docs/design.md, "Live truth"). The nightly mirror is the detection source
+ * only. Every read is one round trip per store and account, stamped with the time it was made; an
+ * unavailable or malformed store fails with a retryable UpstreamError, never a fallback to the mirror.
+ */
+
+/** subs-api's records of one account: subs_account, subs_customer and subs_dunning, in one round trip. */
+export interface SubsApiAccount {
+  readonly subsAccount: Stamped<z.infer<typeof SubsAccount>>;
+  readonly subsCustomer: Stamped<z.infer<typeof SubsCustomer>>;
+  readonly subsDunning: Stamped<z.infer<typeof SubsDunning>>;
+}
+
+/** OPE, the subscription store (what the account bought): a read replica of its database. */
+export interface OpePort {
+  /** Every OPE subscription of the account with its items (deleted, scheduled and contract ones included). */
+  subscriptions(accountId: string): Promise<Stamped<{ subscriptions: OpeSubscription[] }>>;
+}
+
+/** billing_prod, the price catalogue: a read replica of its database. */
+export interface BillingProdPort {
+  catalogue(): Promise<Stamped<z.infer<typeof BillingProd>>>;
+}
+
+/** cf_prod, the product database (account type, zones): a read replica. */
+export interface CfProdPort {
+  /** null when cf_prod has no such account. */
+  account(accountId: string): Promise<Stamped<z.infer<typeof CfProd>> | null>;
+}
+
 // ---------------------------------------------------------------- subs-api and www
 
 export interface ZoneRecord {
@@ -170,6 +203,8 @@ export interface ZoneRecord {
 export interface SubsApiPort {
   /** null when subs-api has no such zone. */
   zone(zoneId: string): Promise<ZoneRecord | null>;
+  /** null when subs-api has no such account. */
+  account(accountId: string): Promise<SubsApiAccount | null>;
 }
 
 export type WwwWriteResult =

@@ -7,7 +7,7 @@ import { deadLetterSubscriptionName, TOPICS } from '../../shared/contracts/topol
 import { plan } from '../../shared/core/planner.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
-import { buildAccountView } from '../../shared/pipeline/gather.js';
+import { gatherLive } from '../../shared/pipeline/gather.js';
 import { replayAccounts } from '../../shared/pipeline/replay.js';
 import { auditRows, startTestPipeline, stripeWrites, waitForAudit } from './support.js';
 
@@ -58,7 +58,7 @@ describe('pipeline under faults', { timeout: 120_000 }, () => {
     p = await startTestPipeline({ accounts: 300, seed: 7 });
     // Accounts whose live state plans changes (new or persistent drift alike): targets for direct publishes.
     for (let i = 0; i < p.world.accounts && healable.length < 14; i++) {
-      const view = await buildAccountView(p.deps, `acc_${String(i).padStart(7, '0')}`, p.snapshotDate);
+      const view = await gatherLive(p.deps, `acc_${String(i).padStart(7, '0')}`);
       if (
         view &&
         plan(view).outcome === 'changes' &&

@@ -3,7 +3,7 @@ import { type CycleSummary, runNightlyCycle } from '../../local/run/cycle.js';
 import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { plan } from '../../shared/core/planner.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
-import { buildAccountView } from '../../shared/pipeline/gather.js';
+import { gatherLive } from '../../shared/pipeline/gather.js';
 import { auditRows, startTestPipeline, stripeWrites } from './support.js';
 
 /**
@@ -38,7 +38,7 @@ describe('nightly cycle on the local stack', () => {
     const applied = rows.filter((r) => r.stage === 'plan_apply' && r.outcome === 'applied');
     expect(applied.length).toBeGreaterThan(0);
     for (const row of applied) {
-      const view = await buildAccountView(p.deps, row.account_id as string, p.snapshotDate);
+      const view = await gatherLive(p.deps, row.account_id as string);
       const again = plan(view as NonNullable<typeof view>);
       expect(again.changes, `account ${row.account_id}`).toEqual([]);
     }
@@ -62,7 +62,7 @@ describe('nightly cycle on the local stack', () => {
     expect(untouched.length).toBeGreaterThan(0);
     const written = new Set(stripeWrites(p).map((w) => w.objectId));
     for (const row of untouched) {
-      const view = await buildAccountView(p.deps, row.account_id as string, p.snapshotDate);
+      const view = await gatherLive(p.deps, row.account_id as string);
       const objects = [
         view?.stripe.customer.data?.id,
         ...(view?.stripe.subscriptions.data.map((s) => s.id) ?? []),
@@ -74,7 +74,7 @@ describe('nightly cycle on the local stack', () => {
     }
     // Their live state still plans the same drift: nothing healed them.
     for (const row of untouched.filter((r) => r.stage === 'plan_apply').slice(0, 10)) {
-      const view = await buildAccountView(p.deps, row.account_id as string, p.snapshotDate);
+      const view = await gatherLive(p.deps, row.account_id as string);
       expect(plan(view as NonNullable<typeof view>).outcome).toBe(row.outcome);
     }
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { plan } from '../../shared/core/planner.js';
 import { Plan } from '../../shared/domain/plan.js';
-import { buildAccountView } from '../../shared/pipeline/gather.js';
+import { gatherLive } from '../../shared/pipeline/gather.js';
 import { startTestPipeline, stripeWrites, waitForAudit } from './support.js';
 
 /**
@@ -40,7 +40,7 @@ describe('operator commands against the local stack', { timeout: 120_000 }, () =
     env = { ...p.env };
     for (let i = 0; i < p.world.accounts && (!healable || !blocked); i++) {
       const id = `acc_${String(i).padStart(7, '0')}`;
-      const view = await buildAccountView(p.deps, id, p.snapshotDate);
+      const view = await gatherLive(p.deps, id);
       const outcome = view ? plan(view).outcome : null;
       if (outcome === 'changes' && !healable) healable = id;
       if (outcome === 'blocked' && !blocked) blocked = id;
@@ -50,25 +50,56 @@ describe('operator commands against the local stack', { timeout: 120_000 }, () =
     await p?.stop();
   });
 
-  it('gather shows the unified view, the diff and every restriction, and writes nothing', async () => {
+  it('gather reads every store now, shows the view, the diff and every restriction, and writes nothing', async () => {
     const before = stripeWrites(p).length;
-    const summary = await cli(env, ['gather', healable, '--snapshot-date', p.snapshotDate]);
+    const started = Date.now();
+    const summary = await cli(env, ['gather', healable]);
     expect(summary.stderr).toBe('');
     expect(summary.code).toBe(2);
     expect(summary.stdout).toContain(`account ${healable}`);
-    expect(summary.stdout).toMatch(/stripe\.subscriptions\s+stripe as of/);
-    expect(summary.stdout).toMatch(/gates\s+firestore_gates as of/);
+    expect(summary.stdout).toContain('truth: live: every store read now');
+    for (const part of [
+      'ope',
+      'subs_account',
+      'subs_dunning',
+      'billing_prod',
+      'cf_prod',
+      'stripe.subscriptions',
+      'gates',
+    ]) {
+      const at = new RegExp(`^ {4}${part.replace('.', '\\.')}\\s+(\\S+)$`, 'm').exec(summary.stdout)?.[1];
+      expect(at, part).toBeDefined();
+      expect(Date.parse(at as string)).toBeGreaterThanOrEqual(started - 1000);
+    }
     expect(summary.stdout.match(/^ {4}(APPLIES|ok {5}) /gm)).toHaveLength(7);
-    const json = await cli(env, ['gather', blocked, '--snapshot-date', p.snapshotDate, '--format', 'plan']);
+    const json = await cli(env, ['gather', blocked, '--format', 'plan']);
     expect(json.code).toBe(3);
     expect(Plan.parse(JSON.parse(json.stdout)).restrictions.some((r) => r.applies)).toBe(true);
     expect(stripeWrites(p).length).toBe(before);
   });
 
-  it('gather names an account the mirror does not have', async () => {
-    const r = await cli(env, ['gather', 'acc_9999999', '--snapshot-date', p.snapshotDate]);
+  it('gather --as-of shows the mirror of that date, labelled not live', async () => {
+    const r = await cli(env, ['gather', healable, '--as-of', p.snapshotDate]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain(
+      `truth: NOT LIVE: the company stores as the mirror of ${p.snapshotDate} holds them`,
+    );
+    expect(r.stdout).toMatch(new RegExp(`^ {4}ope\\s+${p.snapshotDate}T00:00:00\\.000Z$`, 'm'));
+  });
+
+  it.each([
+    [[], 'acc_9999999 is not known to subs-api'],
+    [['--as-of', '2026-11-24'], 'acc_9999999 is not in the mirror for 2026-11-24'],
+  ])('gather %j names an account it cannot find', async (flags, message) => {
+    const r = await cli(env, ['gather', 'acc_9999999', ...flags]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('acc_9999999 is not in the mirror for');
+    expect(r.stderr).toContain(message);
+  });
+
+  it('replay --as-of with --apply is refused: the mirror is never applied', async () => {
+    const r = await cli(env, ['replay', '--accounts', healable, '--as-of', p.snapshotDate, '--apply']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--as-of reads the mirror, which is never applied');
   });
 
   it('replay is a dry-run by default and applies with --apply, recording who asked', async () => {

@@ -6,14 +6,19 @@ import {
 import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
+import { usePostgres } from '../setup/postgres.js';
 
-/** A local pipeline on the emulators the global setup started, under a project id of its own. */
+/**
+ * A local pipeline on the emulators and the PostgreSQL server the global setup started, under a project id
+ * of its own (its databases are named after it).
+ */
 export async function startTestPipeline(options: Partial<LocalPipelineOptions> = {}): Promise<LocalPipeline> {
-  await useEmulators();
+  const [, postgres] = await Promise.all([useEmulators(), usePostgres()]);
   return startLocalPipeline({
     accounts: 300,
     seed: 42,
     emulators: false,
+    existingPostgres: { port: postgres.port },
     projectId: uniqueProjectId('e2e'),
     pubsub: { minimumBackoffSeconds: 1, maximumBackoffSeconds: 2, maxDeliveryAttempts: 5 },
     ...options,

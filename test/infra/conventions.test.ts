@@ -112,6 +112,13 @@ describe('variables', () => {
       expect(Object.keys(root.variables), k).toContain(k);
     }
   });
+
+  it('the example environment outputs every secret an operator must add a value to', async () => {
+    const example = await loadModule('example');
+    const secrets = Object.keys(root.outputs).filter((o) => /_secrets?$/.test(o));
+    expect(secrets.sort()).toEqual(['replica_database_url_secrets', 'stripe_secret']);
+    for (const o of secrets) expect(example.outputs[o]?.value, o).toBe(`\${module.driftcontrol.${o}}`);
+  });
 });
 
 describe('scheduler', () => {

@@ -1,21 +1,23 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
  * Holds the environment Terraform sets on each function to the adapter factory that reads it
- * (shared/adapters/factory.ts): every variable set is one the factory knows (KNOWN_ENV_VARS, the keys
- * of its schema), every function gets what its adapters need, the Stripe key only where it is used
- * and only as a secret, and the environment a function gets is one the factory accepts.
+ * (shared/adapters/environment.ts, shared/adapters/factory.ts): every variable set is one the factory
+ * knows (KNOWN_ENV_VARS, the keys of its schema), every function gets what its adapters need, each
+ * secret (the Stripe key, the read replicas' URLs) only where it is used and only as a secret from its
+ * own Secret Manager secret, the VPC connector only for the functions that reach the company network,
+ * and the environment a function gets is one the factory accepts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  createAdapters,
-  KNOWN_ENV_VARS,
-  LAZY_ENV_VARS,
-  parseAdapterEnv,
-} from '../../shared/adapters/factory.js';
+import { KNOWN_ENV_VARS, LAZY_ENV_VARS, parseAdapterEnv } from '../../shared/adapters/environment.js';
+import { createAdapters } from '../../shared/adapters/factory.js';
+import { BillingProdReplica } from '../../shared/adapters/replica/billing-prod.js';
+import { CfProdReplica } from '../../shared/adapters/replica/cf-prod.js';
+import { OpeReplica } from '../../shared/adapters/replica/ope.js';
 import { StripeAdapter } from '../../shared/adapters/stripe/adapter.js';
-import { SubsApiClient, WwwClient } from '../../shared/adapters/zones.js';
+import { SubsApiClient } from '../../shared/adapters/subs-api.js';
+import { WwwClient } from '../../shared/adapters/www.js';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
-import { evaluateModuleCall, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
+import { evaluateModuleCall, evaluateRoot, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
 import { asBody, type Body, block, loadModule, resource, type TfModule } from './hcl.js';
 
 let root: TfModule;
@@ -68,34 +70,74 @@ const STRIPE_SECRET = 'google_secret_manager_secret.stripe.secret_id';
 
 type Port = keyof typeof LAZY_ENV_VARS;
 
+/** The live stores gather and plan-apply read (subs-api and the three read replicas). */
+const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
+
 /** The ports each function's core uses that need a lazily read variable (shared/pipeline/*.ts). */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
-  gather: ['stripe'],
-  'plan-apply': ['stripe'],
+  gather: ['stripe', ...LIVE_TRUTH],
+  'plan-apply': ['stripe', ...LIVE_TRUTH],
   'www-resync': ['subsApi', 'www'],
   'audit-writer': [],
 };
 
+/** The ports whose variable is a secret, and the secret it is mounted from. */
+type SecretPort = 'stripe' | 'ope' | 'billingProd' | 'cfProd';
+
+/**
+ * Per secret port: the variable Terraform mounts, the secret it names (the Stripe secret's stand-in, or
+ * the replica secret ids of SAMPLE_VARS, which the stand-ins of google_secret_manager_secret.replica_database_url
+ * carry), and what a running function reads from it (Secret Manager resolves it).
+ */
+const SECRETS: Readonly<Record<SecretPort, { variable: string; secret: string; value: string }>> = {
+  stripe: { variable: 'STRIPE_API_KEY', secret: STRIPE_SECRET, value: 'sk_live_fake_from_secret_manager' },
+  ope: {
+    variable: 'OPE_DATABASE_URL',
+    secret: SAMPLE_VARS.ope_database_url_secret_id,
+    value: 'postgres://driftcontrol_ro:fake@10.20.0.5:5432/ope',
+  },
+  billingProd: {
+    variable: 'BILLING_PROD_DATABASE_URL',
+    secret: SAMPLE_VARS.billing_prod_database_url_secret_id,
+    value: 'postgres://driftcontrol_ro:fake@10.20.0.6:5432/billing_prod',
+  },
+  cfProd: {
+    variable: 'CF_PROD_DATABASE_URL',
+    secret: SAMPLE_VARS.cf_prod_database_url_secret_id,
+    value: 'postgresql://driftcontrol_ro:fake@10.20.0.7:5432/cf_prod',
+  },
+};
+const SECRET_PORTS = Object.keys(SECRETS) as SecretPort[];
+
+/** What a running function reads for the secret Terraform names. */
+const SECRET_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.values(SECRETS).map((s) => [s.secret, s.value]),
+);
+
+const COMMON = ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'];
+const LIVE_TRUTH_SECRETS = [
+  'STRIPE_API_KEY',
+  'OPE_DATABASE_URL',
+  'BILLING_PROD_DATABASE_URL',
+  'CF_PROD_DATABASE_URL',
+];
+
 /** The whole contract per function (docs/deploy.md shows the same table). */
 const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret: readonly string[] }>> = {
-  'detect-drift': { plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'], secret: [] },
-  gather: { plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'], secret: ['STRIPE_API_KEY'] },
+  'detect-drift': { plain: COMMON, secret: [] },
+  gather: { plain: [...COMMON, 'SUBS_API_URL'], secret: LIVE_TRUTH_SECRETS },
   'plan-apply': {
-    plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'STRIPE_WRITE_INSTANCES'],
-    secret: ['STRIPE_API_KEY'],
+    plain: [...COMMON, 'STRIPE_WRITE_INSTANCES', 'SUBS_API_URL'],
+    secret: LIVE_TRUTH_SECRETS,
   },
-  'www-resync': {
-    plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'SUBS_API_URL', 'WWW_API_URL'],
-    secret: [],
-  },
-  'audit-writer': { plain: ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'], secret: [] },
+  'www-resync': { plain: [...COMMON, 'SUBS_API_URL', 'WWW_API_URL'], secret: [] },
+  'audit-writer': { plain: COMMON, secret: [] },
 };
 
-/** What a running function reads for the secret Terraform names (Secret Manager resolves it). */
-const SECRET_VALUES: Readonly<Record<string, string>> = {
-  [STRIPE_SECRET]: 'sk_live_fake_from_secret_manager',
-};
+/** The functions that reach the company network (subs-api, www, the replicas): those using such a port. */
+const NETWORK_PORTS: readonly Port[] = ['subsApi', 'www', 'ope', 'billingProd', 'cfProd'];
+const reachesNetwork = (fn: FunctionName) => NEEDS[fn].some((p) => NETWORK_PORTS.includes(p));
 
 const names = FUNCTIONS.map((f) => f.name);
 
@@ -136,18 +178,47 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     }
   });
 
-  it.each(names)('%s: the Stripe key only where Stripe is used, and only as a secret', (fn) => {
-    const env = terraformEnv(fn);
-    const stripeVars: readonly string[] = LAZY_ENV_VARS.stripe;
-    for (const v of stripeVars)
-      expect(env.plain, `${fn}: ${v} must not be a plain variable`).not.toHaveProperty(v);
-    const hasKey = stripeVars.some((v) => v in env.secret);
-    expect(hasKey).toBe(NEEDS[fn].includes('stripe'));
-    if (hasKey) expect(env.secret.STRIPE_API_KEY).toBe(STRIPE_SECRET);
-    // The module grants the runtime account access to exactly the secrets it mounts.
-    expect(
-      deployed[fn]?.resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
-    ).toEqual(Object.keys(env.secret));
+  it('the secret variables of the contract are the ones the factory reads for its secret ports', () => {
+    for (const port of SECRET_PORTS) {
+      const options: readonly string[] = LAZY_ENV_VARS[port];
+      expect(options, port).toContain(SECRETS[port].variable);
+    }
+    expect(SECRET_PORTS.map((p) => SECRETS[p].variable).sort()).toEqual([...LIVE_TRUTH_SECRETS].sort());
+  });
+
+  it.each(names)(
+    '%s: each secret (Stripe key, replica URLs) only where its port is used, only as a secret, from its own secret',
+    (fn) => {
+      const env = terraformEnv(fn);
+      for (const port of SECRET_PORTS) {
+        const vars: readonly string[] = LAZY_ENV_VARS[port];
+        for (const v of vars)
+          expect(env.plain, `${fn}: ${v} must not be a plain variable`).not.toHaveProperty(v);
+        const mounted = vars.filter((v) => v in env.secret);
+        expect(mounted, `${fn} ${port}`).toEqual(NEEDS[fn].includes(port) ? [SECRETS[port].variable] : []);
+        if (mounted.length > 0) expect(env.secret[SECRETS[port].variable]).toBe(SECRETS[port].secret);
+      }
+      // Every mount reads the latest version, resolved when an instance starts.
+      const list = deployed[fn]?.inputs.secret_environment_variables as Body[];
+      for (const s of list) expect(s.version, `${fn} ${String(s.key)}`).toBe('latest');
+      // The module grants the runtime account access to exactly the secrets it mounts (for_each keys).
+      expect(
+        deployed[fn]?.resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
+      ).toEqual(Object.keys(env.secret).sort());
+    },
+  );
+
+  it('the replica secrets of secrets.tf are mounted under the names the replica ports read', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: { dbs: '${local.replica_databases}' },
+      vars: SAMPLE_VARS,
+    });
+    const entry = (port: SecretPort) => ({ env: SECRETS[port].variable, secret_id: SECRETS[port].secret });
+    expect(out.dbs).toEqual({
+      ope: entry('ope'),
+      billing_prod: entry('billingProd'),
+      cf_prod: entry('cfProd'),
+    });
   });
 
   it.each(names)('%s: the factory accepts the environment and wires the ports it needs', async (fn) => {
@@ -164,6 +235,9 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       expect(a.stripe instanceof StripeAdapter).toBe(NEEDS[fn].includes('stripe'));
       expect(a.subsApi instanceof SubsApiClient).toBe(NEEDS[fn].includes('subsApi'));
       expect(a.www instanceof WwwClient).toBe(NEEDS[fn].includes('www'));
+      expect(a.ope instanceof OpeReplica).toBe(NEEDS[fn].includes('ope'));
+      expect(a.billingProd instanceof BillingProdReplica).toBe(NEEDS[fn].includes('billingProd'));
+      expect(a.cfProd instanceof CfProdReplica).toBe(NEEDS[fn].includes('cfProd'));
       if (fn === 'plan-apply') expect(a.env.stripe.writeInstances).toBe(4);
     } finally {
       await a.close();
@@ -182,14 +256,38 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(overridden['plan-apply']?.inputs.max_instances).toBe(7);
   });
 
-  it('www-resync reaches subs-api and www through the VPC connector, and no other function does', () => {
+  it('gather, plan-apply and www-resync reach the company network through the VPC connector, the others do not', async () => {
+    expect(names.filter(reachesNetwork).sort()).toEqual(['gather', 'plan-apply', 'www-resync']);
     for (const f of names) {
-      expect(deployed[f]?.inputs.vpc_connector, f).toBe(
-        f === 'www-resync' ? SAMPLE_VARS.vpc_connector : null,
-      );
+      expect(deployed[f]?.inputs.vpc_connector, f).toBe(reachesNetwork(f) ? SAMPLE_VARS.vpc_connector : null);
+      // Private ranges only by default: Stripe and Google APIs are reached directly, not through the VPC.
+      expect(deployed[f]?.inputs.vpc_connector_egress_settings, f).toBe('PRIVATE_RANGES_ONLY');
     }
-    expect(terraformEnv('www-resync').plain.SUBS_API_URL).toBe(SAMPLE_VARS.subs_api_base_url);
-    expect(terraformEnv('www-resync').plain.WWW_API_URL).toBe(SAMPLE_VARS.www_base_url);
+    const allTraffic = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      vpc_connector_egress_settings: 'ALL_TRAFFIC',
+    });
+    for (const f of names.filter(reachesNetwork))
+      expect(allTraffic[f]?.inputs.vpc_connector_egress_settings, f).toBe('ALL_TRAFFIC');
+    // Without a connector (services reachable otherwise), no function gets one.
+    const none = await evaluateModuleCall(root, 'function', { ...SAMPLE_VARS, vpc_connector: null });
+    for (const f of names) expect(none[f]?.inputs.vpc_connector, f).toBeNull();
+    // The module sets the egress only with a connector.
+    const sc = block(resource(mod, 'google_cloudfunctions2_function', 'this').body, 'service_config') as Body;
+    expect(sc.vpc_connector).toBe('${var.vpc_connector}');
+    expect(sc.vpc_connector_egress_settings).toBe(
+      '${var.vpc_connector == null ? null : var.vpc_connector_egress_settings}',
+    );
+  });
+
+  it('subs-api’s URL reaches gather, plan-apply and www-resync, www’s only www-resync', () => {
+    for (const f of names) {
+      const plain = terraformEnv(f).plain;
+      expect(plain.SUBS_API_URL, f).toBe(
+        NEEDS[f].includes('subsApi') ? SAMPLE_VARS.subs_api_base_url : undefined,
+      );
+      expect(plain.WWW_API_URL, f).toBe(NEEDS[f].includes('www') ? SAMPLE_VARS.www_base_url : undefined);
+    }
   });
 
   it('every log level Terraform allows is one the factory accepts', () => {

@@ -32,6 +32,9 @@ export const SAMPLE_VARS = {
   subs_api_base_url: 'https://subs-api.internal.example.com',
   www_base_url: 'https://www-api.internal.example.com',
   vpc_connector: 'projects/acme-billing-drift-prod/locations/us-central1/connectors/internal-apis',
+  ope_database_url_secret_id: 'sample-ope-replica-url',
+  billing_prod_database_url_secret_id: 'sample-billing-prod-replica-url',
+  cf_prod_database_url_secret_id: 'sample-cf-prod-replica-url',
 } as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {

@@ -1,11 +1,18 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
  * Least privilege and secrets: no public principals, no primitive or authoritative IAM, invokers
- * limited to push identities and the scheduler, the Stripe key never in Terraform.
+ * limited to push identities and the scheduler, the secrets (the Stripe key, the read replicas' URLs)
+ * never in Terraform, mounted only into the functions that use them, readable only by those.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS, FUNCTIONS } from '../../shared/contracts/topology.js';
-import { evaluateModuleCall, evaluateRoot, instancesOf, type ProbedInstance } from './evaluate.js';
+import {
+  evaluateModuleCall,
+  evaluateRoot,
+  instancesOf,
+  type ProbedInstance,
+  SAMPLE_VARS,
+} from './evaluate.js';
 import {
   asStringList,
   attr,
@@ -239,30 +246,59 @@ describe('who may invoke whom', () => {
   });
 });
 
-describe('Stripe secret', () => {
-  it('the secret is created but no version: the value never enters code or state', () => {
+describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
+  /** What gather and plan-apply mount, as Terraform evaluates it (stand-ins of the secrets, evaluate.ts). */
+  const LIVE_TRUTH_SECRETS = [
+    {
+      key: 'BILLING_PROD_DATABASE_URL',
+      secret_id: SAMPLE_VARS.billing_prod_database_url_secret_id,
+      version: 'latest',
+    },
+    { key: 'CF_PROD_DATABASE_URL', secret_id: SAMPLE_VARS.cf_prod_database_url_secret_id, version: 'latest' },
+    { key: 'OPE_DATABASE_URL', secret_id: SAMPLE_VARS.ope_database_url_secret_id, version: 'latest' },
+    { key: 'STRIPE_API_KEY', secret_id: 'google_secret_manager_secret.stripe.secret_id', version: 'latest' },
+  ];
+
+  it('the secrets are created but no version: no value ever enters code or state', async () => {
     expect(resource(root, 'google_secret_manager_secret', 'stripe').body.secret_id).toBe(
       '${var.stripe_secret_id}',
     );
+    const replicas = resource(root, 'google_secret_manager_secret', 'replica_database_url');
+    expect(replicas.body.for_each).toBe('${local.replica_databases}');
+    expect(replicas.body.secret_id).toBe('${each.value.secret_id}');
+    expect(
+      resourcesOf(root, 'google_secret_manager_secret')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['replica_database_url', 'stripe']);
+    // One secret per store, named by its variable.
+    const out = await evaluateRoot(root, {
+      outputs: { ids: '${{ for k, v in local.replica_databases : k => v.secret_id }}' },
+      vars: SAMPLE_VARS,
+    });
+    expect(out.ids).toEqual({
+      ope: SAMPLE_VARS.ope_database_url_secret_id,
+      billing_prod: SAMPLE_VARS.billing_prod_database_url_secret_id,
+      cf_prod: SAMPLE_VARS.cf_prod_database_url_secret_id,
+    });
     for (const m of all) {
       expect(resourcesOf(m, 'google_secret_manager_secret_version')).toEqual([]);
       expect(m.text).not.toMatch(/secret_data|sk_live_|sk_test_|rk_live_/);
+      // No database URL with credentials (user:password@) anywhere.
+      expect(m.text).not.toMatch(/postgres(ql)?:\/\/[^\s"'@/]+:[^\s"'@]*@/);
     }
   });
 
-  it('only gather and plan-apply receive it, as a runtime secret environment variable', () => {
+  it('only gather and plan-apply receive secrets: the Stripe key and the three replica URLs, at runtime', () => {
     const withSecret = FUNCTIONS.filter(
       (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
     ).map((f) => f.name);
     expect(withSecret.sort()).toEqual(['gather', 'plan-apply']);
     for (const f of withSecret) {
-      expect(deployedAs(f).inputs.secret_environment_variables).toEqual([
-        {
-          key: 'STRIPE_API_KEY',
-          secret_id: 'google_secret_manager_secret.stripe.secret_id',
-          version: 'latest',
-        },
-      ]);
+      const mounted = [...(deployedAs(f).inputs.secret_environment_variables as Body[])].sort((a, b) =>
+        String(a.key).localeCompare(String(b.key)),
+      );
+      expect(mounted).toEqual(LIVE_TRUTH_SECRETS);
     }
   });
 
@@ -270,6 +306,7 @@ describe('Stripe secret', () => {
     const g = resource(mod, 'google_secret_manager_secret_iam_member', 'runtime_secret_accessor');
     expect(String(g.body.for_each)).toContain('var.secret_environment_variables');
     expect(g.body.secret_id).toBe('${each.value.secret_id}');
+    expect(g.body.role).toBe('roles/secretmanager.secretAccessor');
     expect(g.body.member).toBe('serviceAccount:${google_service_account.runtime.email}');
     const fn = resource(mod, 'google_cloudfunctions2_function', 'this');
     expect(asStringList(fn.body.depends_on)).toContain(
@@ -279,8 +316,32 @@ describe('Stripe secret', () => {
       const mounted = (deployedAs(f.name).inputs.secret_environment_variables as Body[]).map((x) => x.key);
       expect(
         deployedAs(f.name).resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
-      ).toEqual(mounted);
+      ).toEqual(mounted.sort());
     }
+  });
+
+  it('no other grant on a secret: no accessor outside modules/function, none project-wide', () => {
+    const secretGrants = iam.filter((r) => r.type.startsWith('google_secret_manager_secret_iam_'));
+    expect(secretGrants.map((r) => `${r.module}:${r.name}`)).toEqual(['function:runtime_secret_accessor']);
+    const projectWide = iam.filter(
+      (r) => r.type === 'google_project_iam_member' && String(r.body.role).startsWith('roles/secretmanager.'),
+    );
+    expect(projectWide).toEqual([]);
+  });
+
+  it('no secret can be set as a plain variable through extra_environment_variables', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: { names: '${local.secret_environment_names}' },
+      vars: SAMPLE_VARS,
+    });
+    const secretKeys = LIVE_TRUTH_SECRETS.map((s) => s.key);
+    expect(asStringList(out.names).sort()).toEqual(
+      [...secretKeys, ...secretKeys.map((k) => `${k}_FILE`)].sort(),
+    );
+    const conditions = blocks(root.variables.extra_environment_variables ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(conditions.join('\n')).toContain('local.secret_environment_names');
   });
 });
 
@@ -310,7 +371,7 @@ describe('Firestore', () => {
 });
 
 describe('least privilege per function (the whole grant table, evaluated by Terraform)', () => {
-  // What each runtime identity holds besides publishing to its topics and reading its secret.
+  // What each runtime identity holds besides publishing to its topics and reading its secrets.
   const expected: Record<string, string[]> = {
     'detect-drift': [
       'project roles/bigquery.jobUser',

@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -52,9 +53,11 @@ describe('startLocalStack', () => {
         },
       ],
     });
-    const { emulators, endpoints, env } = stack;
+    const { emulators, endpoints, env, postgres } = stack;
     expect(emulators).toBeDefined();
-    if (!emulators) return;
+    expect(postgres?.pid).toBeDefined();
+    if (!emulators || postgres?.pid === undefined) return;
+    expect(endpoints.postgres).toBe(`${LOOPBACK}:${postgres.port}`);
     expect(env).toMatchObject({
       PUBSUB_EMULATOR_HOST: endpoints.pubsub,
       FIRESTORE_EMULATOR_HOST: endpoints.firestore,
@@ -74,20 +77,27 @@ describe('startLocalStack', () => {
     expect((await stripe.customers.retrieve('cus_stack')).id).toBe('cus_stack');
     expect((await (await fetch(`${endpoints.subsApi}/v1/zones/zone-s`)).json()).planLevel).toBe('pro');
     expect((await (await fetch(`${endpoints.www}/v1/zones/zone-s`)).json()).planLevel).toBe('free');
+    await postgres.createDatabase('stack_probe');
+    const db = new pg.Client({ connectionString: postgres.url('stack_probe') });
+    await db.connect();
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await db.end();
     console.info(`stack startup ms: ${JSON.stringify(stack.startupMs)}`);
 
-    const groups = [emulators.pubsub.pid, emulators.firestore.pid];
+    const groups = [emulators.pubsub.pid, emulators.firestore.pid, postgres.pid];
     const ports = [
       emulators.pubsub.port,
       emulators.firestore.port,
+      postgres.port,
       ...[endpoints.stripe, endpoints.subsApi, endpoints.www].map((u) => Number(new URL(u).port)),
     ];
     expect(groups.every(groupAlive)).toBe(true);
     await stack.stop();
     stack = undefined;
     expect(extraStopped).toBe(true);
-    // Every process of both groups (gcloud, its shell, the Java child) is gone, and nothing listens.
-    expect(groups.map(groupAlive)).toEqual([false, false]);
+    // Every process of every group (gcloud, its shell, the Java child; postgres and its workers) is gone,
+    // and nothing listens.
+    expect(groups.map(groupAlive)).toEqual([false, false, false]);
     for (const pid of groups) expect(registeredGroups().has(pid)).toBe(false);
     for (const port of ports) expect(await isPortOpen(port)).toBe(false);
   }, 90_000);

@@ -1,6 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPortOpen } from '../../local/net.js';
 import type { LocalStack } from '../../local/stack.js';
 import { uniqueProjectId } from '../setup/emulators.js';
 import { startTestStack } from '../setup/stack.js';
@@ -20,8 +21,10 @@ afterAll(async () => {
 });
 
 describe('startTestStack', () => {
-  it('joins the global emulators with per-file HTTP services', async () => {
+  it('joins the global emulators and PostgreSQL with per-file HTTP services', async () => {
     expect(stack.emulators).toBeUndefined();
+    expect(stack.postgres?.pid).toBeUndefined();
+    expect(stack.endpoints.postgres).toBe(`${stack.postgres?.host}:${stack.postgres?.port}`);
     expect(stack.env.FIRESTORE_EMULATOR_HOST).toBe(stack.endpoints.firestore);
     expect(stack.env.PUBSUB_EMULATOR_HOST).toBe(stack.endpoints.pubsub);
     const db = new Firestore({ projectId: uniqueProjectId('helper') });
@@ -44,5 +47,6 @@ describe('startTestStack', () => {
     await own.stop();
     await expect(fetch(`${stripeUrl}/_admin/health`)).rejects.toThrow();
     expect((await fetch(`http://${stack.endpoints.firestore}/`)).status).toBe(200);
+    expect(await isPortOpen(stack.postgres?.port ?? 0)).toBe(true);
   });
 });

@@ -1,21 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { inject } from 'vitest';
 import { EmulatorStartError, waitForEmulatorHost } from '../../local/emulators.js';
-import { sleep } from '../../local/net.js';
-import type { EmulatorStatus } from './global-setup.js';
+import { waitForStatus } from './status.js';
 
 export interface EmulatorHosts {
   pubsubHost: string;
   firestoreHost: string;
-}
-
-function readStatus(file: string): EmulatorStatus | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as EmulatorStatus;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -24,15 +13,9 @@ function readStatus(file: string): EmulatorStatus | undefined {
  * when they could not start.
  */
 export async function useEmulators(timeoutMs = 55_000): Promise<EmulatorHosts> {
-  const { statusFile } = inject('emulators');
-  const deadline = Date.now() + timeoutMs;
-  let status = readStatus(statusFile);
-  while (status === undefined) {
-    if (Date.now() > deadline) {
-      throw new EmulatorStartError(`the global setup's emulators were not up within ${timeoutMs} ms`);
-    }
-    await sleep(100);
-    status = readStatus(statusFile);
+  const status = await waitForStatus('emulators', timeoutMs);
+  if (status === undefined) {
+    throw new EmulatorStartError(`the global setup's emulators were not up within ${timeoutMs} ms`);
   }
   if ('error' in status) {
     throw new EmulatorStartError(`emulators from the global setup are unavailable: ${status.error}`);

@@ -8,14 +8,19 @@ import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
 import { StripeCallError } from '../../shared/ports/errors.js';
 import type {
+  BillingProdPort,
+  CfProdPort,
   ControlStore,
   MirrorHealth,
   MirrorPort,
   NewStripeDriftRow,
   NewWwwDriftRow,
+  OpePort,
   PublisherPort,
   RunClaim,
   StripePort,
+  SubsApiAccount,
+  SubsApiPort,
   ZoneRecord,
 } from '../../shared/ports/index.js';
 import { simulateChanges } from './simulate.js';
@@ -168,11 +173,50 @@ export class FakeMirror implements MirrorPort {
   }
 }
 
+/**
+ * The company's stores as they are now (the live truth gather and plan-apply read): each account's
+ * company-side parts of a view, restamped with the read time. A test moves the truth by editing them.
+ */
+export class FakeStores {
+  readonly views = new Map<string, AccountView>();
+  constructor(private readonly now: () => Date) {}
+  private stamp<T>(source: AccountView['ope']['source'], data: T) {
+    return { source, asOf: this.now().toISOString(), data: structuredClone(data) };
+  }
+  async subsApiAccount(accountId: string): Promise<SubsApiAccount | null> {
+    const v = this.views.get(accountId);
+    if (!v) return null;
+    return {
+      subsAccount: this.stamp('subs_account', v.subsAccount.data),
+      subsCustomer: this.stamp('subs_customer', v.subsCustomer.data),
+      subsDunning: this.stamp('subs_dunning', v.subsDunning.data),
+    };
+  }
+  ope: OpePort = {
+    subscriptions: async (accountId) =>
+      this.stamp('ope', this.views.get(accountId)?.ope.data ?? { subscriptions: [] }),
+  };
+  billingProd: BillingProdPort = {
+    catalogue: async () =>
+      this.stamp('billing_prod', [...this.views.values()][0]?.billingProd.data ?? { catalogue: [] }),
+  };
+  cfProd: CfProdPort = {
+    account: async (accountId) => {
+      const v = this.views.get(accountId);
+      return v ? this.stamp('cf_prod', v.cfProd.data) : null;
+    },
+  };
+}
+
 export class FakeZones {
   readonly subs = new Map<string, ZoneRecord>();
   readonly www = new Map<string, ZoneRecord>();
   readonly wwwWrites: { zoneId: string; planLevel: string }[] = [];
-  subsApi = { zone: async (id: string) => this.subs.get(id) ?? null };
+  constructor(private readonly stores: FakeStores) {}
+  subsApi: SubsApiPort = {
+    zone: async (id: string) => this.subs.get(id) ?? null,
+    account: (id: string) => this.stores.subsApiAccount(id),
+  };
   wwwPort = {
     zone: async (id: string) => this.www.get(id) ?? null,
     setPlanLevel: async (zoneId: string, planLevel: string, expected: string) => {
@@ -187,14 +231,24 @@ export class FakeZones {
   };
 }
 
+/**
+ * Deps whose live truth is `view`: the stores hold its company parts, Stripe its Stripe parts, Firestore
+ * its gates. The clock starts at the view's asOf (or 2026-11-24 12:00) and advances a second per read.
+ */
 export function fakeDeps(view?: AccountView) {
   const publisher = new FakePublisher();
   const control = new FakeControl();
   const mirror = new FakeMirror();
-  const zones = new FakeZones();
+  let nowMs = Date.parse(view?.asOf ?? '2026-11-24T12:00:00Z');
+  const now = () => new Date((nowMs += 1000));
+  const stores = new FakeStores(now);
+  const zones = new FakeZones(stores);
   const stripe = new FakeStripe(view ?? (undefined as unknown as AccountView));
+  if (view) {
+    stores.views.set(view.accountId, structuredClone(view));
+    control.gates.set(view.accountId, { ...view.gates.data });
+  }
   const inserted: AuditRecord[] = [];
-  let nowMs = Date.parse('2026-11-24T12:00:00Z');
   const deps: PipelineDeps = {
     mirror,
     auditTable: { insert: async (rows) => void inserted.push(...rows) },
@@ -203,8 +257,11 @@ export function fakeDeps(view?: AccountView) {
     publisher,
     subsApi: zones.subsApi,
     www: zones.wwwPort,
-    clock: { now: () => new Date((nowMs += 1000)) },
+    ope: stores.ope,
+    billingProd: stores.billingProd,
+    cfProd: stores.cfProd,
+    clock: { now },
     log: pino({ level: 'silent' }),
   };
-  return { deps, publisher, control, mirror, zones, stripe, inserted };
+  return { deps, publisher, control, mirror, zones, stores, stripe, inserted };
 }

@@ -6,7 +6,8 @@ import type { AccountView, CatalogueEntry } from '../../shared/domain/account-vi
  */
 
 export const AS_OF = '2026-11-24T12:00:00Z';
-const STAMP = { asOf: '2026-11-24T06:00:00Z' };
+// Read just before the view was assembled (its asOf): a live view, fresh enough for plan-apply to act on.
+const STAMP = { asOf: '2026-11-24T11:59:30Z' };
 
 export const CATALOGUE: CatalogueEntry[] = [
   {

@@ -10,7 +10,7 @@ import { plan } from '../../core/planner.js';
 import { CalendarDate } from '../../domain/common.js';
 import { DEFAULT_PLANNER_CONFIG } from '../../domain/plan.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
-import { buildAccountView } from '../../pipeline/gather.js';
+import { gatherAsOfMirror, gatherLive, sourcesOf } from '../../pipeline/gather.js';
 import { replayAccounts } from '../../pipeline/replay.js';
 import { CliError, type Out } from '../io.js';
 import { PLAN_EXIT_CODES, summarise } from './plan.js';
@@ -43,9 +43,13 @@ export function registerOperate(
     .command('gather')
     .argument('<account>', 'account id')
     .description(
-      'Live investigation: gather the account from every source (mirror, live Stripe, gates) and show the full unified view and the planned diff with every restriction. Applies nothing.',
+      'Live investigation: read the account from every store now (subs-api, OPE, billing_prod, cf_prod, Stripe, gates) and show the unified view, each part with the time it was read, every element class, all restrictions and the planned diff. Applies nothing.',
     )
-    .option('--snapshot-date <date>', 'mirror snapshot to read the company stores from', date, today())
+    .option(
+      '--as-of <date>',
+      'instead of the live stores, read the company stores as the nightly mirror of this snapshot date holds them (what detection saw; labelled NOT LIVE)',
+      date,
+    )
     .option(
       '--format <format>',
       'summary (default), plan (the Plan JSON) or full (view and plan JSON)',
@@ -55,34 +59,38 @@ export function registerOperate(
       'after',
       '\nExit codes as for `plan`: 0 nothing to do, 2 changes, 3 blocked or needs a human, 1 error.',
     )
-    .action(async (accountId: string, options: { snapshotDate: string; format: string }) => {
+    .action(async (accountId: string, options: { asOf?: string; format: string }) => {
       const deps = await depsOf();
       const config = await deps.control.getConfig();
-      const view = await buildAccountView(deps, accountId, options.snapshotDate);
+      const view =
+        options.asOf === undefined
+          ? await gatherLive(deps, accountId)
+          : await gatherAsOfMirror(deps, accountId, options.asOf);
       if (view === null)
-        throw new CliError(`account ${accountId} is not in the mirror for ${options.snapshotDate}`);
+        throw new CliError(
+          options.asOf === undefined
+            ? `account ${accountId} is not known to subs-api`
+            : `account ${accountId} is not in the mirror for ${options.asOf}`,
+        );
+      const truth =
+        options.asOf === undefined
+          ? 'live: every store read now'
+          : `NOT LIVE: the company stores as the mirror of ${options.asOf} holds them (Stripe and gates read now); never applied`;
       const p = plan(view, {
         ...DEFAULT_PLANNER_CONFIG,
         invoiceDateTooNearDays: config.invoiceDateTooNearDays,
       });
-      if (options.format === 'full') out.stdout(`${JSON.stringify({ view, plan: p }, null, 2)}\n`);
+      if (options.format === 'full')
+        out.stdout(
+          `${JSON.stringify({ truth: options.asOf === undefined ? 'live' : 'mirror', view, plan: p }, null, 2)}\n`,
+        );
       else if (options.format === 'plan') out.stdout(`${JSON.stringify(p, null, 2)}\n`);
       else {
-        const sources = [
-          ['ope', view.ope],
-          ['stripe.customer', view.stripe.customer],
-          ['stripe.subscriptions', view.stripe.subscriptions],
-          ['subs_account', view.subsAccount],
-          ['subs_customer', view.subsCustomer],
-          ['subs_dunning', view.subsDunning],
-          ['billing_prod', view.billingProd],
-          ['cf_prod', view.cfProd],
-          ['gates', view.gates],
-        ] as const;
         const lines = [
           summarise(p),
-          '  sources:',
-          ...sources.map(([name, part]) => `    ${name.padEnd(22)} ${part.source} as of ${part.asOf}`),
+          `  truth: ${truth}`,
+          '  sources (read at):',
+          ...sourcesOf(view).map(([name, asOf]) => `    ${name.padEnd(22)} ${asOf}`),
           '  elements:',
           ...p.elements.map(
             (e) =>
@@ -115,7 +123,12 @@ export function registerOperate(
       'take the accounts from the gather dead-letter subscription (acks what it replays)',
       false,
     )
-    .option('--snapshot-date <date>', 'mirror snapshot the replay reads', date, today())
+    .option('--snapshot-date <date>', 'the snapshot date the replay run is filed under', date, today())
+    .option(
+      '--as-of <date>',
+      'gather the company stores as the mirror of this snapshot date holds them (labelled NOT LIVE; never applied, so not with --apply)',
+      date,
+    )
     .option('--requested-by <who>', 'who asks (recorded in every audit row)', userInfo().username)
     .option('--apply', 'write to Stripe (default: dry-run)', false)
     .option('--max <n>', 'refuse to replay more accounts than this', (v) => Number.parseInt(v, 10), 500)
@@ -125,10 +138,13 @@ export function registerOperate(
         file?: string;
         fromDeadLetter: boolean;
         snapshotDate: string;
+        asOf?: string;
         requestedBy: string;
         apply: boolean;
         max: number;
       }) => {
+        if (options.asOf !== undefined && options.apply)
+          throw new CliError('--as-of reads the mirror, which is never applied: drop --apply (or --as-of)');
         const ids = new Set<string>(options.accounts ?? []);
         if (options.file) {
           const text = await readFile(options.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -154,7 +170,8 @@ export function registerOperate(
           throw new CliError(`${ids.size} accounts exceed --max ${options.max}: replay in smaller sets`);
         const result = await replayAccounts(deps, {
           accountIds: [...ids],
-          snapshotDate: options.snapshotDate,
+          snapshotDate: options.asOf ?? options.snapshotDate,
+          truth: options.asOf === undefined ? 'live' : 'mirror',
           requestedBy: options.requestedBy,
           apply: options.apply,
           nonce: new Date().toISOString(),

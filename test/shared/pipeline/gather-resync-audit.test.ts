@@ -27,45 +27,130 @@ const msg = {
 };
 
 describe('gatherAccount', () => {
-  it('joins mirror, Stripe and gates into a valid, stamped view and publishes it', async () => {
+  it('reads every store live into a valid view, each part stamped when it was read, and publishes it', async () => {
     const f = fakeDeps(healthyView());
-    f.mirror.views.set('acc_1', healthyView());
     f.control.gates.set('acc_1', { badDebtDriftRemediation: true, invoiceMetadataRemediation: false });
+    const before = f.deps.clock.now().getTime();
     const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect(r.outcome).toBe('published');
     const out = f.publisher.messages.find((m) => m.topic === 'accountViews');
     expect(out?.orderingKey).toBe('acc_1');
+    expect((out?.data as { truth?: string } | undefined)?.truth).toBe('live');
     const view = AccountView.parse((out?.data as { view: unknown } | undefined)?.view);
     expect(view.gates.data).toEqual({ badDebtDriftRemediation: true, invoiceMetadataRemediation: false });
-    expect(view.gates.source).toBe('firestore_gates');
+    for (const part of [
+      view.ope,
+      view.subsAccount,
+      view.subsCustomer,
+      view.subsDunning,
+      view.billingProd,
+      view.cfProd,
+    ])
+      expect(Date.parse(part.asOf)).toBeGreaterThan(before);
+    expect(view.ope.data).toEqual(healthyView().ope.data);
+    // The mirror is not read at all.
+    expect(f.mirror.views.size).toBe(0);
+    expect(f.publisher.audits()[0]).toMatchObject({
+      outcome: 'published',
+      reason: 'account view gathered from the live stores',
+    });
   });
 
-  it('an account missing from the mirror fails for good (ack), audited', async () => {
+  it('reads the truth as it is now, not as the mirror had it', async () => {
     const f = fakeDeps(healthyView());
+    const mirrored = healthyView();
+    f.mirror.views.set('acc_1', mirrored);
+    const live = f.stores.views.get('acc_1') as AccountView;
+    (live.ope.data.subscriptions[0] as { items: { quantity: number }[] }).items[0]!.quantity = 9;
     const r = await gatherAccount(f.deps, msg, 'msg-1');
+    expect(r.outcome === 'published' && r.view.ope.data.subscriptions[0]?.items[0]?.quantity).toBe(9);
+  });
+
+  it('as of the mirror, when asked: the mirror parts, labelled', async () => {
+    const f = fakeDeps(healthyView());
+    const mirrored = healthyView();
+    f.mirror.views.set('acc_1', mirrored);
+    const r = await gatherAccount(f.deps, { ...msg, truth: 'mirror' }, 'msg-1');
+    expect(r.outcome).toBe('published');
+    const out = f.publisher.messages.find((m) => m.topic === 'accountViews')?.data as { truth: string };
+    expect(out.truth).toBe('mirror');
+    expect(f.publisher.audits()[0]?.reason).toContain('not live: never applied');
+  });
+
+  it.each([
+    ['live', undefined, 'is not known to subs-api'],
+    ['the mirror', 'mirror' as const, 'is not in the mirror for 2026-11-24'],
+  ])('an account unknown to %s fails for good (ack), audited', async (_where, truth, reason) => {
+    const f = fakeDeps(healthyView());
+    f.stores.views.clear();
+    const r = await gatherAccount(f.deps, { ...msg, ...(truth ? { truth } : {}) }, 'msg-1');
     expect([r.outcome, r.disposition]).toEqual(['failed', 'ack']);
     expect(f.publisher.audits()[0]).toMatchObject({ failed: true, error_code: 'unknown_account' });
+    expect(f.publisher.audits()[0]?.reason).toContain(reason);
   });
 
   it('an account with no Stripe customer still gets a view (the planner reports NoStripeCustomer)', async () => {
     const f = fakeDeps(healthyView());
-    const v = healthyView();
-    v.subsCustomer.data.stripeCustomerId = null;
-    f.mirror.views.set('acc_1', v);
+    (f.stores.views.get('acc_1') as AccountView).subsCustomer.data.stripeCustomerId = null;
     const r = await gatherAccount(f.deps, msg, 'msg-1');
     expect(r.outcome === 'published' && r.view.stripe.customer.data).toBeNull();
   });
 
-  it('an upstream outage is retried, with the attempt in the audit row', async () => {
+  it('a store holding a bad record (an OPE quantity of 0): retryable, audited naming the field, nothing published', async () => {
     const f = fakeDeps(healthyView());
-    f.mirror.views.set('acc_1', healthyView());
-    f.stripe.readAccount = async () => {
-      throw new UpstreamError('Stripe unreachable', 'pubsub', true);
-    };
+    (f.stores.views.get('acc_1') as AccountView).ope.data.subscriptions[0]!.items[0]!.quantity = 0;
     const r = await gatherAccount(f.deps, msg, 'msg-1');
-    expect(r.disposition).toBe('retry');
-    expect(f.publisher.audits()[0]?.reason).toContain('will retry');
+    expect([r.outcome, r.disposition]).toEqual(['failed', 'retry']);
+    expect(f.publisher.audits()[0]).toMatchObject({ error_code: 'invalid_store_data', will_retry: true });
+    expect(f.publisher.audits()[0]?.reason).toContain('ope.data.subscriptions[0].items[0].quantity');
+    expect(f.publisher.messages.filter((m) => m.topic === 'accountViews')).toEqual([]);
   });
+
+  it('an account cf_prod does not know is of an unsupported type (fails closed)', async () => {
+    const f = fakeDeps(healthyView());
+    f.deps.cfProd.account = async () => null;
+    const r = await gatherAccount(f.deps, msg, 'msg-1');
+    expect(r.outcome === 'published' && r.view.cfProd.data).toEqual({
+      accountType: 'not_in_cf_prod',
+      zones: [],
+    });
+  });
+
+  it.each([
+    [
+      'Stripe',
+      (f: ReturnType<typeof fakeDeps>) =>
+        (f.stripe.readAccount = async () => {
+          throw new UpstreamError('Stripe unreachable', 'pubsub', true);
+        }),
+    ],
+    [
+      'the OPE replica',
+      (f: ReturnType<typeof fakeDeps>) =>
+        (f.deps.ope.subscriptions = async () => {
+          throw new UpstreamError('ope replica: connection refused', 'ope', true);
+        }),
+    ],
+    [
+      'subs-api',
+      (f: ReturnType<typeof fakeDeps>) =>
+        (f.deps.subsApi.account = async () => {
+          throw new UpstreamError('subs-api: 503', 'subs-api', true, 503);
+        }),
+    ],
+  ])(
+    '%s unavailable: retried (never the mirror), with the attempt in the audit row',
+    async (_what, breakIt) => {
+      const f = fakeDeps(healthyView());
+      f.mirror.views.set('acc_1', healthyView());
+      breakIt(f);
+      const r = await gatherAccount(f.deps, msg, 'msg-1');
+      expect(r.disposition).toBe('retry');
+      expect(f.publisher.messages.filter((m) => m.topic === 'accountViews')).toEqual([]);
+      expect(f.publisher.audits()[0]).toMatchObject({ outcome: 'failed', will_retry: true });
+      expect(f.publisher.audits()[0]?.reason).toContain('will retry');
+    },
+  );
 });
 
 describe('resyncZone', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountViewMessage, RunContext } from '../../../shared/contracts/messages.js';
+import type { AccountView } from '../../../shared/domain/account-view.js';
 import { planAndApply } from '../../../shared/pipeline/plan-apply.js';
 import { fakeDeps, stripeFailure } from '../../support/fakes.js';
 import { customer, healthyView, stripeItem, viewWith } from '../../support/views.js';
@@ -172,6 +173,91 @@ describe('planAndApply', () => {
     expect(redelivered.outcome).toBe('applied');
     expect(f.stripe.writes).toHaveLength(2);
     expect(new Set(f.stripe.writes.map((w) => w.change.target.id)).size).toBe(2);
+  });
+
+  it.each([
+    [
+      'OPE moved: the customer downgraded after gather',
+      (live: AccountView) =>
+        void ((live.ope.data.subscriptions[0] as { items: { quantity: number }[] }).items[0]!.quantity = 3),
+      'truth_moved',
+      'ope',
+    ],
+    [
+      'dunning moved: the account went into bad debt',
+      (live: AccountView) => void (live.subsDunning.data.state = 'bad_debt'),
+      'truth_moved',
+      'subs_dunning',
+    ],
+    [
+      'the account type moved: now a contract account',
+      (live: AccountView) => void (live.subsAccount.data.accountType = 'sfcc'),
+      'truth_moved',
+      'subs_account',
+    ],
+  ])('%s: the live plan differs, nothing written', async (_case, move, code, part) => {
+    const gathered = drifted();
+    const f = fakeDeps(gathered);
+    move(f.stores.views.get('acc_1') as AccountView);
+    const r = await planAndApply(f.deps, message(gathered), 'msg-1');
+    expect([r.outcome, r.disposition, r.stripeWrites]).toEqual(['stale', 'ack', 0]);
+    expect(f.stripe.writes).toEqual([]);
+    const row = f.publisher.audits()[0];
+    expect(row?.error_code).toBe(code);
+    expect(row?.reason).toContain(part);
+    expect(JSON.parse(row?.result_json ?? '{}').changedParts).toContain(part);
+    expect(f.control.leases.size).toBe(0);
+  });
+
+  it('a view older than the bound (a late redelivery) is refused before anything is read', async () => {
+    const gathered = drifted();
+    const f = fakeDeps(gathered);
+    f.control.config = { ...f.control.config, maxViewAgeSeconds: 60 };
+    const old = structuredClone(gathered);
+    old.ope.asOf = '2026-11-24T08:00:00Z';
+    let liveReads = 0;
+    f.deps.subsApi.account = async () => {
+      liveReads += 1;
+      return null;
+    };
+    const r = await planAndApply(f.deps, message(old), 'msg-1');
+    expect([r.outcome, r.disposition]).toEqual(['stale', 'ack']);
+    expect(f.publisher.audits()[0]?.error_code).toBe('stale_view');
+    expect(f.publisher.audits()[0]?.reason).toMatch(/view's ope was read \d+ s ago/);
+    expect([liveReads, f.stripe.writes.length]).toEqual([0, 0]);
+  });
+
+  it('a view of the mirror is never applied, whatever it plans', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    const r = await planAndApply(f.deps, { ...message(view), truth: 'mirror' }, 'msg-1');
+    expect(r.outcome).toBe('dry_run');
+    expect(f.publisher.audits()[0]?.error_code).toBe('as_of_view');
+    expect(f.stripe.writes).toEqual([]);
+  });
+
+  it.each([
+    ['scheduled', 'mirror_drift_not_live', /drift in the mirror of 2026-11-24, not in the live stores/],
+    ['replay', null, /already in the desired state/],
+  ] as const)('no drift live, trigger %s: noop, audited with why', async (trigger, code, reason) => {
+    const view = healthyView();
+    const f = fakeDeps(view);
+    await planAndApply(f.deps, message(view, { trigger }), 'msg-1');
+    expect(f.publisher.audits()[0]).toMatchObject({ outcome: 'noop', error_code: code });
+    expect(f.publisher.audits()[0]?.reason).toMatch(reason);
+  });
+
+  it("a view naming another customer's subscription writes nothing (foreign_object)", async () => {
+    const own = drifted();
+    const forged = structuredClone(own);
+    const sub = forged.stripe.subscriptions.data[0]!;
+    sub.id = 'sub_of_someone_else';
+    const f = fakeDeps(own);
+    const r = await planAndApply(f.deps, message(forged), 'msg-1');
+    expect([r.outcome, r.stripeWrites]).toEqual(['stale', 0]);
+    expect(f.publisher.audits()[0]?.error_code).toBe('foreign_object');
+    expect(f.publisher.audits()[0]?.reason).toContain('subscription sub_of_someone_else');
+    expect(f.stripe.writes).toEqual([]);
   });
 
   it('does not apply while another run holds the account lease', async () => {

@@ -18,6 +18,11 @@ output "stripe_secret" {
   value       = module.driftcontrol.stripe_secret
 }
 
+output "replica_database_url_secrets" {
+  description = "Secrets to add the read replicas' URLs to, per store (ope, billing_prod, cf_prod)."
+  value       = module.driftcontrol.replica_database_url_secrets
+}
+
 output "functions_source_object" {
   description = "Deployed source archive."
   value       = module.driftcontrol.functions_source_object

@@ -46,19 +46,19 @@ variable "scheduler_paused" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL of subs-api."
+  description = "Base URL of subs-api (gather, plan-apply, www-resync)."
   default     = ""
 }
 
 variable "www_base_url" {
   type        = string
-  description = "Base URL of the www API."
+  description = "Base URL of the www API (www-resync)."
   default     = ""
 }
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id for the internal APIs, or null."
+  description = "Serverless VPC Access connector id through which gather, plan-apply and www-resync reach subs-api, www and the read replicas, or null."
   default     = null
 }
 

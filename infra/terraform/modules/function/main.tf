@@ -76,8 +76,9 @@ resource "google_cloudfunctions2_function" "this" {
     vpc_connector                    = var.vpc_connector
     vpc_connector_egress_settings    = var.vpc_connector == null ? null : var.vpc_connector_egress_settings
 
-    # Secret values are resolved by the platform when an instance starts; they never pass through
-    # Terraform. "latest" picks up a rotated key on the next cold start.
+    # Secret values (the Stripe key, the read replicas' URLs) are resolved by the platform when an
+    # instance starts; they never pass through Terraform. "latest" picks up a rotated value on the next
+    # cold start.
     dynamic "secret_environment_variables" {
       for_each = var.secret_environment_variables
       content {

@@ -126,7 +126,7 @@ variable "secret_environment_variables" {
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id for reaching internal APIs, or null for none."
+  description = "Serverless VPC Access connector id for reaching the company network (internal APIs, database read replicas), or null for none."
   default     = null
 }
 

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalSubsApi, startLocalSubsApi } from '../../../local/zones/subs-api.js';
 import type { ZoneSeed } from '../../../local/zones/table.js';
 import { type LocalWww, startLocalWww } from '../../../local/zones/www.js';
-import { SubsApiClient, WwwClient } from '../../../shared/adapters/zones.js';
+import { SubsApiClient } from '../../../shared/adapters/subs-api.js';
+import { WwwClient } from '../../../shared/adapters/www.js';
 import { UpstreamError } from '../../../shared/ports/errors.js';
 
 const AT = '2026-11-01T00:00:00.000Z';

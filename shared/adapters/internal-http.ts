@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { UpstreamError } from '../ports/errors.js';
-import type { SubsApiPort, WwwPort, WwwWriteResult, ZoneRecord } from '../ports/index.js';
+import type { ZoneRecord } from '../ports/index.js';
 
 /**
- * subs-api and www over fetch, per their HTTP contract (local/zones/subs-api.ts and
- * local/zones/www.ts describe it; the local servers implement the same):
- *   GET /v1/zones/:zoneId                  -> 200 ZoneRecord | 404 zone_not_found
- *   PUT /v1/zones/:zoneId/plan-level (www) -> 200 ZoneRecord & { changed } | 409 plan_level_conflict | 404
- * Errors are `{ error: { code, message, ... } }`. 5xx and network failures are retryable; other 4xx are not.
+ * The company's internal JSON APIs (subs-api, www) over fetch: one request with a timeout, the error
+ * envelope `{ error: { code, message, ... } }`, and zone records, which both services serve. 5xx, 429 and
+ * network failures are retryable; other 4xx are not. The clients are subs-api.ts and www.ts; the local
+ * servers (local/zones/) implement the same contract.
  */
 
 const ZoneRecordBody = z.object({
@@ -21,11 +20,7 @@ const ErrorBody = z.object({
   error: z.looseObject({ code: z.string(), message: z.string().optional() }),
 });
 
-const ConflictBody = z.object({
-  error: z.looseObject({ code: z.literal('plan_level_conflict'), currentPlanLevel: z.string().min(1) }),
-});
-
-export interface ZoneClientOptions {
+export interface InternalHttpOptions {
   /** Base URL, e.g. `http://127.0.0.1:8081` (a trailing slash is ignored). */
   baseUrl: string;
   /** Per-request timeout. Default 10 000 ms. */
@@ -36,21 +31,21 @@ export interface ZoneClientOptions {
   fetch?: typeof fetch;
 }
 
-type Service = 'subs-api' | 'www';
+export type InternalService = 'subs-api' | 'www';
 
-interface Answer {
+export interface Answer {
   status: number;
   body: unknown;
 }
 
-class ZoneHttp {
+export class InternalHttp {
   private readonly base: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(
-    private readonly service: Service,
-    private readonly options: ZoneClientOptions,
+    private readonly service: InternalService,
+    private readonly options: InternalHttpOptions,
   ) {
     const url = new URL(options.baseUrl);
     this.base = url.toString().replace(/\/+$/, '');
@@ -141,41 +136,5 @@ class ZoneHttp {
     // Only the service's own "no such zone" is an absence; a 404 for a route means a wrong base URL.
     if (answer.status === 404 && this.errorCode(answer) === 'zone_not_found') return null;
     throw this.fail('GET', path, answer);
-  }
-}
-
-export class SubsApiClient implements SubsApiPort {
-  private readonly http: ZoneHttp;
-  constructor(options: ZoneClientOptions) {
-    this.http = new ZoneHttp('subs-api', options);
-  }
-  zone(zoneId: string): Promise<ZoneRecord | null> {
-    return this.http.zone(zoneId);
-  }
-}
-
-export class WwwClient implements WwwPort {
-  private readonly http: ZoneHttp;
-  constructor(options: ZoneClientOptions) {
-    this.http = new ZoneHttp('www', options);
-  }
-
-  zone(zoneId: string): Promise<ZoneRecord | null> {
-    return this.http.zone(zoneId);
-  }
-
-  /** Conditional: www refuses (409) when the level is neither the expected one nor already the target. */
-  async setPlanLevel(zoneId: string, planLevel: string, expectedPlanLevel: string): Promise<WwwWriteResult> {
-    const path = `/v1/zones/${encodeURIComponent(zoneId)}/plan-level`;
-    const answer = await this.http.request('PUT', path, { planLevel, expectedPlanLevel });
-    if (answer.status === 200) return { status: 'written', zone: this.http.record('PUT', path, answer) };
-    if (answer.status === 404 && this.http.errorCode(answer) === 'zone_not_found')
-      return { status: 'not_found' };
-    if (answer.status === 409) {
-      const conflict = ConflictBody.safeParse(answer.body);
-      if (conflict.success)
-        return { status: 'conflict', currentPlanLevel: conflict.data.error.currentPlanLevel };
-    }
-    throw this.http.fail('PUT', path, answer);
   }
 }
