@@ -8,9 +8,12 @@ import { z } from 'zod';
  *
  *   GOOGLE_CLOUD_PROJECT        required
  *   PUBSUB_EMULATOR_HOST        optional host:port (local)      FIRESTORE_EMULATOR_HOST  optional host:port
+ *   FIRESTORE_DATABASE          optional, default (default): the Firestore database holding driftcontrol's
+ *                               control state (a dedicated one narrows IAM to it)
  *   STRIPE_API_KEY              or STRIPE_API_KEY_FILE (a Secret Manager volume mount): needed by the
  *                               functions that call Stripe (gather, plan-apply)
- *   STRIPE_API_BASE             optional URL, e.g. http://127.0.0.1:12111 (default: api.stripe.com)
+ *   STRIPE_API_BASE             optional URL, e.g. http://127.0.0.1:12111 (default: api.stripe.com); a
+ *                               live key is only ever sent to https://api.stripe.com
  *   STRIPE_MAX_NETWORK_RETRIES  optional, default 2             STRIPE_TIMEOUT_MS        optional, default 20000
  *   STRIPE_WRITE_INSTANCES      optional, default 1: instances sharing the Stripe write budget (each
  *                               enforces config stripeWritesPerSecond / this)
@@ -67,6 +70,11 @@ const EnvSchema = z.object({
     ),
   PUBSUB_EMULATOR_HOST: optional(hostPort),
   FIRESTORE_EMULATOR_HOST: optional(hostPort),
+  FIRESTORE_DATABASE: optional(
+    z
+      .string()
+      .regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'must be (default) or a Firestore database id'),
+  ),
   // Secrets are checked after reading (they may come from a file) and never echoed.
   STRIPE_API_KEY: optional(z.string()),
   STRIPE_API_KEY_FILE: optional(z.string()),
@@ -132,6 +140,7 @@ export interface AdapterEnv {
   readonly projectId: string;
   readonly pubsubEmulatorHost: string | undefined;
   readonly firestoreEmulatorHost: string | undefined;
+  readonly firestoreDatabase: string;
   readonly stripe: {
     /** Undefined when neither STRIPE_API_KEY nor STRIPE_API_KEY_FILE is set: the Stripe port fails on use. */
     readonly apiKey: string | undefined;
@@ -216,6 +225,12 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     billingProd: replica('BILLING_PROD_DATABASE_URL'),
     cfProd: replica('CF_PROD_DATABASE_URL'),
   };
+  // A live key moves real money: it is never sent in clear text or anywhere but Stripe.
+  if (apiKey?.includes('_live_') && raw?.STRIPE_API_BASE !== undefined) {
+    const base = new URL(raw.STRIPE_API_BASE);
+    if (base.protocol !== 'https:' || base.hostname !== 'api.stripe.com')
+      problems.push('STRIPE_API_BASE: a live Stripe key may only be sent to https://api.stripe.com');
+  }
   if (problems.length > 0 || raw === undefined) throw new InvalidEnvironmentError(problems);
 
   let host: string | undefined;
@@ -238,6 +253,7 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     projectId: raw.GOOGLE_CLOUD_PROJECT,
     pubsubEmulatorHost: raw.PUBSUB_EMULATOR_HOST,
     firestoreEmulatorHost: raw.FIRESTORE_EMULATOR_HOST,
+    firestoreDatabase: raw.FIRESTORE_DATABASE ?? '(default)',
     stripe: {
       apiKey,
       host,
@@ -275,6 +291,7 @@ export function describeEnvironment(env: AdapterEnv): Record<string, unknown> {
     projectId: env.projectId,
     pubsubEmulatorHost: env.pubsubEmulatorHost ?? null,
     firestoreEmulatorHost: env.firestoreEmulatorHost ?? null,
+    firestoreDatabase: env.firestoreDatabase,
     stripe: {
       key:
         env.stripe.apiKey === undefined

@@ -105,6 +105,7 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
   // Explicit emulator settings, so an env object other than process.env is honoured too.
   const firestore = new Firestore({
     projectId: config.projectId,
+    databaseId: config.firestoreDatabase,
     ignoreUndefinedProperties: true,
     ...(config.firestoreEmulatorHost ? { host: config.firestoreEmulatorHost, ssl: false } : {}),
   });

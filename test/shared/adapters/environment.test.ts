@@ -172,12 +172,41 @@ describe('environment', () => {
       /^CF_PROD_DATABASE_URL_FILE: cannot read .* \(ENOENT\)$/,
     ],
     [{ STORE_TIMEOUT_MS: '5' }, /^STORE_TIMEOUT_MS: must be between 100 and 60000/],
+    [
+      { FIRESTORE_DATABASE: 'Drift Control' },
+      /^FIRESTORE_DATABASE: must be \(default\) or a Firestore database id/,
+    ],
+    [
+      { STRIPE_API_KEY: 'sk_live_DoNotLeakThis', STRIPE_API_BASE: 'http://127.0.0.1:12111' },
+      /^STRIPE_API_BASE: a live Stripe key may only be sent to https:\/\/api\.stripe\.com$/,
+    ],
+    [
+      { STRIPE_API_KEY: 'rk_live_DoNotLeakThis', STRIPE_API_BASE: 'https://stripe-proxy.example.test' },
+      /^STRIPE_API_BASE: a live Stripe key may only be sent to https:\/\/api\.stripe\.com$/,
+    ],
     [{ STORE_READ_RETRIES: '9' }, /^STORE_READ_RETRIES: must be between 0 and 5/],
   ])('%j is refused, naming the variable and never echoing the value', (override, message) => {
     const problems = problemsOf({ ...base, ...override });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
     expect(problems[0]).not.toContain('DoNotLeakThis');
+  });
+
+  it.each([
+    ['a test key to the local server', 'sk_test_local', 'http://127.0.0.1:12111'],
+    ['a live key to Stripe itself', 'rk_live_reader', 'https://api.stripe.com'],
+    ['a live key with the default base', 'sk_live_writer', undefined],
+  ])('accepts %s', (_case, key, apiBase) => {
+    expect(parseAdapterEnv({ ...base, STRIPE_API_KEY: key, STRIPE_API_BASE: apiBase }).stripe.apiKey).toBe(
+      key,
+    );
+  });
+
+  it('names the Firestore database, (default) unless set', () => {
+    expect(parseAdapterEnv(base).firestoreDatabase).toBe('(default)');
+    expect(parseAdapterEnv({ ...base, FIRESTORE_DATABASE: 'driftcontrol' }).firestoreDatabase).toBe(
+      'driftcontrol',
+    );
   });
 
   it('passes the BigQuery endpoint to the warehouse slot', () => {
