@@ -1,16 +1,23 @@
 # Firestore holds the global config (kill switch, dry-run, thresholds), the run ledger, per-account
 # gates and per-account leases/cooldowns (collections in shared/contracts/topology.json, local.collections).
 #
+# They live in a database of their own (var.firestore_database_id, "driftcontrol" by default), not in
+# the project's (default) database. Firestore IAM is granted on the project, so a plain
+# roles/datastore.user would reach every database of the project; a dedicated database lets every
+# Firestore grant below and in functions.tf carry an IAM condition naming it, so driftcontrol's
+# identities (and its operators through them) can touch nothing else in Firestore, and nothing else
+# needs access to driftcontrol's kill switch.
+#
 # The config document config/driftcontrol is deliberately NOT managed here. A google_firestore_document
 # would put the kill switch under Terraform: the next apply after an operator flips it (during an
 # incident) would flip it back. The code treats a missing document as its safe defaults, and operators
 # set it with the CLI (docs/deploy.md, "After the first apply").
 
-resource "google_firestore_database" "default" {
+resource "google_firestore_database" "driftcontrol" {
   count = var.create_firestore_database ? 1 : 0
 
   project     = var.project_id
-  name        = "(default)"
+  name        = var.firestore_database_id
   location_id = var.firestore_location_id
   type        = "FIRESTORE_NATIVE"
   # Leases and the run ledger rely on transactions that lock what they read.
@@ -24,8 +31,37 @@ resource "google_firestore_database" "default" {
   depends_on = [google_project_service.enabled]
 }
 
+# The previous layout kept the control state in the project's (default) database
+# (google_firestore_database.default[0]). Terraform forgets that database instead of destroying it:
+# it may hold other applications' data, and it holds driftcontrol's state until it is copied to the
+# dedicated database (docs/deploy.md, "Moving the control state to the dedicated Firestore
+# database"). A deployment that keeps firestore_database_id = "(default)" moves its state entry
+# instead: terraform state mv 'google_firestore_database.default[0]' 'google_firestore_database.driftcontrol[0]'
+# before the first apply of this layout. Keep this block until every deployment has applied once.
+removed {
+  from = google_firestore_database.default
+
+  lifecycle {
+    destroy = false
+  }
+}
+
 locals {
-  firestore_database = var.create_firestore_database ? google_firestore_database.default[0].name : "(default)"
+  # The database id the code reads as FIRESTORE_DATABASE (functions.tf) and the IAM conditions name.
+  # Read from the variable, not from the resource, so it is known when planning even when the database
+  # is not created here (create_firestore_database = false).
+  firestore_database = var.firestore_database_id
+
+  # The condition every Firestore grant of this module carries: the grant applies to driftcontrol's
+  # database only. Firestore documents per-database access as a project-level binding with exactly this
+  # condition on resource.name ("Configure per-database access permissions"):
+  # https://cloud.google.com/firestore/docs/manage-databases#configure_per-database_access_permissions
+  # The console does not evaluate database-level conditions (same page): operators use the CLI.
+  firestore_iam_condition = {
+    title       = "driftcontrol-firestore-only"
+    description = "Only the Firestore database holding driftcontrol's control state."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.firestore_database}\""
+  }
 }
 
 # Composite index for the run ledger listing ("last runs of system X", newest first) used by the
@@ -44,13 +80,25 @@ resource "google_firestore_index" "runs_by_system_and_date" {
     field_path = "snapshot_date"
     order      = "DESCENDING"
   }
+
+  depends_on = [google_firestore_database.driftcontrol]
 }
 
-# Operators flip the kill switch and dry-run in config/driftcontrol and edit per-account gates.
+# Operators flip the kill switch and dry-run in config/driftcontrol (`driftcontrol config set` reads
+# and writes) and edit per-account gates, so they need write access, not viewer: an on-call who cannot
+# set the kill switch during an incident has no brake. Only on driftcontrol's database (the condition).
 resource "google_project_iam_member" "operator_firestore" {
   for_each = toset(var.operator_members)
 
   project = var.project_id
   role    = "roles/datastore.user"
   member  = each.value
+
+  condition {
+    title       = local.firestore_iam_condition.title
+    description = local.firestore_iam_condition.description
+    expression  = local.firestore_iam_condition.expression
+  }
+
+  depends_on = [google_firestore_database.driftcontrol]
 }

@@ -50,20 +50,27 @@ locals {
   # plan-apply read the account records (subs_account, subs_customer, subs_dunning) from subs-api live;
   # www-resync reads subs-api's plan level and writes www. STORE_TIMEOUT_MS and STORE_READ_RETRIES keep
   # the code's defaults (5000 ms, 2); set them per function with var.extra_environment_variables.
+  # FIRESTORE_DATABASE goes to exactly the functions with a Firestore grant (local.firestore_roles below;
+  # test/infra holds the two together): the database their conditioned grants name (firestore.tf).
   function_environment = {
-    "detect-drift" = {}
+    "detect-drift" = {
+      FIRESTORE_DATABASE = local.firestore_database
+    }
     "gather" = {
-      SUBS_API_URL = var.subs_api_base_url
+      FIRESTORE_DATABASE = local.firestore_database
+      SUBS_API_URL       = var.subs_api_base_url
     }
     "plan-apply" = {
+      FIRESTORE_DATABASE = local.firestore_database
       # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
       # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
       STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
       SUBS_API_URL           = var.subs_api_base_url
     }
     "www-resync" = {
-      SUBS_API_URL = var.subs_api_base_url
-      WWW_API_URL  = var.www_base_url
+      FIRESTORE_DATABASE = local.firestore_database
+      SUBS_API_URL       = var.subs_api_base_url
+      WWW_API_URL        = var.www_base_url
     }
     "audit-writer" = {}
   }
@@ -76,11 +83,15 @@ locals {
   # a secret environment variable ("latest" at the instance's start: a rotated value reaches the next
   # cold start). The functions that do not mount a secret start without it (the port that needs it
   # fails if ever used).
-  stripe_secret_env = [{
-    key       = "STRIPE_API_KEY"
-    secret_id = google_secret_manager_secret.stripe.secret_id
-    version   = "latest"
-  }]
+  # Each function that calls Stripe mounts its own restricted key (secrets.tf) as STRIPE_API_KEY:
+  # gather the read-only one, plan-apply the one that may also heal. Neither can read the other's.
+  stripe_secret_env = {
+    for fn in keys(local.stripe_keys) : fn => [{
+      key       = "STRIPE_API_KEY"
+      secret_id = google_secret_manager_secret.stripe_key[fn].secret_id
+      version   = "latest"
+    }]
+  }
 
   # The read replicas' URLs (secrets.tf), one per store, under the names the code reads.
   replica_secret_env = [
@@ -96,8 +107,8 @@ locals {
   # read the live truth (the replicas) and call Stripe.
   function_secret_environment = {
     "detect-drift" = []
-    "gather"       = concat(local.stripe_secret_env, local.replica_secret_env)
-    "plan-apply"   = concat(local.stripe_secret_env, local.replica_secret_env)
+    "gather"       = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
+    "plan-apply"   = concat(local.stripe_secret_env["plan-apply"], local.replica_secret_env)
     "www-resync"   = []
     "audit-writer" = []
   }
@@ -121,6 +132,18 @@ locals {
     "plan-apply"   = var.vpc_connector
     "www-resync"   = var.vpc_connector
     "audit-writer" = null
+  }
+
+  # Network ingress per function: var.ingress_settings (internal-only by default), unless
+  # var.ingress_settings_overrides names the function. Internal-only works because every caller is
+  # Cloud Scheduler (detect-drift) or a Pub/Sub push subscription (the consumers) of this project,
+  # calling the run.app URL; Cloud Run counts those as internal traffic ("Internal": Cloud Scheduler
+  # and Pub/Sub "in the same project or VPC Service Controls perimeter", using the default run.app URL):
+  # https://cloud.google.com/run/docs/securing/ingress#settings
+  # A caller outside the project (cross-project push or scheduler job, a person with curl) is refused
+  # at the network level whatever its IAM; docs/deploy.md ("Ingress") says what else breaks it.
+  function_ingress_settings = {
+    for fn in local.function_names : fn => lookup(var.ingress_settings_overrides, fn, var.ingress_settings)
   }
 
   # Who may invoke each HTTP function (roles/run.invoker on its service): detect-drift only by the
@@ -170,7 +193,7 @@ module "function" {
   source_object            = google_storage_bucket_object.functions_source.name
   build_service_account_id = local.build_service_account_id
   docker_repository_id     = local.docker_repository_id
-  ingress_settings         = var.ingress_settings
+  ingress_settings         = local.function_ingress_settings[each.key]
 
   memory_mb               = local.function_settings[each.key].memory_mb
   cpu                     = local.function_settings[each.key].cpu
@@ -210,13 +233,15 @@ module "function" {
 
 # ---------------------------------------------------------------------------------------------------
 # What each runtime identity may touch besides its topics (pubsub.tf) and secrets (modules/function).
-# Firestore and BigQuery jobs have no finer resource-level IAM than the project; datasets and the
-# audit table are granted at their own level.
+# Firestore roles are granted on the project, each with the condition that limits it to driftcontrol's
+# own database (local.firestore_iam_condition, firestore.tf). BigQuery jobs have no finer level than
+# the project; datasets and the audit table are granted at their own level.
 # ---------------------------------------------------------------------------------------------------
 
 locals {
-  # Firestore: detect-drift writes the run ledger, plan-apply the per-account lease and cooldown,
-  # www-resync its cooldown; gather only reads the per-account gates.
+  # Firestore: detect-drift writes the run ledger, plan-apply the per-account lease, cooldown and final
+  # outcome, www-resync its final outcome per zone; gather only reads the per-account gates (and the
+  # config), so it gets viewer. audit-writer does not use Firestore and gets nothing.
   firestore_roles = {
     "detect-drift" = "roles/datastore.user"
     "gather"       = "roles/datastore.viewer"
@@ -225,7 +250,7 @@ locals {
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
-  # needs no jobs: it only gets dataEditor on the audit table below.
+  # needs no jobs: it only gets the insert-only custom role on the audit table below.
   bigquery_job_users = ["detect-drift", "gather"]
 
   # Read access to the mirror and its views: detection and the warehouse side of gather.
@@ -241,6 +266,14 @@ resource "google_project_iam_member" "runtime_firestore" {
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${local.runtime_service_accounts[each.key]}"
+
+  condition {
+    title       = local.firestore_iam_condition.title
+    description = local.firestore_iam_condition.description
+    expression  = local.firestore_iam_condition.expression
+  }
+
+  depends_on = [google_firestore_database.driftcontrol]
 }
 
 resource "google_project_iam_member" "runtime_bigquery_job_user" {
@@ -260,10 +293,38 @@ resource "google_bigquery_dataset_iam_member" "runtime_reader" {
   member     = "serviceAccount:${local.runtime_service_accounts[each.value.fn]}"
 }
 
+# audit-writer only streams rows into the audit table (tabledata.insertAll with insertId = row_id,
+# shared/adapters/bigquery.ts): it gets a custom role with the permissions insertAll names on the
+# table, and nothing that reads, updates or deletes rows or changes the table (roles/bigquery.dataEditor
+# would). insertAll requires "bigquery.tables.updateData on the table" and "bigquery.tables.get on the
+# table" (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll, IAM
+# permissions; https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#required_permissions).
+# Those pages also list bigquery.datasets.get on the dataset, which a table binding cannot carry (nor
+# could the dataEditor binding on this table this role replaces); docs/deploy.md says what to grant if
+# a deployment is ever refused for it.
+resource "google_project_iam_custom_role" "audit_insert" {
+  project     = var.project_id
+  role_id     = "driftcontrolAuditInsert"
+  title       = "driftcontrol audit row insert"
+  description = "Stream rows into driftcontrol's audit table (tabledata.insertAll) and nothing else. Bound on that table only."
+  permissions = local.audit_insert_permissions
+}
+
+locals {
+  audit_insert_permissions = ["bigquery.tables.get", "bigquery.tables.updateData"]
+}
+
+# Bound on the audit table only: the role gives nothing on any other table, dataset or the project.
 resource "google_bigquery_table_iam_member" "audit_writer" {
   project    = var.project_id
   dataset_id = google_bigquery_table.audit.dataset_id
   table_id   = google_bigquery_table.audit.table_id
-  role       = "roles/bigquery.dataEditor"
+  role       = google_project_iam_custom_role.audit_insert.id
   member     = "serviceAccount:${local.runtime_service_accounts["audit-writer"]}"
+
+  # The role change replaces the binding: add the new one before the dataEditor one goes, so inserts
+  # never pause.
+  lifecycle {
+    create_before_destroy = true
+  }
 }

@@ -41,9 +41,14 @@ output "functions_source_object" {
   value       = "gs://${google_storage_bucket.functions_source.name}/${google_storage_bucket_object.functions_source.name}"
 }
 
-output "stripe_secret" {
-  description = "Secret Manager secret to add the Stripe key to (gcloud secrets versions add)."
-  value       = google_secret_manager_secret.stripe.id
+output "stripe_secrets" {
+  description = "Secret Manager secret, per function that calls Stripe (gather, plan-apply), to add its own Stripe restricted key to (gcloud secrets versions add); each function mounts only its own as STRIPE_API_KEY."
+  value       = { for fn in keys(local.stripe_keys) : fn => google_secret_manager_secret.stripe_key[fn].id }
+}
+
+output "firestore_database" {
+  description = "Id of the Firestore database holding driftcontrol's control state: FIRESTORE_DATABASE of the functions, and of the operator CLI."
+  value       = local.firestore_database
 }
 
 output "replica_database_url_secrets" {

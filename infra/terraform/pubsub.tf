@@ -17,7 +17,9 @@ resource "google_pubsub_topic" "hop" {
   depends_on = [google_project_service.enabled]
 }
 
-# Each function publishes only to the topics listed for it in topology.json (publishes).
+# Each function publishes only to the topics listed for it in topology.json (publishes): gather alone to
+# accountViews, the pipeline functions to auditEvents. These and the operators' grant on the replay
+# entry (below) are the only publish grants on the hop topics.
 resource "google_pubsub_topic_iam_member" "publisher" {
   for_each = {
     for pair in flatten([
@@ -39,12 +41,23 @@ locals {
   # so no moved block can name these instances; a changed key would remove and re-add the same binding
   # in no fixed order, and could leave an operator without it until the next apply.
   operator_topic_grant_keys = { for k in keys(local.topics) : k => lower(replace(k, "/([A-Z])/", "_$1")) }
+
+  # The only topics operators may publish to: the replay entries, where `driftcontrol replay`
+  # republishes what detection would have published: accounts for gather (stripeDriftAccounts) and,
+  # from www-resync's dead letter, zones for www-resync (wwwDriftZones). shared/pipeline/replay.ts
+  # publishes to exactly these keys; test/infra holds the two together. A message there is a trigger
+  # (an account or zone id) that its consumer re-reads live before acting, under the kill switch and
+  # dry-run, so a forged one can only cause a re-read. The other hops carry what the pipeline decided
+  # (an AccountView plan-apply acts on, an audit row): only the functions whose topology.json
+  # `publishes` names a topic may publish to it (google_pubsub_topic_iam_member.publisher above),
+  # operators never.
+  operator_publish_topic_keys = ["stripeDriftAccounts", "wwwDriftZones"]
 }
 
-# Operators replay by republishing accounts (driftcontrol replay) and drain dead letters.
+# Operators replay by republishing accounts and zones (driftcontrol replay), to the replay entries only.
 resource "google_pubsub_topic_iam_member" "operator_publisher" {
   for_each = {
-    for pair in setproduct(keys(local.topics), var.operator_members) : "${local.operator_topic_grant_keys[pair[0]]}/${pair[1]}" => {
+    for pair in setproduct(local.operator_publish_topic_keys, var.operator_members) : "${local.operator_topic_grant_keys[pair[0]]}/${pair[1]}" => {
       topic  = pair[0]
       member = pair[1]
     }
@@ -56,6 +69,12 @@ resource "google_pubsub_topic_iam_member" "operator_publisher" {
   member  = each.value.member
 }
 
+# Operators drain dead letters (driftcontrol replay --from-dead-letter, gcloud pubsub subscriptions
+# pull): pull and acknowledge need pubsub.subscriptions.consume on the subscription, which
+# roles/pubsub.subscriber holds; neither needs pubsub.subscriptions.get (roles/pubsub.viewer), and the
+# CLI's streaming pull reads no subscription metadata, so none is granted. Seeing the subscriptions in
+# the console would need viewer; gcloud and the CLI do not.
+# https://cloud.google.com/pubsub/docs/access-control
 resource "google_pubsub_subscription_iam_member" "operator_dead_letter_subscriber" {
   for_each = {
     for pair in setproduct(keys(local.dead_letter_subscriptions), var.operator_members) : "${pair[0]}/${pair[1]}" => {

@@ -6,17 +6,45 @@
 # (local.function_secret_environment in functions.tf; modules/function grants each function exactly the
 # secrets it mounts).
 
-# The Stripe secret key (STRIPE_API_KEY of gather and plan-apply).
-resource "google_secret_manager_secret" "stripe" {
+locals {
+  # One Stripe restricted key per function that calls Stripe, keyed by function name; each function
+  # mounts its own as STRIPE_API_KEY (functions.tf) and can read no other. gather only reads Stripe;
+  # plan-apply also writes subscriptions and the metadata of customers and invoices. The permissions
+  # each key needs, to tick in the Stripe dashboard, are in docs/deploy.md ("Stripe restricted keys"):
+  # https://docs.stripe.com/keys/restricted-api-keys
+  stripe_keys = {
+    "gather"     = { secret_id = var.stripe_gather_secret_id, access = "read-only" }
+    "plan-apply" = { secret_id = var.stripe_plan_apply_secret_id, access = "read-and-heal" }
+  }
+}
+
+# The Stripe restricted keys (STRIPE_API_KEY of gather, of plan-apply), keyed by function name.
+resource "google_secret_manager_secret" "stripe_key" {
+  for_each = local.stripe_keys
+
   project   = var.project_id
-  secret_id = var.stripe_secret_id
-  labels    = local.labels
+  secret_id = each.value.secret_id
+  labels    = merge(local.labels, { function = each.key, stripe_access = each.value.access })
 
   replication {
     auto {}
   }
 
   depends_on = [google_project_service.enabled]
+}
+
+# The previous layout held one full Stripe secret key for both functions in
+# google_secret_manager_secret.stripe (secret stripe-secret-key). The restricted keys are new secrets at
+# a new address, and Terraform forgets the old one instead of destroying it, so the switch never deletes a key a running revision still mounts; once both
+# functions run on their restricted keys, roll the old key in the Stripe dashboard and delete the
+# secret by hand (docs/deploy.md, "Splitting the Stripe key"). Keep this block until every deployment
+# has applied once.
+removed {
+  from = google_secret_manager_secret.stripe
+
+  lifecycle {
+    destroy = false
+  }
 }
 
 locals {

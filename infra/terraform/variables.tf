@@ -24,13 +24,26 @@ variable "bigquery_location" {
 
 variable "firestore_location_id" {
   type        = string
-  description = "Location of the Firestore (default) database, e.g. nam5 or a region. Cannot be changed after creation."
+  description = "Location of driftcontrol's Firestore database (firestore_database_id), e.g. nam5 or a region. Cannot be changed after creation."
   default     = "nam5"
+}
+
+variable "firestore_database_id" {
+  type        = string
+  description = "Id of the Firestore database holding driftcontrol's control state (config document, run ledger, gates, leases), passed to the functions as FIRESTORE_DATABASE. Every Firestore grant is conditioned on this database (firestore.tf), so a dedicated database keeps driftcontrol's identities out of any other Firestore data of the project. (default) is accepted for a deployment that has not copied its state yet (docs/deploy.md, \"Moving the control state to the dedicated Firestore database\")."
+  default     = "driftcontrol"
+
+  # The form the code accepts for FIRESTORE_DATABASE (shared/adapters/environment.ts) and Firestore
+  # accepts for a database id.
+  validation {
+    condition     = can(regex("^(\\(default\\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$", var.firestore_database_id))
+    error_message = "firestore_database_id must be (default) or 4-63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash."
+  }
 }
 
 variable "create_firestore_database" {
   type        = bool
-  description = "Create the Firestore (default) database. Set false when the project already has one (or import it: docs/deploy.md)."
+  description = "Create the Firestore database firestore_database_id. Set false when it exists already (or import it: docs/deploy.md)."
   default     = true
 }
 
@@ -76,12 +89,28 @@ variable "function_settings_overrides" {
 
 variable "ingress_settings" {
   type        = string
-  description = "Network ingress of every function: ALLOW_ALL (default; every call still needs an authenticated invoker), ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB. Verify that Pub/Sub push and Cloud Scheduler reach internal-only services in your setup before tightening."
-  default     = "ALLOW_ALL"
+  description = "Network ingress of every function unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller today is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call still needs an authenticated invoker either way."
+  default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
     condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ingress_settings)
     error_message = "ingress_settings must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "ingress_settings_overrides" {
+  type        = map(string)
+  description = "Ingress of single functions, keyed by function name of shared/contracts/topology.json, overriding ingress_settings for them only (e.g. { \"detect-drift\" = \"ALLOW_ALL\" } if its scheduler job lived in another project). Values as for ingress_settings."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.ingress_settings_overrides) : contains(local.function_names, k)])
+    error_message = "ingress_settings_overrides keys must be function names from shared/contracts/topology.json."
+  }
+
+  validation {
+    condition     = alltrue([for v in values(var.ingress_settings_overrides) : contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], v)])
+    error_message = "ingress_settings_overrides values must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
   }
 }
 
@@ -144,6 +173,13 @@ variable "extra_environment_variables" {
     ]))
     error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
   }
+
+  # The Firestore grants are conditioned on firestore_database_id: a function pointed at another
+  # database here would only meet PERMISSION_DENIED.
+  validation {
+    condition     = alltrue([for fn, env in var.extra_environment_variables : !contains(keys(env), "FIRESTORE_DATABASE")])
+    error_message = "extra_environment_variables must not set FIRESTORE_DATABASE: set firestore_database_id (the Firestore IAM conditions follow it)."
+  }
 }
 
 variable "log_level" {
@@ -161,10 +197,36 @@ variable "log_level" {
 # Stripe
 # ---------------------------------------------------------------------------------------------------
 
-variable "stripe_secret_id" {
+# Two restricted keys, one per function that calls Stripe, instead of one full secret key: gather only
+# reads, so a leak of its key cannot write; plan-apply's key writes only the objects a heal changes.
+# Which permissions to tick in the Stripe dashboard: docs/deploy.md, "Stripe restricted keys".
+
+variable "stripe_gather_secret_id" {
   type        = string
-  description = "Secret Manager secret id holding the Stripe secret key. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
-  default     = "stripe-secret-key"
+  description = "Secret Manager secret id holding gather's Stripe restricted key (read-only: Customers, Subscriptions, Invoices, PaymentMethods), mounted into gather only as STRIPE_API_KEY. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "stripe-gather-restricted-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.stripe_gather_secret_id))
+    error_message = "stripe_gather_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+}
+
+variable "stripe_plan_apply_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding plan-apply's Stripe restricted key (the reads gather's key has, plus write on Subscriptions, Customers and Invoices), mounted into plan-apply only as STRIPE_API_KEY. Must differ from stripe_gather_secret_id. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "stripe-plan-apply-restricted-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.stripe_plan_apply_secret_id))
+    error_message = "stripe_plan_apply_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+
+  # One secret for both would hand gather the write key again.
+  validation {
+    condition     = var.stripe_plan_apply_secret_id != var.stripe_gather_secret_id
+    error_message = "stripe_plan_apply_secret_id must differ from stripe_gather_secret_id: gather must never be able to read plan-apply's write key."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -343,7 +405,7 @@ variable "bigquery_deletion_protection" {
 
 variable "operator_members" {
   type        = list(string)
-  description = "IAM principals of the on-call operators (e.g. group:billing-oncall@example.com): may republish to hop topics for replay, pull dead-letter subscriptions, read the audit dataset and use Firestore (kill switch)."
+  description = "IAM principals of the on-call operators (e.g. group:billing-oncall@example.com): may publish to the replay entry topic only (driftcontrol replay), pull the dead-letter subscriptions, read the datasets, run queries and read and write driftcontrol's Firestore database only (kill switch, gates)."
   default     = []
 
   validation {

@@ -136,10 +136,29 @@ export async function loadWorld(
       rmSync(dir, { recursive: true, force: true });
       opts.onProgress?.(end, world.accounts);
     }
+    await markLanded(warehouse, world.dates);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
   return { rows, generateMs, copyMs };
+}
+
+/**
+ * What the mirror job does once each table's partition has landed: a completion marker with the rows it
+ * wrote (docs/warehouse.md, "Landing"). Detection trusts a partition only with its marker.
+ */
+export const MANIFEST_COLUMNS = ['snapshot_date', 'table_name', 'row_count', 'completed_at'] as const;
+
+export async function markLanded(warehouse: LocalWarehouse, dates: readonly string[]): Promise<void> {
+  const list = dates.map((d) => `DATE '${d}'`).join(', ');
+  await warehouse.exclusive(async (c) => {
+    await c.run(`DELETE FROM ${MIRROR_DATASET}.mirror_manifest WHERE snapshot_date IN (${list})`);
+    for (const t of MIRROR_TABLES)
+      for (const d of dates)
+        await c.run(
+          `INSERT INTO ${MIRROR_DATASET}.mirror_manifest (${MANIFEST_COLUMNS.join(', ')}) SELECT DATE '${d}', '${t}', (SELECT COUNT(*) FROM ${MIRROR_DATASET}.${t} WHERE snapshot_date = DATE '${d}'), now()`,
+        );
+  });
 }
 
 /** BigQuery JSON schema (for `bq load --schema`) of a mirror table, from its DDL file. */

@@ -145,26 +145,34 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
   async health(system: DriftSystem, snapshotDate: string): Promise<MirrorHealth> {
     const yesterday = dayBefore(snapshotDate);
     const tables = MIRROR_TABLES[system];
-    const union = tables
+    // Landing is judged from the mirror job's completion markers (docs/warehouse.md, "Landing"), and a
+    // marker is believed only when the partition holds the rows it says: an empty table can be complete,
+    // a half-loaded one is not.
+    const counted = tables
       .map(
         (t) =>
           `SELECT '${t}' AS table_name, snapshot_date, COUNT(*) AS row_count FROM ${M}.${t} WHERE snapshot_date IN (@today, @yesterday) GROUP BY snapshot_date`,
       )
       .join('\nUNION ALL\n');
+    const manifest = `SELECT table_name, snapshot_date, row_count FROM ${M}.mirror_manifest WHERE snapshot_date IN (@today, @yesterday) AND table_name IN UNNEST(@tables)`;
     const accounts = `SELECT snapshot_date, COUNT(*) AS accounts FROM ${M}.subs_account WHERE snapshot_date IN (@today, @yesterday) GROUP BY snapshot_date`;
     // Dates go as BigQuery DATE values (BigQuery.date), which BigQuery and the local endpoint both type.
     const params = { today: BigQuery.date(snapshotDate), yesterday: BigQuery.date(yesterday) };
-    const [counts, accountRows] = await Promise.all([
-      this.query(union, params),
+    const [counts, marks, accountRows] = await Promise.all([
+      this.query(counted, params),
+      this.query(manifest, { ...params, tables: [...tables] }),
       this.query(accounts, params),
     ]);
-    const landed = new Set(
-      counts.filter((r) => num(r.row_count) > 0).map((r) => `${r.table_name}@${text(r.snapshot_date)}`),
-    );
+    const key = (r: Row) => `${r.table_name}@${text(r.snapshot_date)}`;
+    const actual = new Map(counts.map((r) => [key(r), num(r.row_count)]));
+    const marked = new Map(marks.map((r) => [key(r), num(r.row_count)]));
     const stats = (date: string) => ({
       snapshotDate: date,
       accounts: num(accountRows.find((r) => text(r.snapshot_date) === date)?.accounts ?? 0),
-      missingTables: tables.filter((t) => !landed.has(`${t}@${date}`)),
+      missingTables: tables.filter((t) => !marked.has(`${t}@${date}`)),
+      incompleteTables: tables.filter(
+        (t) => marked.has(`${t}@${date}`) && marked.get(`${t}@${date}`) !== (actual.get(`${t}@${date}`) ?? 0),
+      ),
     });
     return { today: stats(snapshotDate), yesterday: stats(yesterday) };
   }
@@ -173,10 +181,18 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
     const rows = await this.query(querySql('stripe_drift_triage'), {
       snapshot_date: BigQuery.date(snapshotDate),
     });
-    return rows.map((r) => ({
-      accountId: String(r.account_id),
-      ...exclusion(r),
-    }));
+    return rows.map((r) => ({ accountId: String(r.account_id), ...exclusion(r) }));
+  }
+
+  async stripeDriftOf(snapshotDate: string, accountIds: readonly string[]): Promise<NewStripeDriftRow[]> {
+    if (accountIds.length === 0) return [];
+    // The triage query as detection runs it, narrowed to the accounts asked about.
+    const sql = `SELECT * FROM (${querySql('stripe_drift_triage').trim().replace(/;\s*$/, '')}) AS triage WHERE triage.account_id IN UNNEST(@account_ids)`;
+    const rows = await this.query(sql, {
+      snapshot_date: BigQuery.date(snapshotDate),
+      account_ids: [...accountIds],
+    });
+    return rows.map((r) => ({ accountId: String(r.account_id), ...exclusion(r) }));
   }
 
   async newWwwDrift(snapshotDate: string): Promise<NewWwwDriftRow[]> {

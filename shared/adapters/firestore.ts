@@ -4,14 +4,17 @@ import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../contracts/topology.js';
 import type { AccountGates } from '../domain/account-view.js';
 import type { DriftSystem } from '../domain/audit.js';
 import { DEFAULT_CONFIG, DriftControlConfig } from '../domain/config.js';
-import type { ControlStore, RunClaim, Stamped } from '../ports/index.js';
+import type { ControlStore, FinalOutcome, RunClaim, RunClaimRequest, Stamped } from '../ports/index.js';
 
 /**
  * ControlStore on Firestore: global config, the run ledger, per-account gates, cooldown stamps and
  * leases. Everything that must be at-most-once (run claims, leases) happens in a transaction.
  *
  *   config/driftcontrol                  DriftControlConfig (missing = fail-safe defaults)
- *   driftcontrol_runs/{system}_{date}    { system, snapshotDate, runId, scheduleTime, status, ... }
+ *   driftcontrol_runs/{system}_{date}    { system, snapshotDate, runId, scheduleTime, status, holder,
+ *                                          leaseUntilMs, ... }
+ *     /published/{subject}               one per account or zone the run published
+ *   driftcontrol_final_outcomes/{run}__{stage}__{subject}   { outcome, rowId, at }
  *   account_gates/{accountId}            { badDebtDriftRemediation, invoiceMetadataRemediation }
  *   account_state/{accountId}            { lastHealedAtMs, lastHealedRunId, lease: { holder, expiresAtMs } }
  */
@@ -28,7 +31,13 @@ export class InvalidControlDocumentError extends Error {
 }
 
 const RunStatus = z.enum(['running', 'completed', 'halted']);
-const RunDoc = z.looseObject({ runId: z.string().min(1), status: RunStatus });
+const RunDoc = z.looseObject({
+  runId: z.string().min(1),
+  status: RunStatus,
+  holder: z.string().optional(),
+  leaseUntilMs: z.number().optional(),
+});
+const FinalDoc = z.looseObject({ outcome: z.string().min(1), rowId: z.string().min(1) });
 
 /** Absent gate fields are off (fail closed); present ones must be booleans. */
 const GatesDoc = z.looseObject({
@@ -84,6 +93,12 @@ export class FirestoreControlStore implements ControlStore {
     return this.db.runTransaction(fn, { maxAttempts: this.maxAttempts });
   }
 
+  private finalRef(runId: string, stage: string, subject: string) {
+    // Firestore ids may not contain '/': subjects are ids (no whitespace), but be safe.
+    const id = [runId, stage, subject].map((p) => encodeURIComponent(p)).join('__');
+    return this.db.collection(COLLECTIONS.finalOutcomes).doc(id);
+  }
+
   async getConfig(): Promise<DriftControlConfig> {
     const snap = await this.configRef.get();
     if (!snap.exists) return { ...DEFAULT_CONFIG };
@@ -93,31 +108,92 @@ export class FirestoreControlStore implements ControlStore {
     return parsed.data;
   }
 
+  async updateConfig(patch: Readonly<Record<string, unknown>>): Promise<DriftControlConfig> {
+    const unknown = Object.keys(patch).filter((k) => !Object.hasOwn(DriftControlConfig.shape, k));
+    if (unknown.length > 0) {
+      throw new InvalidControlDocumentError(
+        this.configRef.path,
+        unknown.map(
+          (k) => `${k}: not a config field (one of ${Object.keys(DriftControlConfig.shape).join(', ')})`,
+        ),
+      );
+    }
+    // Read, merge, validate and write in one transaction: two concurrent changes never lose one.
+    return this.transaction(async (tx) => {
+      const snap = await tx.get(this.configRef);
+      const next = { ...(snap.exists ? snap.data() : {}), ...patch };
+      const parsed = DriftControlConfig.safeParse(next);
+      if (!parsed.success) throw new InvalidControlDocumentError(this.configRef.path, issuesOf(parsed.error));
+      tx.set(this.configRef, parsed.data);
+      return parsed.data;
+    });
+  }
+
   async claimRun(
     system: DriftSystem,
     snapshotDate: string,
     runId: string,
-    scheduleTime: string | null,
+    request: RunClaimRequest,
   ): Promise<RunClaim> {
+    const ref = this.runRef(system, snapshotDate);
+    const claim = await this.transaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const lease = { holder: request.holder, leaseUntilMs: request.nowMs + request.leaseMs };
+      if (!snap.exists) {
+        // create() fails if the document appeared meanwhile: the transaction retries and sees it.
+        tx.create(ref, {
+          system,
+          snapshotDate,
+          runId,
+          scheduleTime: request.scheduleTime,
+          status: 'running',
+          startedAt: FieldValue.serverTimestamp(),
+          ...lease,
+        });
+        return { outcome: 'claimed' as const, runId, status: 'running' as const };
+      }
+      const existing = RunDoc.safeParse(snap.data());
+      if (!existing.success) throw new InvalidControlDocumentError(ref.path, issuesOf(existing.error));
+      const run = existing.data;
+      if (run.status !== 'running') return { outcome: 'done' as const, runId: run.runId, status: run.status };
+      const lapsed = run.leaseUntilMs === undefined || run.leaseUntilMs <= request.nowMs;
+      if (run.holder !== request.holder && !lapsed)
+        return { outcome: 'in_progress' as const, runId: run.runId, status: run.status };
+      tx.update(ref, lease);
+      return { outcome: 'resumed' as const, runId: run.runId, status: run.status };
+    });
+    const published =
+      claim.outcome === 'resumed'
+        ? new Set((await ref.collection('published').select().get()).docs.map((d) => d.id))
+        : new Set<string>();
+    return { ...claim, published };
+  }
+
+  async renewRun(
+    system: DriftSystem,
+    snapshotDate: string,
+    holder: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean> {
     const ref = this.runRef(system, snapshotDate);
     return this.transaction(async (tx) => {
       const snap = await tx.get(ref);
-      if (snap.exists) {
-        const existing = RunDoc.safeParse(snap.data());
-        if (!existing.success) throw new InvalidControlDocumentError(ref.path, issuesOf(existing.error));
-        return { claimed: false, runId: existing.data.runId, status: existing.data.status };
-      }
-      // create() fails if the document appeared meanwhile: the transaction retries and sees it.
-      tx.create(ref, {
-        system,
-        snapshotDate,
-        runId,
-        scheduleTime,
-        status: 'running',
-        startedAt: FieldValue.serverTimestamp(),
-      });
-      return { claimed: true, runId, status: 'running' as const };
+      const run = snap.exists ? RunDoc.safeParse(snap.data()) : null;
+      if (!run?.success || run.data.status !== 'running' || run.data.holder !== holder) return false;
+      tx.update(ref, { leaseUntilMs: nowMs + leaseMs });
+      return true;
     });
+  }
+
+  async markPublished(system: DriftSystem, snapshotDate: string, subjects: readonly string[]): Promise<void> {
+    const published = this.runRef(system, snapshotDate).collection('published');
+    for (let i = 0; i < subjects.length; i += 400) {
+      const batch = this.db.batch();
+      for (const subject of subjects.slice(i, i + 400))
+        batch.set(published.doc(encodeURIComponent(subject)), { at: FieldValue.serverTimestamp() });
+      await batch.commit();
+    }
   }
 
   async finishRun(
@@ -132,6 +208,25 @@ export class FirestoreControlStore implements ControlStore {
       summary: JSON.parse(JSON.stringify(summary)) as Record<string, unknown>,
       finishedAt: FieldValue.serverTimestamp(),
     });
+  }
+
+  async finalOutcome(runId: string, stage: string, subject: string): Promise<FinalOutcome | null> {
+    const ref = this.finalRef(runId, stage, subject);
+    const snap = await ref.get();
+    if (!snap.exists) return null;
+    const parsed = FinalDoc.safeParse(snap.data());
+    if (!parsed.success) throw new InvalidControlDocumentError(ref.path, issuesOf(parsed.error));
+    return { outcome: parsed.data.outcome, rowId: parsed.data.rowId };
+  }
+
+  async recordFinal(runId: string, stage: string, subject: string, final: FinalOutcome): Promise<void> {
+    const ref = this.finalRef(runId, stage, subject);
+    try {
+      await ref.create({ ...final, at: FieldValue.serverTimestamp() });
+    } catch (error) {
+      // ALREADY_EXISTS: a concurrent delivery recorded first; the first final outcome stands.
+      if ((error as { code?: number }).code !== 6) throw error;
+    }
   }
 
   async getGates(accountId: string): Promise<Stamped<AccountGates>> {
@@ -195,6 +290,13 @@ export class FirestoreControlStore implements ControlStore {
       tx.set(ref, { lease: { holder, expiresAtMs: nowMs + ttlMs } }, { merge: true });
       return true;
     });
+  }
+
+  async leaseHolder(accountId: string, nowMs: number): Promise<string | null> {
+    const snap = await this.stateRef(accountId).get();
+    const state = snap.exists ? StateDoc.safeParse(snap.data()) : null;
+    const lease = state?.success ? state.data.lease : null;
+    return lease && lease.expiresAtMs > nowMs ? lease.holder : null;
   }
 
   async releaseLease(accountId: string, holder: string): Promise<void> {

@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
 import { registerConfig } from './commands/config.js';
-import { registerOperate } from './commands/operate.js';
+import { registerGather } from './commands/gather.js';
 import { registerPlan } from './commands/plan.js';
+import { registerReplay } from './commands/replay.js';
 import { CliError, type Out } from './io.js';
 import { type LoadLocalCommands, registerLocalCommands } from './local-commands.js';
 
@@ -31,7 +32,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
 
   try {
     registerPlan(program, out);
-    registerOperate(program, out);
+    registerGather(program, out);
+    registerReplay(program, out);
     registerConfig(program, out);
     await registerLocalCommands(program, out, argv.slice(2), options.loadLocalCommands);
     await program.parseAsync([...argv]);

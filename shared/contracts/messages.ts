@@ -30,7 +30,19 @@ export type RunContext = z.infer<typeof RunContext>;
 export const ViewTruth = z.enum(['live', 'mirror']);
 export type ViewTruth = z.infer<typeof ViewTruth>;
 
-/** detect-drift -> gather: one message per new Stripe-drift account (ordering key = account id). */
+/**
+ * Valves an operator lifts for one replay, and why. gather applies the replay valves and records these on
+ * the account's audit row (docs/operations.md, "Replay").
+ */
+export const ReplayOverrides = z.strictObject({
+  includePersistent: z.boolean().default(false),
+  ignoreCooldown: z.boolean().default(false),
+  ignoreCaps: z.boolean().default(false),
+  reason: z.string().trim().min(10, 'say why in a sentence (at least 10 characters)').max(500),
+});
+export type ReplayOverrides = z.infer<typeof ReplayOverrides>;
+
+/** detect-drift (or a replay) -> gather: one message per new Stripe-drift account (ordering key = account id). */
 export const StripeDriftAccountMessage = z.strictObject({
   schemaVersion: z.literal(1),
   kind: z.literal('stripe_drift_account'),
@@ -38,6 +50,8 @@ export const StripeDriftAccountMessage = z.strictObject({
   accountId: Id,
   /** Absent: live. */
   truth: ViewTruth.optional(),
+  /** A replay's lifted valves (trigger replay only). */
+  overrides: ReplayOverrides.optional(),
   publishedAt: Instant,
 });
 export type StripeDriftAccountMessage = z.infer<typeof StripeDriftAccountMessage>;

@@ -181,10 +181,9 @@ function planSubscription(
       },
       itemChanges: work.itemChanges,
       drift: uniqueSorted(drift),
-      moneyEffect: moneyEffect(
-        sub.currency,
-        -sub.items.reduce((sum, i) => sum + stripeItemAnnualMinor(i), 0),
-      ),
+      // Cancelled now: it bills nothing more; it billed its items from the next period on unless it was
+      // already set to end at period end.
+      moneyEffect: moneyEffect(sub.currency, -renewingAnnual(sub)),
       preconditions: subscriptionPreconditions(sub),
       gatedBy: null,
     };
@@ -195,10 +194,14 @@ function planSubscription(
   if (statusDrift) {
     params.cancel_at_period_end = opeForSub?.cancelAtPeriodEnd ?? sub.cancelAtPeriodEnd;
     drift.push('status');
-    // Setting cancel-at-period-end stops future billing; clearing it resumes it (a raise).
-    const currentAnnual = sub.items.reduce((sum, i) => sum + stripeItemAnnualMinor(i), 0);
-    work.annualDelta += opeForSub?.cancelAtPeriodEnd ? -currentAnnual : currentAnnual;
   }
+  // The money effect is judged on the subscription's state after the change (docs/domain-rules.md):
+  // one that ends at period end bills nothing more, whatever its items; one that resumes bills them all.
+  const endsAfter = statusDrift
+    ? (opeForSub?.cancelAtPeriodEnd ?? sub.cancelAtPeriodEnd)
+    : sub.cancelAtPeriodEnd;
+  const itemsAnnualAfter = sub.items.reduce((sum, i) => sum + stripeItemAnnualMinor(i), 0) + work.annualDelta;
+  const annualDelta = (endsAfter ? 0 : itemsAnnualAfter) - renewingAnnual(sub);
   if (work.itemParams.length === 0 && !statusDrift) return null;
   if (work.itemParams.length > 0) params.items = work.itemParams;
   // A heal corrects what is billed from now on; it never back-bills or refunds silently (docs/design.md).
@@ -209,10 +212,15 @@ function planSubscription(
     operation: { sdkMethod: 'subscriptions.update', httpMethod: 'POST', path, params },
     itemChanges: work.itemChanges,
     drift: uniqueSorted(drift),
-    moneyEffect: moneyEffect(sub.currency, work.annualDelta),
+    moneyEffect: moneyEffect(sub.currency, annualDelta),
     preconditions: subscriptionPreconditions(sub),
     gatedBy: null,
   };
+}
+
+/** What a subscription bills a year from its next period on: nothing when it ends at period end. */
+function renewingAnnual(sub: StripeSubscription): number {
+  return sub.cancelAtPeriodEnd ? 0 : sub.items.reduce((sum, i) => sum + stripeItemAnnualMinor(i), 0);
 }
 
 function opeItemOf(index: AccountIndex, element: ClassifiedElement) {

@@ -49,21 +49,32 @@ export function isCardExpired(expMonth: number, expYear: number, asOf: string): 
   return expYear < nowYear || (expYear === nowYear && expMonth < nowMonth);
 }
 
-export function paymentMethodStatus(view: AccountView): { valid: boolean; detail: string } {
+/**
+ * Whether the customer can pay more: judged, and said, without the payment method's id or any card data
+ * (audit rows and logs carry the reason; docs/design.md, "Audit").
+ */
+export function paymentMethodStatus(view: AccountView): {
+  valid: boolean;
+  status: 'missing' | 'not_found' | 'expired' | 'valid';
+  detail: string;
+} {
   const customer = view.stripe.customer.data;
   const defaultId = customer?.defaultPaymentMethodId ?? null;
-  if (defaultId === null) return { valid: false, detail: 'no default payment method' };
+  if (defaultId === null) return { valid: false, status: 'missing', detail: 'no default payment method' };
   const method = view.stripe.paymentMethods.data.find((m) => m.id === defaultId);
-  if (method === undefined) return { valid: false, detail: `default payment method ${defaultId} not found` };
-  if (method.cardExpMonth !== null && method.cardExpYear !== null) {
-    if (isCardExpired(method.cardExpMonth, method.cardExpYear, view.asOf)) {
-      return {
-        valid: false,
-        detail: `card ${defaultId} expired ${method.cardExpMonth}/${method.cardExpYear}`,
-      };
-    }
-  }
-  return { valid: true, detail: `default payment method ${defaultId} is valid` };
+  if (method === undefined)
+    return {
+      valid: false,
+      status: 'not_found',
+      detail: "the default payment method is not among the customer's payment methods",
+    };
+  if (
+    method.cardExpMonth !== null &&
+    method.cardExpYear !== null &&
+    isCardExpired(method.cardExpMonth, method.cardExpYear, view.asOf)
+  )
+    return { valid: false, status: 'expired', detail: 'the default card has expired' };
+  return { valid: true, status: 'valid', detail: 'the default payment method is valid' };
 }
 
 function gateRule(
@@ -130,7 +141,7 @@ export const RESTRICTION_RULES: readonly RestrictionRule[] = [
     evaluate: ({ view, candidates }) => {
       const raising = candidates.filter((c) => (c.moneyEffect?.annualDeltaMinor ?? 0) > 0).map((c) => c.id);
       const pm = paymentMethodStatus(view);
-      const evidence = { paymentMethod: pm.detail, raisingChangeIds: raising };
+      const evidence = { paymentMethod: pm.status, raisingChangeIds: raising };
       if (raising.length === 0)
         return { applies: false, reason: 'no change raises what the customer pays', evidence };
       if (pm.valid) return { applies: false, reason: `${pm.detail}`, evidence };

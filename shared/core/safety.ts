@@ -9,8 +9,10 @@ export interface MirrorPartitionStats {
   readonly snapshotDate: string;
   /** Accounts in the partition (0 when the partition is missing). */
   readonly accounts: number;
-  /** Tables expected in the mirror that have no rows for this date. */
+  /** Tables the mirror job has not marked complete for this date (no manifest row). */
   readonly missingTables: readonly string[];
+  /** Tables marked complete whose partition holds another number of rows than the manifest says. */
+  readonly incompleteTables: readonly string[];
 }
 
 export type Verdict =
@@ -19,7 +21,10 @@ export type Verdict =
 
 const OK: Verdict = { ok: true };
 
-/** Both partitions present in every table, and account counts within bounds. A failure is retryable. */
+/**
+ * Both partitions marked complete in every table by the mirror job, with the rows it says it wrote, and
+ * account counts within bounds. A failure is retryable (the mirror may still be landing).
+ */
 export function mirrorVerdict(
   today: MirrorPartitionStats,
   yesterday: MirrorPartitionStats,
@@ -30,7 +35,14 @@ export function mirrorVerdict(
       return {
         ok: false,
         code: 'mirror_not_landed',
-        reason: `snapshot ${p.snapshotDate} has not landed in ${p.missingTables.join(', ')}`,
+        reason: `snapshot ${p.snapshotDate} has not landed in ${p.missingTables.join(', ')} (no completion marker)`,
+      };
+    }
+    if (p.incompleteTables.length > 0) {
+      return {
+        ok: false,
+        code: 'mirror_incomplete',
+        reason: `snapshot ${p.snapshotDate} of ${p.incompleteTables.join(', ')} holds another row count than its completion marker says`,
       };
     }
     if (p.accounts < config.minMirrorAccounts) {

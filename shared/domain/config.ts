@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 /**
+ * Every number is bounded: a value outside its range (NaN, 1e308) would switch a valve off silently.
+ *
  * Global driftcontrol config: one Firestore document (config/driftcontrol), read at the start of every
  * run and again by plan-apply before every write, so the kill switch acts within one message.
  * A missing document means these defaults, which are fail-safe: dry-run on until an operator turns it off.
@@ -12,15 +14,20 @@ export const DriftControlConfig = z.strictObject({
   /** Plan and audit everything, write nothing to Stripe or www. */
   dryRun: z.boolean().default(true),
   /** Blast radius: more new-drift accounts than this halts the run. */
-  maxNewDriftAccounts: z.number().int().min(1).default(500),
+  maxNewDriftAccounts: z.number().int().min(1).max(1_000_000).default(500),
   /** Blast radius: a larger share of all mirrored accounts than this halts the run. */
   maxNewDriftShare: z.number().min(0).max(1).default(0.02),
   /** An empty new-drift set halts the run too (a broken view looks like a quiet day), unless allowed. */
   allowEmptyNewDrift: z.boolean().default(false),
   /** At most this many accounts are published per run; the rest are excluded with reason run_cap. */
-  perRunCap: z.number().int().min(0).default(200),
+  perRunCap: z.number().int().min(0).max(1_000_000).default(200),
   /** An account healed within this many hours is excluded (anti-flapping). */
-  cooldownHours: z.number().int().min(0).default(72),
+  cooldownHours: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 365)
+    .default(72),
   invoiceDateTooNearDays: z.number().int().min(0).max(365).default(3),
   /**
    * plan-apply refuses a view whose oldest part was read longer ago than this (a late redelivery, a
@@ -30,9 +37,9 @@ export const DriftControlConfig = z.strictObject({
   /** Stripe write budget per second for this deployment (Stripe: live 100/s, test 25/s). */
   stripeWritesPerSecond: z.number().min(0.1).max(100).default(25),
   /** Mirror sanity: fewest accounts a snapshot partition may hold. */
-  minMirrorAccounts: z.number().int().min(0).default(1),
+  minMirrorAccounts: z.number().int().min(0).max(1_000_000_000).default(1),
   /** Mirror sanity: largest relative change of the account count between consecutive snapshots. */
-  maxMirrorAccountChange: z.number().min(0).default(0.2),
+  maxMirrorAccountChange: z.number().min(0).max(1).default(0.2),
 });
 export type DriftControlConfig = z.infer<typeof DriftControlConfig>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RunContext, StripeDriftAccountMessage, WwwDriftZoneMessage } from '../contracts/messages.js';
 import { blastRadiusVerdict, mirrorVerdict, selectForRun } from '../core/safety.js';
 import type { DriftSystem, Trigger } from '../domain/audit.js';
@@ -23,6 +24,8 @@ export type DetectResult =
   /** Ran (or had run) to the end. */
   | { readonly status: 'completed'; readonly runId: string; readonly summary: DetectSummary }
   | { readonly status: 'already_ran'; readonly runId: string }
+  /** Another call holds this run right now: nothing published; come back later (it may have crashed). */
+  | { readonly status: 'in_progress'; readonly runId: string }
   /** A safety valve stopped it: acked, audited, a human must look. */
   | { readonly status: 'halted'; readonly runId: string; readonly code: string; readonly reason: string }
   /** The mirror is not ready: retry later (Scheduler retries). */
@@ -32,8 +35,17 @@ export interface DetectSummary {
   readonly newDrift: number;
   readonly excluded: Record<string, number>;
   readonly published: number;
+  /** Published by an earlier holder of this run that died; a resumed run skips them. */
+  readonly publishedBefore: number;
   readonly dryRun: boolean;
 }
+
+/**
+ * How long a run's claim holds without a renewal: a call that dies mid-run loses the run after this,
+ * and the scheduler's retry (or an operator) resumes it. Renewed every RUN_RENEW_EVERY messages.
+ */
+export const RUN_LEASE_MS = 5 * 60_000;
+const RUN_RENEW_EVERY = 100;
 
 /** One ledger entry per system and snapshot date: the scheduled run's id says which. */
 export function scheduledRunId(system: DriftSystem, snapshotDate: string): string {
@@ -77,13 +89,19 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
     return { status: 'not_ready', runId, code: mirror.code, reason: mirror.reason };
   }
 
-  const claim = await deps.control.claimRun(
-    request.system,
-    request.snapshotDate,
-    runId,
-    request.scheduleTime,
-  );
-  if (!claim.claimed && claim.status !== 'running') return { status: 'already_ran', runId: claim.runId };
+  // One holder per run: a retried or overlapping call never republishes a run in progress or done.
+  const holder = `${runId}:${randomUUID()}`;
+  const claim = await deps.control.claimRun(request.system, request.snapshotDate, runId, {
+    holder,
+    scheduleTime: request.scheduleTime,
+    nowMs: startedAt.getTime(),
+    leaseMs: RUN_LEASE_MS,
+  });
+  if (claim.outcome === 'done') return { status: 'already_ran', runId: claim.runId };
+  if (claim.outcome === 'in_progress') {
+    deps.log.info({ event: 'run_in_progress', run_id: runId }, 'another call holds this run');
+    return { status: 'in_progress', runId: claim.runId };
+  }
 
   const candidates: Candidate[] =
     request.system === 'stripe'
@@ -128,10 +146,28 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
     return { status: 'halted', runId, code: blast.code, reason: blast.reason };
   }
 
-  const healed = await deps.control.lastHealedAt(eligible.map((c) => c.accountId));
-  const selection = selectForRun(eligible, (c) => c.id, healed, startedAt.getTime(), config);
+  // A resumed run skips what its dead predecessor published: the valves and cap apply to the rest.
+  const remaining = eligible.filter((c) => !claim.published.has(c.id));
+  const healed = await deps.control.lastHealedAt(remaining.map((c) => c.accountId));
+  const selection = selectForRun(remaining, (c) => c.id, healed, startedAt.getTime(), {
+    ...config,
+    perRunCap: Math.max(0, config.perRunCap - claim.published.size),
+  });
   for (const e of selection.excluded) await exclude(e.item, e.code, e.reason);
 
+  let unmarked: string[] = [];
+  const markAndRenew = async () => {
+    await deps.control.markPublished(request.system, request.snapshotDate, unmarked);
+    unmarked = [];
+    const still = await deps.control.renewRun(
+      request.system,
+      request.snapshotDate,
+      holder,
+      deps.clock.now().getTime(),
+      RUN_LEASE_MS,
+    );
+    if (!still) throw new Error(`run ${runId}: the claim passed to another call mid-run; stopping`);
+  };
   for (const c of selection.publish) {
     const publishedAt = deps.clock.now().toISOString();
     if (request.system === 'stripe') {
@@ -157,12 +193,16 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
       await deps.publisher.publish('wwwDriftZones', message, { orderingKey: row.zoneId });
     }
     await audit({ outcome: 'published', accountId: c.accountId, zoneId: c.zoneId, reason: 'new drift' });
+    unmarked.push(c.id);
+    if (unmarked.length >= RUN_RENEW_EVERY) await markAndRenew();
   }
+  await markAndRenew();
 
   const summary: DetectSummary = {
     newDrift: candidates.length,
     excluded: excludedCounts,
-    published: selection.publish.length,
+    published: selection.publish.length + claim.published.size,
+    publishedBefore: claim.published.size,
     dryRun: config.dryRun,
   };
   await deps.control.finishRun(request.system, request.snapshotDate, 'completed', { ...summary });

@@ -6,6 +6,7 @@ import type { Stamped, StripeAccountParts } from '../ports/index.js';
 import { emitAudit } from './audit.js';
 import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
+import { overridesSaid, replayExclusion } from './replay-valves.js';
 
 /**
  * gather's core (docs/design.md, "Live truth"): every store read now — subs-api (subs_account,
@@ -140,11 +141,28 @@ export async function gatherAccount(
   const startedAt = deps.clock.now();
   const { run, accountId } = message;
   const truth: ViewTruth = message.truth ?? 'live';
+  const said = overridesSaid(message);
   const audit = (
     input: Omit<Parameters<typeof emitAudit>[1], 'run' | 'stage' | 'startedAt' | 'finishedAt' | 'accountId'>,
   ) =>
-    emitAudit(deps, { run, stage: 'gather', accountId, startedAt, finishedAt: deps.clock.now(), ...input });
+    emitAudit(deps, {
+      run,
+      stage: 'gather',
+      accountId,
+      startedAt,
+      finishedAt: deps.clock.now(),
+      ...(message.overrides ? { params: { overrides: message.overrides } } : {}),
+      ...input,
+      ...(input.reason ? { reason: `${input.reason}${said}` } : {}),
+    });
   try {
+    if (run.trigger === 'replay') {
+      const excluded = await replayExclusion(deps, message);
+      if (excluded !== null) {
+        await audit({ outcome: 'excluded', errorCode: excluded.code, reason: excluded.reason });
+        return { disposition: 'ack', outcome: 'failed', code: excluded.code, reason: excluded.reason };
+      }
+    }
     const view =
       truth === 'live'
         ? await gatherLive(deps, accountId)

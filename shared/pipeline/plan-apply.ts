@@ -10,7 +10,7 @@ import {
   viewFreshness,
 } from '../core/truth-check.js';
 import type { AccountView } from '../domain/account-view.js';
-import type { AuditOutcome } from '../domain/audit.js';
+import { AuditOutcome } from '../domain/audit.js';
 import type { DriftControlConfig } from '../domain/config.js';
 import type { Change, Plan } from '../domain/plan.js';
 import { emitAudit } from './audit.js';
@@ -29,6 +29,7 @@ import { gatherLive } from './gather.js';
  */
 
 export const LEASE_TTL_MS = 5 * 60_000;
+const STAGE = 'plan_apply';
 
 export interface PlanApplyResult {
   readonly disposition: Disposition;
@@ -131,7 +132,7 @@ export async function planAndApply(
   const audit = (outcome: AuditOutcome, extra: Partial<Parameters<typeof emitAudit>[1]> = {}) =>
     emitAudit(deps, {
       run,
-      stage: 'plan_apply',
+      stage: STAGE,
       accountId,
       outcome,
       startedAt,
@@ -149,9 +150,27 @@ export async function planAndApply(
     reason: string,
     extra: Partial<Parameters<typeof emitAudit>[1]> = {},
   ) => {
-    await audit(outcome, { reason, ...extra });
+    const row = await audit(outcome, { reason, ...extra });
+    // An acked outcome is this run's final word on the account: a later delivery adds no second one.
+    if (disposition === 'ack')
+      await deps.control.recordFinal(run.runId, STAGE, accountId, { outcome, rowId: row.row_id });
     return { disposition, outcome, plan: p, stripeWrites: extra.stripeWrites ?? 0, reason };
   };
+
+  const prior = await deps.control.finalOutcome(run.runId, STAGE, accountId);
+  if (prior !== null) {
+    deps.log.info(
+      { event: 'already_final', account_id: accountId, run_id: run.runId, outcome: prior.outcome },
+      'this run already has a final outcome for the account; nothing more to do',
+    );
+    return {
+      disposition: 'ack',
+      outcome: AuditOutcome.parse(prior.outcome),
+      plan: null,
+      stripeWrites: 0,
+      reason: `already final in run ${run.runId}: ${prior.outcome}`,
+    };
+  }
 
   if (config.killSwitch)
     return done('halted', 'ack', 'kill switch is on: nothing applied', { errorCode: 'kill_switch' });
@@ -204,19 +223,25 @@ export async function planAndApply(
 
   const holder = `${run.runId}:${p.planHash.slice(0, 12)}`;
   if (!(await deps.control.acquireLease(accountId, holder, LEASE_TTL_MS, deps.clock.now().getTime()))) {
-    // Another delivery or run is applying to this account right now: come back after it (the re-read will
-    // see its work). Not audited: the message returns, and its final outcome is the attempt's one row.
-    deps.log.info(
-      { event: 'lease_held', account_id: accountId, run_id: run.runId },
-      'account lease held; retrying',
+    const current = await deps.control.leaseHolder(accountId, deps.clock.now().getTime());
+    if (current?.startsWith(`${run.runId}:`)) {
+      // A duplicate of this run's own message is applying right now; it records the run's final outcome.
+      deps.log.info({ event: 'duplicate_in_flight', account_id: accountId, run_id: run.runId }, 'duplicate');
+      return {
+        disposition: 'ack',
+        outcome: 'noop',
+        plan: p,
+        stripeWrites: 0,
+        reason: 'a duplicate is in flight',
+      };
+    }
+    // Another run is applying to this account now: it does the work; this attempt ends here, audited.
+    return done(
+      'excluded',
+      'ack',
+      `another run (${current?.split(':')[0] ?? 'unknown'}) holds the account's lease and is applying to it: nothing written by this run`,
+      { errorCode: 'lease_held' },
     );
-    return {
-      disposition: 'retry',
-      outcome: 'failed',
-      plan: p,
-      stripeWrites: 0,
-      reason: 'another apply holds the account lease',
-    };
   }
   let writes = 0;
   try {

@@ -1,5 +1,5 @@
 import type { WwwDriftZoneMessage } from '../contracts/messages.js';
-import type { AuditOutcome } from '../domain/audit.js';
+import { AuditOutcome } from '../domain/audit.js';
 import { emitAudit } from './audit.js';
 import type { Disposition, PipelineDeps } from './deps.js';
 import { failureOf } from './failures.js';
@@ -34,7 +34,7 @@ export async function resyncZone(
     reason: string,
     extra: Partial<Parameters<typeof emitAudit>[1]> = {},
   ) => {
-    await emitAudit(deps, {
+    const row = await emitAudit(deps, {
       run,
       stage: 'www_resync',
       accountId,
@@ -46,8 +46,18 @@ export async function resyncZone(
       params: { mirror: message.mirror, messageId },
       ...extra,
     });
+    // An acked outcome is this run's final word on the zone: a later delivery adds no second one.
+    if (disposition === 'ack')
+      await deps.control.recordFinal(run.runId, 'www_resync', zoneId, { outcome, rowId: row.row_id });
     return { disposition, outcome, reason };
   };
+  const prior = await deps.control.finalOutcome(run.runId, 'www_resync', zoneId);
+  if (prior !== null)
+    return {
+      disposition: 'ack',
+      outcome: AuditOutcome.parse(prior.outcome),
+      reason: `already final: ${prior.outcome}`,
+    };
   if (config.killSwitch)
     return done('halted', 'ack', 'kill switch is on: nothing written', { errorCode: 'kill_switch' });
   try {

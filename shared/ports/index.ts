@@ -71,6 +71,11 @@ export interface MirrorAccountParts {
 export interface MirrorPort {
   health(system: DriftSystem, snapshotDate: string): Promise<MirrorHealth>;
   newStripeDrift(snapshotDate: string): Promise<NewStripeDriftRow[]>;
+  /**
+   * The same triage for the given accounts only (a replay asks which are persistent or excluded); an
+   * account with no Stripe drift in the mirror on that date has no row.
+   */
+  stripeDriftOf(snapshotDate: string, accountIds: readonly string[]): Promise<NewStripeDriftRow[]>;
   newWwwDrift(snapshotDate: string): Promise<NewWwwDriftRow[]>;
   /** null when the account is not in the mirror for that date. */
   accountParts(accountId: string, snapshotDate: string): Promise<MirrorAccountParts | null>;
@@ -114,36 +119,79 @@ export interface StripePort {
 // ---------------------------------------------------------------- Firestore: control state
 
 export interface RunClaim {
-  /** True when this call created the ledger entry; false when a run for this key already exists. */
-  readonly claimed: boolean;
+  /**
+   * `claimed`: this call started the run. `resumed`: the run's last holder let its lease lapse (it
+   * crashed): this call takes it over and publishes what is not published yet. `in_progress`: another
+   * call holds the run now: publish nothing. `done`: the run completed or halted.
+   */
+  readonly outcome: 'claimed' | 'resumed' | 'in_progress' | 'done';
   readonly runId: string;
   readonly status: 'running' | 'completed' | 'halted';
+  /** Subjects (account or zone ids) the run has published so far (empty unless resumed). */
+  readonly published: ReadonlySet<string>;
+}
+
+export interface RunClaimRequest {
+  /** Who claims: unique per call, so a concurrent call never mistakes another's lease for its own. */
+  readonly holder: string;
+  /** Cloud Scheduler's schedule time, for the ledger. */
+  readonly scheduleTime: string | null;
+  readonly nowMs: number;
+  /** How long the claim holds without a renewal; a holder that dies loses the run after this. */
+  readonly leaseMs: number;
+}
+
+/** One attempt's final outcome for a subject in a run and stage: at most one is ever recorded. */
+export interface FinalOutcome {
+  readonly outcome: string;
+  readonly rowId: string;
 }
 
 export interface ControlStore {
   getConfig(): Promise<DriftControlConfig>;
   /**
-   * At most once per system and snapshot date: creates the ledger entry in a transaction, or returns the
-   * existing one. The same scheduleTime (Scheduler's retries keep it) returns the same run.
+   * Changes config fields in a transaction (no lost update under concurrent calls), validated against the
+   * schema the functions read with; returns the config now in force. Refuses unknown fields.
+   */
+  updateConfig(patch: Readonly<Record<string, unknown>>): Promise<DriftControlConfig>;
+  /**
+   * At most one holder per system and snapshot date: creates the ledger entry, takes over one whose lease
+   * lapsed, or says who has it — in a transaction.
    */
   claimRun(
     system: DriftSystem,
     snapshotDate: string,
     runId: string,
-    scheduleTime: string | null,
+    request: RunClaimRequest,
   ): Promise<RunClaim>;
+  /** Extends the holder's lease; false when the run is no longer this holder's (it must stop publishing). */
+  renewRun(
+    system: DriftSystem,
+    snapshotDate: string,
+    holder: string,
+    nowMs: number,
+    leaseMs: number,
+  ): Promise<boolean>;
+  /** Records subjects as published (after their messages were accepted), for a resumed run to skip. */
+  markPublished(system: DriftSystem, snapshotDate: string, subjects: readonly string[]): Promise<void>;
   finishRun(
     system: DriftSystem,
     snapshotDate: string,
     status: 'completed' | 'halted',
     summary: Record<string, unknown>,
   ): Promise<void>;
+  /** The final outcome already recorded for this run, stage and subject, if any. */
+  finalOutcome(runId: string, stage: string, subject: string): Promise<FinalOutcome | null>;
+  /** Records the final outcome (after its audit row was published); a second record keeps the first. */
+  recordFinal(runId: string, stage: string, subject: string, final: FinalOutcome): Promise<void>;
   /** Per-account gates; missing document = both off (fail closed). */
   getGates(accountId: string): Promise<Stamped<AccountGates>>;
   lastHealedAt(accountIds: readonly string[]): Promise<Map<string, number>>;
   markHealed(accountId: string, atMs: number, runId: string): Promise<void>;
   /** A per-account lease so a replay and a scheduled run never apply concurrently. */
   acquireLease(accountId: string, holder: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Who holds the account's lease now (null: nobody), to say why an acquire failed. */
+  leaseHolder(accountId: string, nowMs: number): Promise<string | null>;
   releaseLease(accountId: string, holder: string): Promise<void>;
 }
 

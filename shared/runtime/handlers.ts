@@ -8,6 +8,10 @@ import { emitAudit } from '../pipeline/audit.js';
 import type { Disposition, PipelineDeps } from '../pipeline/deps.js';
 import { type DetectRequest, detectDrift } from '../pipeline/detect.js';
 import { getDeps } from './deps.js';
+import { installJsonErrors } from './json-errors.js';
+
+// Every HTTP answer of a function is JSON, its errors included (json-errors.ts).
+installJsonErrors();
 
 /**
  * The handlers only decode the event, call a core and map the outcome (functions-framework style):
@@ -154,17 +158,42 @@ export function parseDetectRequest(
   return { system, snapshotDate, trigger: scheduled ? 'scheduled' : 'manual', requestedBy, scheduleTime };
 }
 
-export async function detectDriftHttp(req: Request, res: Response): Promise<void> {
-  const deps = await getDeps();
+/**
+ * An HTTP handler that never lets an error escape to functions-framework (which would answer it as text
+ * carrying the error's message): a failure is logged and answered as JSON without internals. Cloud
+ * Scheduler retries a 5xx.
+ */
+export function httpHandler(
+  name: string,
+  handle: (deps: PipelineDeps, req: Request, res: Response) => Promise<void>,
+) {
+  return async (req: Request, res: Response): Promise<void> => {
+    let deps: PipelineDeps | undefined;
+    try {
+      deps = await getDeps();
+      await handle(deps, req, res);
+    } catch (error) {
+      const log = deps?.log;
+      if (log) log.error({ event: 'http_error', function: name, err: error }, 'request failed');
+      else console.error(JSON.stringify({ event: 'http_error', function: name, message: String(error) }));
+      if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+    }
+  };
+}
+
+export const detectDriftHttp = httpHandler('detect-drift', async (deps, req, res) => {
   let request: DetectRequest;
   try {
     request = parseDetectRequest(req, deps.clock.now());
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    res.status(400).json({ error: error.code, message: error.message, issues: error.issues });
+    res
+      .status(400)
+      .json({ error: { code: 'invalid_request', message: error.message, issues: error.issues } });
     return;
   }
   const result = await detectDrift(deps, request);
-  // 503 makes Cloud Scheduler retry (the mirror may land later); everything else is final for this firing.
-  res.status(result.status === 'not_ready' ? 503 : 200).json(result);
-}
+  // Non-2xx makes Cloud Scheduler retry: 503 when the mirror has not landed yet, 409 while another call
+  // holds the run (if that call died, the retry resumes the run). Everything else is final for the firing.
+  res.status(result.status === 'not_ready' ? 503 : result.status === 'in_progress' ? 409 : 200).json(result);
+});

@@ -161,6 +161,21 @@ describe('operator commands against the local stack', { timeout: 120_000 }, () =
     expect(JSON.parse((await cli(env, ['config', 'show'])).stdout).config.killSwitch).toBe(false);
   });
 
+  it.each([
+    [['maxMirrorAccountChange=1e308'], /maxMirrorAccountChange/],
+    [['maxMirrorAccountChange=1000'], /maxMirrorAccountChange: .*(1|less)/],
+    [['__proto__=1'], /__proto__ is not a config field/],
+    [['perRunCap=NaN'], /perRunCap/],
+    [['perRunCap=5', 'perRunCap=6'], /perRunCap is given twice/],
+  ])('config set %j is refused in one line and changes nothing', async (pairs, message) => {
+    const before = await p.deps.control.getConfig();
+    const r = await cli(env, ['config', 'set', ...pairs]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await p.deps.control.getConfig()).toEqual(before);
+  });
+
   it('replay refuses an empty request with a clear message', async () => {
     const r = await cli(env, ['replay', '--snapshot-date', p.snapshotDate]);
     expect(r.code).toBe(1);

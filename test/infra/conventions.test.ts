@@ -116,7 +116,7 @@ describe('variables', () => {
   it('the example environment outputs every secret an operator must add a value to', async () => {
     const example = await loadModule('example');
     const secrets = Object.keys(root.outputs).filter((o) => /_secrets?$/.test(o));
-    expect(secrets.sort()).toEqual(['replica_database_url_secrets', 'stripe_secret']);
+    expect(secrets.sort()).toEqual(['replica_database_url_secrets', 'stripe_secrets']);
     for (const o of secrets) expect(example.outputs[o]?.value, o).toBe(`\${module.driftcontrol.${o}}`);
   });
 });

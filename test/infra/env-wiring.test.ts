@@ -3,9 +3,10 @@
  * Holds the environment Terraform sets on each function to the adapter factory that reads it
  * (shared/adapters/environment.ts, shared/adapters/factory.ts): every variable set is one the factory
  * knows (KNOWN_ENV_VARS, the keys of its schema), every function gets what its adapters need, each
- * secret (the Stripe key, the read replicas' URLs) only where it is used and only as a secret from its
- * own Secret Manager secret, the VPC connector only for the functions that reach the company network,
- * and the environment a function gets is one the factory accepts.
+ * secret (each function's own Stripe restricted key, the read replicas' URLs) only where it is used and
+ * only as a secret from its own Secret Manager secret, FIRESTORE_DATABASE exactly where a Firestore
+ * grant is, the VPC connector only for the functions that reach the company network, and the
+ * environment a function gets is one the factory accepts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_ENV_VARS, LAZY_ENV_VARS, parseAdapterEnv } from '../../shared/adapters/environment.js';
@@ -63,8 +64,14 @@ function envOf(instances: Record<string, ProbedInstance>, fn: string): FunctionE
 
 const terraformEnv = (fn: FunctionName): FunctionEnv => envOf(deployed, fn);
 
-/** The stand-in of the Stripe secret's id (evaluate.ts), i.e. google_secret_manager_secret.stripe. */
-const STRIPE_SECRET = 'google_secret_manager_secret.stripe.secret_id';
+/**
+ * Each function's own Stripe restricted key: the stand-in of google_secret_manager_secret.stripe_key[fn]
+ * carries the secret id its variable names (evaluate.ts), so the two are told apart.
+ */
+const STRIPE_SECRET_OF: Readonly<Partial<Record<FunctionName, string>>> = {
+  gather: SAMPLE_VARS.stripe_gather_secret_id,
+  'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
+};
 
 // ---------------------------------------------------------------- the contract
 
@@ -84,14 +91,15 @@ const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
 
 /** The ports whose variable is a secret, and the secret it is mounted from. */
 type SecretPort = 'stripe' | 'ope' | 'billingProd' | 'cfProd';
+type ReplicaPort = Exclude<SecretPort, 'stripe'>;
 
 /**
- * Per secret port: the variable Terraform mounts, the secret it names (the Stripe secret's stand-in, or
- * the replica secret ids of SAMPLE_VARS, which the stand-ins of google_secret_manager_secret.replica_database_url
- * carry), and what a running function reads from it (Secret Manager resolves it).
+ * Per read replica: the variable Terraform mounts, the secret it names (the replica secret ids of
+ * SAMPLE_VARS, which the stand-ins of google_secret_manager_secret.replica_database_url carry), and what
+ * a running function reads from it (Secret Manager resolves it). The Stripe key is per function:
+ * STRIPE_SECRET_OF.
  */
-const SECRETS: Readonly<Record<SecretPort, { variable: string; secret: string; value: string }>> = {
-  stripe: { variable: 'STRIPE_API_KEY', secret: STRIPE_SECRET, value: 'sk_live_fake_from_secret_manager' },
+const REPLICA_SECRETS: Readonly<Record<ReplicaPort, { variable: string; secret: string; value: string }>> = {
   ope: {
     variable: 'OPE_DATABASE_URL',
     secret: SAMPLE_VARS.ope_database_url_secret_id,
@@ -108,14 +116,32 @@ const SECRETS: Readonly<Record<SecretPort, { variable: string; secret: string; v
     value: 'postgresql://driftcontrol_ro:fake@10.20.0.7:5432/cf_prod',
   },
 };
-const SECRET_PORTS = Object.keys(SECRETS) as SecretPort[];
+const SECRET_VARIABLE: Readonly<Record<SecretPort, string>> = {
+  stripe: 'STRIPE_API_KEY',
+  ope: REPLICA_SECRETS.ope.variable,
+  billingProd: REPLICA_SECRETS.billingProd.variable,
+  cfProd: REPLICA_SECRETS.cfProd.variable,
+};
+const SECRET_PORTS = Object.keys(SECRET_VARIABLE) as SecretPort[];
 
-/** What a running function reads for the secret Terraform names. */
-const SECRET_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(SECRETS).map((s) => [s.secret, s.value]),
-);
+/** The secret a function's port is mounted from: the function's own Stripe key, or the store's secret. */
+function secretOf(port: SecretPort, fn: FunctionName): string {
+  if (port !== 'stripe') return REPLICA_SECRETS[port].secret;
+  const own = STRIPE_SECRET_OF[fn];
+  if (own === undefined) throw new Error(`${fn} has no Stripe key of its own`);
+  return own;
+}
+
+/** What a running function reads for the secret Terraform names (the Stripe keys are restricted keys). */
+const SECRET_VALUES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.values(REPLICA_SECRETS).map((s) => [s.secret, s.value])),
+  [SAMPLE_VARS.stripe_gather_secret_id]: 'rk_live_fake_gather_read_only',
+  [SAMPLE_VARS.stripe_plan_apply_secret_id]: 'rk_live_fake_plan_apply_heal',
+};
 
 const COMMON = ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'];
+/** The functions that use Firestore (the control store) are told which database: the dedicated one. */
+const FIRESTORE = 'FIRESTORE_DATABASE';
 const LIVE_TRUTH_SECRETS = [
   'STRIPE_API_KEY',
   'OPE_DATABASE_URL',
@@ -125,13 +151,13 @@ const LIVE_TRUTH_SECRETS = [
 
 /** The whole contract per function (docs/deploy.md shows the same table). */
 const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret: readonly string[] }>> = {
-  'detect-drift': { plain: COMMON, secret: [] },
-  gather: { plain: [...COMMON, 'SUBS_API_URL'], secret: LIVE_TRUTH_SECRETS },
+  'detect-drift': { plain: [...COMMON, FIRESTORE], secret: [] },
+  gather: { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL'], secret: LIVE_TRUTH_SECRETS },
   'plan-apply': {
-    plain: [...COMMON, 'STRIPE_WRITE_INSTANCES', 'SUBS_API_URL'],
+    plain: [...COMMON, FIRESTORE, 'STRIPE_WRITE_INSTANCES', 'SUBS_API_URL'],
     secret: LIVE_TRUTH_SECRETS,
   },
-  'www-resync': { plain: [...COMMON, 'SUBS_API_URL', 'WWW_API_URL'], secret: [] },
+  'www-resync': { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL', 'WWW_API_URL'], secret: [] },
   'audit-writer': { plain: COMMON, secret: [] },
 };
 
@@ -181,13 +207,13 @@ describe('Terraform sets on each function only what the adapter factory reads', 
   it('the secret variables of the contract are the ones the factory reads for its secret ports', () => {
     for (const port of SECRET_PORTS) {
       const options: readonly string[] = LAZY_ENV_VARS[port];
-      expect(options, port).toContain(SECRETS[port].variable);
+      expect(options, port).toContain(SECRET_VARIABLE[port]);
     }
-    expect(SECRET_PORTS.map((p) => SECRETS[p].variable).sort()).toEqual([...LIVE_TRUTH_SECRETS].sort());
+    expect(SECRET_PORTS.map((p) => SECRET_VARIABLE[p]).sort()).toEqual([...LIVE_TRUTH_SECRETS].sort());
   });
 
   it.each(names)(
-    '%s: each secret (Stripe key, replica URLs) only where its port is used, only as a secret, from its own secret',
+    '%s: each secret (its own Stripe key, replica URLs) only where its port is used, only as a secret, from its own secret',
     (fn) => {
       const env = terraformEnv(fn);
       for (const port of SECRET_PORTS) {
@@ -195,8 +221,8 @@ describe('Terraform sets on each function only what the adapter factory reads', 
         for (const v of vars)
           expect(env.plain, `${fn}: ${v} must not be a plain variable`).not.toHaveProperty(v);
         const mounted = vars.filter((v) => v in env.secret);
-        expect(mounted, `${fn} ${port}`).toEqual(NEEDS[fn].includes(port) ? [SECRETS[port].variable] : []);
-        if (mounted.length > 0) expect(env.secret[SECRETS[port].variable]).toBe(SECRETS[port].secret);
+        expect(mounted, `${fn} ${port}`).toEqual(NEEDS[fn].includes(port) ? [SECRET_VARIABLE[port]] : []);
+        if (mounted.length > 0) expect(env.secret[SECRET_VARIABLE[port]]).toBe(secretOf(port, fn));
       }
       // Every mount reads the latest version, resolved when an instance starts.
       const list = deployed[fn]?.inputs.secret_environment_variables as Body[];
@@ -213,7 +239,10 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       outputs: { dbs: '${local.replica_databases}' },
       vars: SAMPLE_VARS,
     });
-    const entry = (port: SecretPort) => ({ env: SECRETS[port].variable, secret_id: SECRETS[port].secret });
+    const entry = (port: ReplicaPort) => ({
+      env: REPLICA_SECRETS[port].variable,
+      secret_id: REPLICA_SECRETS[port].secret,
+    });
     expect(out.dbs).toEqual({
       ope: entry('ope'),
       billing_prod: entry('billingProd'),
@@ -278,6 +307,27 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(sc.vpc_connector_egress_settings).toBe(
       '${var.vpc_connector == null ? null : var.vpc_connector_egress_settings}',
     );
+  });
+
+  it('FIRESTORE_DATABASE reaches exactly the functions with a Firestore grant, naming the database the grants are conditioned on', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: { roles: '${local.firestore_roles}', database: '${local.firestore_database}' },
+      vars: SAMPLE_VARS,
+    });
+    expect(out.database).toBe('driftcontrol');
+    const withGrant = Object.keys(out.roles as Body).sort();
+    expect(names.filter((f) => FIRESTORE in terraformEnv(f).plain).sort()).toEqual(withGrant);
+    for (const f of withGrant) expect(envOf(deployed, f).plain[FIRESTORE], f).toBe(out.database);
+    // The code reads it (default (default) otherwise) and accepts the value.
+    expect(
+      parseAdapterEnv({ GOOGLE_CLOUD_PROJECT: 'acme-drift', [FIRESTORE]: 'driftcontrol' }).firestoreDatabase,
+    ).toBe('driftcontrol');
+    // It follows the variable (e.g. a deployment still on (default) until its state is copied).
+    const onDefault = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      firestore_database_id: '(default)',
+    });
+    for (const f of withGrant) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('(default)');
   });
 
   it('subs-api’s URL reaches gather, plan-apply and www-resync, www’s only www-resync', () => {

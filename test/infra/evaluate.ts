@@ -35,6 +35,8 @@ export const SAMPLE_VARS = {
   ope_database_url_secret_id: 'sample-ope-replica-url',
   billing_prod_database_url_secret_id: 'sample-billing-prod-replica-url',
   cf_prod_database_url_secret_id: 'sample-cf-prod-replica-url',
+  stripe_gather_secret_id: 'sample-stripe-gather-key',
+  stripe_plan_apply_secret_id: 'sample-stripe-plan-apply-key',
 } as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {

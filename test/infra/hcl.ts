@@ -42,6 +42,8 @@ export interface TfModule {
   readonly terraform: readonly Body[];
   /** `moved` blocks: `from` and `to` as `${address}` strings. */
   readonly moved: readonly Body[];
+  /** `removed` blocks: `from` as an `${address}` string, and their `lifecycle` block. */
+  readonly removed: readonly Body[];
   /** Raw HCL text of every file, for the few checks that are about text (e.g. forbidden principals). */
   readonly text: string;
 }
@@ -104,6 +106,7 @@ async function loadUncached(key: TfDirKey): Promise<TfModule> {
   const locals: Body = {};
   const terraform: Body[] = [];
   const moved: Body[] = [];
+  const removed: Body[] = [];
   let text = '';
   for (const file of files) {
     const source = readFileSync(join(dir, file), 'utf8');
@@ -117,8 +120,23 @@ async function loadUncached(key: TfDirKey): Promise<TfModule> {
     for (const l of blocks(json, 'locals')) Object.assign(locals, l);
     terraform.push(...blocks(json, 'terraform'));
     moved.push(...blocks(json, 'moved'));
+    removed.push(...blocks(json, 'removed'));
   }
-  return { key, dir, files, resources, data, modules, variables, outputs, locals, terraform, moved, text };
+  return {
+    key,
+    dir,
+    files,
+    resources,
+    data,
+    modules,
+    variables,
+    outputs,
+    locals,
+    terraform,
+    moved,
+    removed,
+    text,
+  };
 }
 
 export function loadModule(key: TfDirKey): Promise<TfModule> {

@@ -7,7 +7,10 @@
  * of the previous layout, with the real moved blocks, as moves only, plus the objects added since (the
  * read replicas' secret grants), which are created and nothing else is. The second check builds stand-ins
  * of both layouts from Terraform's built-in terraform_data resource (no provider to download): same
- * addresses, same moved blocks, resource types renamed.
+ * addresses, same moved blocks, resource types renamed. A third check plans the least-privilege switch
+ * the same way: the previous single Stripe secret and the (default) Firestore database, which this
+ * layout no longer declares, are forgotten by the real `removed` blocks, never destroyed, next to the
+ * restricted-key secrets and the dedicated database it creates.
  */
 import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -308,5 +311,56 @@ describe('Terraform plans the switch from the previous layout as moves, plus onl
     expect(created.sort()).toEqual(ADDED_SINCE.map(standInAddress).sort());
     const moves = plan.match(/ has moved to /g) ?? [];
     expect(moves).toHaveLength(OLD_ADDRESSES.length);
+  });
+});
+
+// ---------------------------------------------------------------- the least-privilege switch
+
+/** The `removed` blocks of a module, with their resource types renamed like the stand-ins'. */
+function removedText(m: TfModule): string {
+  return m.removed
+    .map((b) => {
+      const lifecycle = Array.isArray(b.lifecycle) ? (b.lifecycle[0] as Body | undefined) : undefined;
+      const destroy = lifecycle?.destroy === false ? 'false' : 'true';
+      return `removed {\n  from = ${standInAddress(address(b.from))}\n  lifecycle {\n    destroy = ${destroy}\n  }\n}\n`;
+    })
+    .join('');
+}
+
+describe('Terraform plans the least-privilege switch: the full Stripe key and the (default) database are forgotten, never destroyed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-removed-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates the two restricted-key secrets and the dedicated database, and destroys nothing', async () => {
+    // What the previous layout held at the addresses this layout no longer declares.
+    const before = ['google_secret_manager_secret.stripe', 'google_firestore_database.default[0]'];
+    expect(root.removed.map((b) => address(b.from)).sort()).toEqual(
+      ['google_firestore_database.default', 'google_secret_manager_secret.stripe'].sort(),
+    );
+    const out = await evaluateRoot(root, {
+      outputs: {
+        stripe: resource(root, 'google_secret_manager_secret', 'stripe_key').body.for_each,
+        db: resource(root, 'google_firestore_database', 'driftcontrol').body.count,
+      },
+    });
+    const after = [
+      ...Object.keys(out.stripe as Body).map((k) => `google_secret_manager_secret.stripe_key["${k}"]`),
+      ...Array.from({ length: Number(out.db) }, (_, n) => `google_firestore_database.driftcontrol[${n}]`),
+    ];
+    expect(after).toHaveLength(3);
+    for (const [f, text] of Object.entries(standIn(before, { root: '', modules: {} })))
+      write(join(dir, f), text);
+    terraform(dir, ['init', '-input=false', '-no-color']);
+    terraform(dir, ['apply', '-auto-approve', '-input=false', '-no-color']);
+    for (const [f, text] of Object.entries(standIn(after, { root: removedText(root), modules: {} })))
+      write(join(dir, f), text);
+    const plan = terraform(dir, ['plan', '-input=false', '-no-color']);
+    expect(plan).toContain(`Plan: ${after.length} to add, 0 to change, 0 to destroy.`);
+    const forgotten = [...plan.matchAll(/^ {1,2}# (\S+) will no longer be managed by Terraform/gm)].map(
+      (m) => m[1],
+    );
+    expect(forgotten.sort()).toEqual(before.map(standInAddress).sort());
+    const created = [...plan.matchAll(/^ {2}# (\S+) will be created$/gm)].map((m) => m[1]);
+    expect(created.sort()).toEqual(after.map(standInAddress).sort());
   });
 });

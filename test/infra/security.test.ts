@@ -1,8 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
  * Least privilege and secrets: no public principals, no primitive or authoritative IAM, invokers
- * limited to push identities and the scheduler, the secrets (the Stripe key, the read replicas' URLs)
- * never in Terraform, mounted only into the functions that use them, readable only by those.
+ * limited to push identities and the scheduler, the secrets (each Stripe restricted key, the read
+ * replicas' URLs) never in Terraform, mounted only into the functions that use them, readable only by
+ * those. The findings of the least-privilege review (publish rights, the split Stripe key, the audit
+ * insert role, Firestore conditions, ingress) are held in least-privilege.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS, FUNCTIONS } from '../../shared/contracts/topology.js';
@@ -77,10 +79,16 @@ describe('IAM', () => {
     }
   });
 
-  it('every grant names a role that is not primitive', () => {
+  it('every grant names a role that is not primitive (a predefined role, or a custom role defined here)', () => {
+    const customRoles = resourcesOf(root, 'google_project_iam_custom_role').map((r) => r.name);
     for (const r of iam) {
       const role = String(r.body.role);
-      expect(role, `${r.module}:${r.type}.${r.name}`).toMatch(/^roles\/|^\$\{each\.value\}$/);
+      expect(role, `${r.module}:${r.type}.${r.name}`).toMatch(
+        /^roles\/|^\$\{each\.value\}$|^\$\{google_project_iam_custom_role\.[a-z_]+\.id\}$/,
+      );
+      const custom = /^\$\{google_project_iam_custom_role\.([a-z_]+)\.id\}$/.exec(role);
+      if (custom !== null)
+        expect(customRoles, `${r.name} names an undefined custom role`).toContain(custom[1]);
       expect(PRIMITIVE_ROLES).not.toContain(role);
     }
   });
@@ -227,9 +235,9 @@ describe('who may invoke whom', () => {
       );
   });
 
-  it('every function keeps the ingress setting, labels and build ordering of the deployment', () => {
+  it('every function keeps its ingress setting (internal-only by default), labels and build ordering', () => {
     const call = root.modules.function as Body;
-    expect(call.ingress_settings).toBe('${var.ingress_settings}');
+    expect(call.ingress_settings).toBe('${local.function_ingress_settings[each.key]}');
     expect(call.labels).toBe('${local.labels}');
     expect(asStringList(call.depends_on).sort()).toEqual(
       [
@@ -240,15 +248,15 @@ describe('who may invoke whom', () => {
       ].sort(),
     );
     for (const f of FUNCTIONS) {
-      expect(deployedAs(f.name).inputs.ingress_settings).toBe('ALLOW_ALL');
+      expect(deployedAs(f.name).inputs.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
       expect(deployedAs(f.name).locals.labels).toEqual({ app: 'driftcontrol', function: f.name });
     }
   });
 });
 
-describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
-  /** What gather and plan-apply mount, as Terraform evaluates it (stand-ins of the secrets, evaluate.ts). */
-  const LIVE_TRUTH_SECRETS = [
+describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () => {
+  /** What gather or plan-apply mounts, as Terraform evaluates it (stand-ins of the secrets, evaluate.ts). */
+  const liveTruthSecrets = (stripeSecretId: string) => [
     {
       key: 'BILLING_PROD_DATABASE_URL',
       secret_id: SAMPLE_VARS.billing_prod_database_url_secret_id,
@@ -256,13 +264,19 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
     },
     { key: 'CF_PROD_DATABASE_URL', secret_id: SAMPLE_VARS.cf_prod_database_url_secret_id, version: 'latest' },
     { key: 'OPE_DATABASE_URL', secret_id: SAMPLE_VARS.ope_database_url_secret_id, version: 'latest' },
-    { key: 'STRIPE_API_KEY', secret_id: 'google_secret_manager_secret.stripe.secret_id', version: 'latest' },
+    { key: 'STRIPE_API_KEY', secret_id: stripeSecretId, version: 'latest' },
   ];
+  /** Each function's own Stripe restricted key (the stand-in carries the secret id of its variable). */
+  const STRIPE_SECRET_OF: Record<string, string> = {
+    gather: SAMPLE_VARS.stripe_gather_secret_id,
+    'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
+  };
+  const LIVE_TRUTH_SECRET_KEYS = liveTruthSecrets('').map((s) => s.key);
 
   it('the secrets are created but no version: no value ever enters code or state', async () => {
-    expect(resource(root, 'google_secret_manager_secret', 'stripe').body.secret_id).toBe(
-      '${var.stripe_secret_id}',
-    );
+    const stripe = resource(root, 'google_secret_manager_secret', 'stripe_key');
+    expect(stripe.body.for_each).toBe('${local.stripe_keys}');
+    expect(stripe.body.secret_id).toBe('${each.value.secret_id}');
     const replicas = resource(root, 'google_secret_manager_secret', 'replica_database_url');
     expect(replicas.body.for_each).toBe('${local.replica_databases}');
     expect(replicas.body.secret_id).toBe('${each.value.secret_id}');
@@ -270,10 +284,13 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
       resourcesOf(root, 'google_secret_manager_secret')
         .map((r) => r.name)
         .sort(),
-    ).toEqual(['replica_database_url', 'stripe']);
-    // One secret per store, named by its variable.
+    ).toEqual(['replica_database_url', 'stripe_key']);
+    // One secret per store and one Stripe key per function that calls Stripe, named by its variable.
     const out = await evaluateRoot(root, {
-      outputs: { ids: '${{ for k, v in local.replica_databases : k => v.secret_id }}' },
+      outputs: {
+        ids: '${{ for k, v in local.replica_databases : k => v.secret_id }}',
+        stripe: '${{ for k, v in local.stripe_keys : k => v.secret_id }}',
+      },
       vars: SAMPLE_VARS,
     });
     expect(out.ids).toEqual({
@@ -281,6 +298,7 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
       billing_prod: SAMPLE_VARS.billing_prod_database_url_secret_id,
       cf_prod: SAMPLE_VARS.cf_prod_database_url_secret_id,
     });
+    expect(out.stripe).toEqual(STRIPE_SECRET_OF);
     for (const m of all) {
       expect(resourcesOf(m, 'google_secret_manager_secret_version')).toEqual([]);
       expect(m.text).not.toMatch(/secret_data|sk_live_|sk_test_|rk_live_/);
@@ -289,7 +307,7 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
     }
   });
 
-  it('only gather and plan-apply receive secrets: the Stripe key and the three replica URLs, at runtime', () => {
+  it('only gather and plan-apply receive secrets: its own Stripe key and the three replica URLs, at runtime', () => {
     const withSecret = FUNCTIONS.filter(
       (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
     ).map((f) => f.name);
@@ -298,7 +316,7 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
       const mounted = [...(deployedAs(f).inputs.secret_environment_variables as Body[])].sort((a, b) =>
         String(a.key).localeCompare(String(b.key)),
       );
-      expect(mounted).toEqual(LIVE_TRUTH_SECRETS);
+      expect(mounted).toEqual(liveTruthSecrets(STRIPE_SECRET_OF[f] as string));
     }
   });
 
@@ -334,7 +352,7 @@ describe('secrets (the Stripe key, the read replicas’ URLs)', () => {
       outputs: { names: '${local.secret_environment_names}' },
       vars: SAMPLE_VARS,
     });
-    const secretKeys = LIVE_TRUTH_SECRETS.map((s) => s.key);
+    const secretKeys = LIVE_TRUTH_SECRET_KEYS;
     expect(asStringList(out.names).sort()).toEqual(
       [...secretKeys, ...secretKeys.map((k) => `${k}_FILE`)].sort(),
     );
@@ -364,30 +382,34 @@ describe('Firestore', () => {
   });
 
   it('the database is protected from deletion', () => {
-    const db: Body = resource(root, 'google_firestore_database', 'default').body;
+    const db: Body = resource(root, 'google_firestore_database', 'driftcontrol').body;
     expect(attr(db, 'delete_protection_state')).toBe('DELETE_PROTECTION_ENABLED');
     expect(attr(db, 'deletion_policy')).toBe('ABANDON');
+    expect(resourcesOf(root, 'google_firestore_database').map((r) => r.name)).toEqual(['driftcontrol']);
   });
 });
 
 describe('least privilege per function (the whole grant table, evaluated by Terraform)', () => {
-  // What each runtime identity holds besides publishing to its topics and reading its secrets.
+  // What each runtime identity holds besides publishing to its topics and reading its secrets. A
+  // Firestore role is granted on the project, conditioned on driftcontrol's database only.
   const expected: Record<string, string[]> = {
     'detect-drift': [
       'project roles/bigquery.jobUser',
-      'project roles/datastore.user',
+      'firestore database driftcontrol roles/datastore.user',
       'dataset billing_mirror roles/bigquery.dataViewer',
       'dataset billing_observability roles/bigquery.dataViewer',
     ],
     gather: [
       'project roles/bigquery.jobUser',
-      'project roles/datastore.viewer',
+      'firestore database driftcontrol roles/datastore.viewer',
       'dataset billing_mirror roles/bigquery.dataViewer',
       'dataset billing_observability roles/bigquery.dataViewer',
     ],
-    'plan-apply': ['project roles/datastore.user'],
-    'www-resync': ['project roles/datastore.user'],
-    'audit-writer': ['table cfbill_migrations_audit roles/bigquery.dataEditor'],
+    'plan-apply': ['firestore database driftcontrol roles/datastore.user'],
+    'www-resync': ['firestore database driftcontrol roles/datastore.user'],
+    'audit-writer': [
+      'table cfbill_migrations_audit custom role driftcontrolAuditInsert (bigquery.tables.get, bigquery.tables.updateData)',
+    ],
   };
 
   let out: Record<string, unknown>;
@@ -395,21 +417,32 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     out = await evaluateRoot(root, {
       outputs: {
         firestore_roles: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+        firestore_condition: '${local.firestore_iam_condition.expression}',
         bigquery_job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body
           .for_each,
         readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
         datasets: '${local.datasets}',
         audit_table: '${local.audit_table}',
+        audit_permissions: '${local.audit_insert_permissions}',
       },
+      vars: { project_id: SAMPLE_VARS.project_id },
     });
   }, 60_000);
 
   it.each(Object.entries(expected))('%s holds exactly its grants', (fn, grants) => {
     const datasets = out.datasets as Record<string, string>;
+    // The one condition every Firestore grant carries (least-privilege.test.ts checks each carries it).
+    const database = /^resource\.name == "projects\/[^/]+\/databases\/([^"]+)"$/.exec(
+      String(out.firestore_condition),
+    )?.[1];
+    expect(
+      resource(root, 'google_project_iam_member', 'runtime_firestore').body.condition,
+      'the runtime Firestore grants are conditioned',
+    ).toEqual([expect.objectContaining({ expression: '${local.firestore_iam_condition.expression}' })]);
     const actual = [
       ...Object.entries(out.firestore_roles as Record<string, string>)
         .filter(([f]) => f === fn)
-        .map(([, role]) => `project ${role}`),
+        .map(([, role]) => `firestore database ${String(database)} ${role}`),
       ...(out.bigquery_job_users as string[])
         .filter((f) => f === fn)
         .map(() => 'project roles/bigquery.jobUser'),
@@ -419,7 +452,11 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     ];
     const table = resource(root, 'google_bigquery_table_iam_member', 'audit_writer');
     if (String(table.body.member).includes(`["${fn}"]`)) {
-      actual.push(`table ${String(out.audit_table)} ${String(table.body.role)}`);
+      expect(table.body.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
+      const permissions = asStringList(out.audit_permissions).join(', ');
+      actual.push(
+        `table ${String(out.audit_table)} custom role ${String(resource(root, 'google_project_iam_custom_role', 'audit_insert').body.role_id)} (${permissions})`,
+      );
     }
     expect(actual.sort()).toEqual([...grants].sort());
   });

@@ -161,7 +161,7 @@ describe('publisher grants', () => {
 });
 
 describe('operator grants', () => {
-  it('publish on every hop topic and pull every dead letter, keyed as before topology.json', async () => {
+  it('publish on the replay entry topics only and pull every dead letter, keyed as before topology.json', async () => {
     const member = 'group:billing-oncall@example.com';
     const out = await evaluateRoot(root, {
       outputs: {
@@ -172,15 +172,18 @@ describe('operator grants', () => {
       vars: { operator_members: [member] },
     });
     // The instance keys of the previous layout: no moved block can follow these (the members are a
-    // variable), so they must not change (pubsub.tf).
-    const legacy = ['stripe_drift_accounts', 'account_views', 'www_drift_zones', 'audit_events'];
+    // variable), so they must not change (pubsub.tf). The grants on accountViews and auditEvents are
+    // gone: only the pipeline publishes there (least-privilege.test.ts).
+    const entries = ['stripeDriftAccounts', 'wwwDriftZones'];
+    const legacy = ['stripe_drift_accounts', 'www_drift_zones'];
     const publish = out.publish as Record<string, { topic: string; member: string }>;
     expect(Object.keys(publish).sort()).toEqual(legacy.map((k) => `${k}/${member}`).sort());
     expect(
       Object.values(publish)
         .map((g) => g.topic)
         .sort(),
-    ).toEqual(Object.keys(TOPICS).sort());
+    ).toEqual(entries);
+    for (const k of entries) expect(Object.keys(TOPICS)).toContain(k);
     for (const g of Object.values(publish)) expect(g.member).toBe(member);
     const pull = out.pull as Record<string, { subscription: string; member: string }>;
     const consumers = FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub').map((f) => f.name);
@@ -228,7 +231,32 @@ describe('variable validations, as Terraform enforces them', () => {
     { module: 'root', name: 'topic_message_retention_s', value: 2678400, ok: true },
     { module: 'root', name: 'topic_message_retention_s', value: 2678401, ok: false },
     { module: 'root', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
+    { module: 'root', name: 'ingress_settings', value: 'ALLOW_ALL', ok: true },
     { module: 'root', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
+    { module: 'root', name: 'ingress_settings_overrides', value: { 'detect-drift': 'ALLOW_ALL' }, ok: true },
+    { module: 'root', name: 'ingress_settings_overrides', value: { detect_drift: 'ALLOW_ALL' }, ok: false },
+    { module: 'root', name: 'ingress_settings_overrides', value: { gather: 'INTERNAL' }, ok: false },
+    { module: 'root', name: 'firestore_database_id', value: 'driftcontrol', ok: true },
+    { module: 'root', name: 'firestore_database_id', value: '(default)', ok: true },
+    { module: 'root', name: 'firestore_database_id', value: 'Drift_Control', ok: false },
+    { module: 'root', name: 'firestore_database_id', value: 'dc-', ok: false },
+    { module: 'root', name: 'stripe_gather_secret_id', value: 'stripe-gather-restricted-key', ok: true },
+    { module: 'root', name: 'stripe_gather_secret_id', value: 'projects/acme/secrets/stripe', ok: false },
+    {
+      module: 'root',
+      name: 'stripe_plan_apply_secret_id',
+      value: 'stripe-plan-apply-restricted-key',
+      ok: true,
+      with: { stripe_gather_secret_id: 'stripe-gather-restricted-key' },
+    },
+    // One secret for both would give gather plan-apply's write key.
+    {
+      module: 'root',
+      name: 'stripe_plan_apply_secret_id',
+      value: 'stripe-key',
+      ok: false,
+      with: { stripe_gather_secret_id: 'stripe-key' },
+    },
     {
       module: 'root',
       name: 'extra_environment_variables',
@@ -259,6 +287,13 @@ describe('variable validations, as Terraform enforces them', () => {
       module: 'root',
       name: 'extra_environment_variables',
       value: { 'detect-drift': { STRIPE_API_KEY: 'sk_test_x' } },
+      ok: false,
+    },
+    // The Firestore grants follow firestore_database_id; another database here would be refused anyway.
+    {
+      module: 'root',
+      name: 'extra_environment_variables',
+      value: { 'plan-apply': { FIRESTORE_DATABASE: '(default)' } },
       ok: false,
     },
     { module: 'root', name: 'ope_database_url_secret_id', value: 'ope-replica-database-url', ok: true },
@@ -305,6 +340,7 @@ describe('variable validations, as Terraform enforces them', () => {
     },
     { module: 'function', name: 'invoker_members', value: { anyone: 'allUsers' }, ok: false, with: HTTP },
     { module: 'function', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
+    { module: 'function', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
   ];
 
   it.each(cases)('$module var.$name = $value is accepted: $ok', async (c) => {

@@ -3,7 +3,7 @@ import type { TopicKey } from '../../shared/contracts/topology.js';
 import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
-import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/config.js';
+import { DEFAULT_CONFIG, DriftControlConfig } from '../../shared/domain/config.js';
 import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain/plan.js';
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
 import { StripeCallError } from '../../shared/ports/errors.js';
@@ -11,6 +11,7 @@ import type {
   BillingProdPort,
   CfProdPort,
   ControlStore,
+  FinalOutcome,
   MirrorHealth,
   MirrorPort,
   NewStripeDriftRow,
@@ -18,6 +19,7 @@ import type {
   OpePort,
   PublisherPort,
   RunClaim,
+  RunClaimRequest,
   StripePort,
   SubsApiAccount,
   SubsApiPort,
@@ -46,7 +48,17 @@ export class FakePublisher implements PublisherPort {
 
 export class FakeControl implements ControlStore {
   config: DriftControlConfig = { ...DEFAULT_CONFIG, dryRun: false };
-  readonly runs = new Map<string, { runId: string; status: RunClaim['status'] }>();
+  readonly runs = new Map<
+    string,
+    {
+      runId: string;
+      status: RunClaim['status'];
+      holder: string;
+      leaseUntilMs: number;
+      published: Set<string>;
+    }
+  >();
+  readonly finals = new Map<string, FinalOutcome>();
   readonly gates = new Map<
     string,
     { badDebtDriftRemediation: boolean; invoiceMetadataRemediation: boolean }
@@ -56,12 +68,55 @@ export class FakeControl implements ControlStore {
   async getConfig() {
     return this.config;
   }
-  async claimRun(system: string, date: string, runId: string): Promise<RunClaim> {
+  async updateConfig(patch: Readonly<Record<string, unknown>>) {
+    this.config = DriftControlConfig.parse({ ...this.config, ...patch });
+    return this.config;
+  }
+  async claimRun(system: string, date: string, runId: string, request: RunClaimRequest): Promise<RunClaim> {
     const key = `${system}_${date}`;
     const existing = this.runs.get(key);
-    if (existing) return { claimed: false, ...existing };
-    this.runs.set(key, { runId, status: 'running' });
-    return { claimed: true, runId, status: 'running' };
+    const leaseUntilMs = request.nowMs + request.leaseMs;
+    if (!existing) {
+      this.runs.set(key, {
+        runId,
+        status: 'running',
+        holder: request.holder,
+        leaseUntilMs,
+        published: new Set(),
+      });
+      return { outcome: 'claimed', runId, status: 'running', published: new Set() };
+    }
+    if (existing.status !== 'running')
+      return { outcome: 'done', runId: existing.runId, status: existing.status, published: new Set() };
+    if (existing.holder !== request.holder && existing.leaseUntilMs > request.nowMs)
+      return { outcome: 'in_progress', runId: existing.runId, status: 'running', published: new Set() };
+    Object.assign(existing, { holder: request.holder, leaseUntilMs });
+    return {
+      outcome: 'resumed',
+      runId: existing.runId,
+      status: 'running',
+      published: new Set(existing.published),
+    };
+  }
+  async renewRun(system: string, date: string, holder: string, nowMs: number, leaseMs: number) {
+    const run = this.runs.get(`${system}_${date}`);
+    if (!run || run.status !== 'running' || run.holder !== holder) return false;
+    run.leaseUntilMs = nowMs + leaseMs;
+    return true;
+  }
+  async markPublished(system: string, date: string, subjects: readonly string[]) {
+    for (const s of subjects) this.runs.get(`${system}_${date}`)?.published.add(s);
+  }
+  async finalOutcome(runId: string, stage: string, subject: string) {
+    return this.finals.get(`${runId}/${stage}/${subject}`) ?? null;
+  }
+  async recordFinal(runId: string, stage: string, subject: string, final: FinalOutcome) {
+    const key = `${runId}/${stage}/${subject}`;
+    if (!this.finals.has(key)) this.finals.set(key, final);
+  }
+  async leaseHolder(accountId: string, nowMs: number) {
+    const lease = this.leases.get(accountId);
+    return lease && lease.until > nowMs ? lease.holder : null;
   }
   async finishRun(system: string, date: string, status: 'completed' | 'halted') {
     const key = `${system}_${date}`;
@@ -150,8 +205,8 @@ export const stripeFailure =
 
 export class FakeMirror implements MirrorPort {
   health_: MirrorHealth = {
-    today: { snapshotDate: '2026-11-24', accounts: 1000, missingTables: [] },
-    yesterday: { snapshotDate: '2026-11-23', accounts: 1000, missingTables: [] },
+    today: { snapshotDate: '2026-11-24', accounts: 1000, missingTables: [], incompleteTables: [] },
+    yesterday: { snapshotDate: '2026-11-23', accounts: 1000, missingTables: [], incompleteTables: [] },
   };
   stripeRows: NewStripeDriftRow[] = [];
   wwwRows: NewWwwDriftRow[] = [];
@@ -161,6 +216,9 @@ export class FakeMirror implements MirrorPort {
   }
   async newStripeDrift() {
     return this.stripeRows;
+  }
+  async stripeDriftOf(_date: string, accountIds: readonly string[]) {
+    return this.stripeRows.filter((r) => accountIds.includes(r.accountId));
   }
   async newWwwDrift() {
     return this.wwwRows;

@@ -1,38 +1,38 @@
 import type { Command } from 'commander';
-import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../contracts/topology.js';
 import { DriftControlConfig } from '../../domain/config.js';
-import { validate } from '../../domain/validate.js';
+import type { ControlStore } from '../../ports/index.js';
+import { environmentAdapters } from '../environment.js';
 import { CliError, type Out } from '../io.js';
 
 /**
- * `driftcontrol config show|set`: the Firestore config document (kill switch, dry-run, thresholds).
- * A set is validated against the same schema the functions read with, so a typo never lands.
+ * `driftcontrol config show|set`: the Firestore config document (kill switch, dry-run, thresholds), through
+ * the same adapter the functions read it with. A set is one Firestore transaction (two operators at once
+ * never lose a change) validated against the functions' schema, so a typo or an out-of-range value never
+ * lands.
  */
 
+const FIELDS = Object.keys(DriftControlConfig.shape);
+
+/** `true`/`false`, plain decimal numbers, or strings; nothing that could name a prototype. */
 export function parseAssignments(pairs: readonly string[]): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
+  const patch: Record<string, unknown> = Object.create(null);
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new CliError(`expected key=value, got "${pair}"`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
+    if (!FIELDS.includes(key))
+      throw new CliError(`${key} is not a config field (one of ${FIELDS.join(', ')})`);
+    if (Object.hasOwn(patch, key)) throw new CliError(`${key} is given twice`);
     patch[key] =
-      raw === 'true'
-        ? true
-        : raw === 'false'
-          ? false
-          : raw !== '' && !Number.isNaN(Number(raw))
-            ? Number(raw)
-            : raw;
+      raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   }
-  return patch;
+  return { ...patch };
 }
 
-async function configDoc() {
-  const project = process.env.GOOGLE_CLOUD_PROJECT;
-  if (!project) throw new CliError('GOOGLE_CLOUD_PROJECT is required');
-  const { createFirestore } = await import('../../adapters/firestore.js');
-  return createFirestore(project).collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID);
+async function controlStore(): Promise<{ control: ControlStore; close: () => Promise<void> }> {
+  const a = await environmentAdapters('config');
+  return { control: a.control, close: a.close };
 }
 
 export function registerConfig(program: Command, out: Out): void {
@@ -43,22 +43,31 @@ export function registerConfig(program: Command, out: Out): void {
     .command('show')
     .description('Print the config in force (the document merged over the fail-safe defaults).')
     .action(async () => {
-      const snap = await (await configDoc()).get();
-      const stored = snap.exists ? (snap.data() ?? {}) : {};
-      out.stdout(
-        `${JSON.stringify({ document: snap.exists ? 'present' : 'missing (defaults)', config: validate(DriftControlConfig, 'config', stored) }, null, 2)}\n`,
-      );
+      const { control, close } = await controlStore();
+      try {
+        out.stdout(`${JSON.stringify({ config: await control.getConfig() }, null, 2)}\n`);
+      } finally {
+        await close();
+      }
     });
   config
     .command('set')
     .argument('<key=value...>', 'fields to set, e.g. killSwitch=true dryRun=false perRunCap=100')
-    .description('Change fields of the config. Validated before writing; other fields are kept.')
+    .description(
+      'Change fields of the config in one transaction. Validated before writing; other fields are kept.',
+    )
     .action(async (pairs: string[]) => {
-      const doc = await configDoc();
-      const snap = await doc.get();
-      const next = { ...(snap.exists ? snap.data() : {}), ...parseAssignments(pairs) };
-      const parsed = validate(DriftControlConfig, 'config', next);
-      await doc.set(parsed);
-      out.stdout(`${JSON.stringify(parsed, null, 2)}\n`);
+      const patch = parseAssignments(pairs);
+      const { control, close } = await controlStore();
+      try {
+        out.stdout(`${JSON.stringify(await control.updateConfig(patch), null, 2)}\n`);
+      } catch (error) {
+        const { InvalidControlDocumentError } = await import('../../adapters/firestore.js');
+        if (error instanceof InvalidControlDocumentError)
+          throw new CliError(`config not changed: ${error.issues.join('; ')}`);
+        throw error;
+      } finally {
+        await close();
+      }
     });
 }

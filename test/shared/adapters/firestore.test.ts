@@ -59,17 +59,25 @@ describe('config', () => {
   });
 });
 
+const claimAt = (holder: string, nowMs: number, leaseMs = 60_000) => ({
+  holder,
+  scheduleTime: '2026-11-01T06:00:00Z',
+  nowMs,
+  leaseMs,
+});
+
 describe('run ledger', () => {
-  it('exactly one of several concurrent claims wins; the others see its run', async () => {
+  it('exactly one of several concurrent claims wins; the others are told the run is in progress', async () => {
     const claims = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        store.claimRun('stripe', '2026-11-01', `run_${i}`, '2026-11-01T06:00:00Z'),
+        store.claimRun('stripe', '2026-11-01', `run_${i}`, claimAt(`h${i}`, 1_000)),
       ),
     );
-    const winners = claims.filter((c) => c.claimed);
+    const winners = claims.filter((c) => c.outcome === 'claimed');
     expect(winners).toHaveLength(1);
     const winner = winners[0]?.runId;
-    for (const c of claims) expect(c).toMatchObject({ runId: winner, status: 'running' });
+    for (const c of claims.filter((x) => x.outcome !== 'claimed'))
+      expect(c).toMatchObject({ outcome: 'in_progress', runId: winner, status: 'running' });
     const doc = await db.collection(COLLECTIONS.runs).doc('stripe_2026-11-01').get();
     expect(doc.data()).toMatchObject({
       runId: winner,
@@ -79,16 +87,17 @@ describe('run ledger', () => {
     });
   });
 
-  it('keys by system and date, and a finished run is reported as finished', async () => {
-    expect(await store.claimRun('stripe', '2026-11-02', 'run_a', null)).toEqual({
-      claimed: true,
+  it('keys by system and date, and a finished run is reported as done', async () => {
+    expect(await store.claimRun('stripe', '2026-11-02', 'run_a', claimAt('a', 1_000))).toEqual({
+      outcome: 'claimed',
       runId: 'run_a',
       status: 'running',
+      published: new Set(),
     });
-    expect((await store.claimRun('www', '2026-11-02', 'run_b', null)).claimed).toBe(true);
+    expect((await store.claimRun('www', '2026-11-02', 'run_b', claimAt('b', 1_000))).outcome).toBe('claimed');
     await store.finishRun('stripe', '2026-11-02', 'completed', { published: 3, skipped: undefined });
-    expect(await store.claimRun('stripe', '2026-11-02', 'run_c', null)).toEqual({
-      claimed: false,
+    expect(await store.claimRun('stripe', '2026-11-02', 'run_c', claimAt('c', 2_000))).toMatchObject({
+      outcome: 'done',
       runId: 'run_a',
       status: 'completed',
     });
@@ -96,8 +105,80 @@ describe('run ledger', () => {
     expect(doc).toMatchObject({ status: 'completed', summary: { published: 3 } });
   });
 
+  it('a holder that stops renewing loses the run; the next call resumes it with what was published', async () => {
+    const date = '2026-11-03';
+    expect((await store.claimRun('stripe', date, 'run_x', claimAt('first', 10_000, 1_000))).outcome).toBe(
+      'claimed',
+    );
+    await store.markPublished('stripe', date, ['acc_1', 'acc_2']);
+    expect(await store.renewRun('stripe', date, 'first', 10_500, 1_000)).toBe(true);
+    // Within the renewed lease: another call must not publish.
+    expect((await store.claimRun('stripe', date, 'run_x', claimAt('second', 11_000))).outcome).toBe(
+      'in_progress',
+    );
+    // The first holder died: its lease lapses at 11_500.
+    const resumed = await store.claimRun('stripe', date, 'run_x', claimAt('second', 11_600));
+    expect(resumed).toMatchObject({ outcome: 'resumed', runId: 'run_x' });
+    expect([...resumed.published].sort()).toEqual(['acc_1', 'acc_2']);
+    // The dead holder, back from a pause, has lost the claim and must stop.
+    expect(await store.renewRun('stripe', date, 'first', 11_700, 1_000)).toBe(false);
+    expect(await store.renewRun('stripe', date, 'second', 11_700, 1_000)).toBe(true);
+  });
+
   it('finishing a run that was never claimed fails', async () => {
     await expect(store.finishRun('www', '2026-01-01', 'halted', {})).rejects.toThrow();
+  });
+});
+
+describe('final outcomes', () => {
+  it('the first final outcome of a run, stage and subject stands, whoever records it later or at once', async () => {
+    expect(await store.finalOutcome('run_f', 'plan_apply', 'acc_1')).toBeNull();
+    await Promise.all([
+      store.recordFinal('run_f', 'plan_apply', 'acc_1', { outcome: 'applied', rowId: 'r1' }),
+      store.recordFinal('run_f', 'plan_apply', 'acc_1', { outcome: 'noop', rowId: 'r2' }),
+    ]);
+    const first = await store.finalOutcome('run_f', 'plan_apply', 'acc_1');
+    expect(['r1', 'r2']).toContain(first?.rowId);
+    await store.recordFinal('run_f', 'plan_apply', 'acc_1', { outcome: 'stale', rowId: 'r3' });
+    expect(await store.finalOutcome('run_f', 'plan_apply', 'acc_1')).toEqual(first);
+    expect(await store.finalOutcome('run_f', 'www_resync', 'acc_1')).toBeNull();
+  });
+});
+
+describe('config updates', () => {
+  it('concurrent updates of different fields all land (a transaction: no lost update)', async () => {
+    await db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).delete();
+    const patches: Record<string, unknown>[] = [
+      { killSwitch: true },
+      { dryRun: false },
+      { perRunCap: 7 },
+      { cooldownHours: 5 },
+      { invoiceDateTooNearDays: 9 },
+      { maxViewAgeSeconds: 120 },
+      { minMirrorAccounts: 3 },
+      { allowEmptyNewDrift: true },
+    ];
+    for (let round = 0; round < 3; round++) {
+      await db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).delete();
+      await Promise.all(patches.map((patch) => store.updateConfig(patch)));
+      expect(await store.getConfig()).toMatchObject(Object.assign({}, ...patches));
+    }
+  });
+
+  it.each([
+    [{ maxMirrorAccountChange: 1e308 }, /maxMirrorAccountChange/],
+    [{ perRunCap: Number.NaN }, /perRunCap/],
+    [{ killswitch: true }, /killswitch: not a config field/],
+    [
+      JSON.parse('{"__proto__": {"killSwitch": true}}') as Record<string, unknown>,
+      /__proto__: not a config field/,
+    ],
+  ])('refuses %j and writes nothing', async (patch, message) => {
+    await db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set({ perRunCap: 11 });
+    await expect(store.updateConfig(patch)).rejects.toThrow(message);
+    expect((await db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).get()).data()).toEqual({
+      perRunCap: 11,
+    });
   });
 });
 

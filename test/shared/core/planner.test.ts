@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../../shared/core/planner.js';
 import { CHANGE_ID_METADATA_KEY } from '../../../shared/core/stamp.js';
+import type { AccountView } from '../../../shared/domain/account-view.js';
 import { Plan } from '../../../shared/domain/plan.js';
 import { simulateChanges } from '../../support/simulate.js';
 import {
@@ -274,5 +275,52 @@ describe('plan: the minimal diff', () => {
     expect(first.changes.length).toBe(2);
     const second = plan(simulateChanges(view, first.changes));
     expect(second.outcome).toBe('noop');
+  });
+});
+
+describe('money effects are judged on the subscription after the change', () => {
+  // The healthy subscription bills 2000 + 3 x 500 a month: 42000 a year. A rise to prod_biz adds 216000.
+  const rise = (v: AccountView) => void (opeItem(v).productId = 'prod_biz');
+  it.each<[string, (v: AccountView) => void, number, boolean]>([
+    ['a price rise alone', rise, 216_000, true],
+    [
+      'a price rise on a subscription being set to end at period end: it bills nothing more',
+      (v) => {
+        rise(v);
+        opeSub(v).cancelAtPeriodEnd = true;
+      },
+      -42_000,
+      false,
+    ],
+    [
+      'a price rise on a subscription being resumed: it bills everything again',
+      (v) => {
+        rise(v);
+        stripeSub(v).cancelAtPeriodEnd = true;
+      },
+      258_000,
+      true,
+    ],
+    [
+      'a price rise on a subscription that ends at period end either way',
+      (v) => {
+        rise(v);
+        opeSub(v).cancelAtPeriodEnd = true;
+        stripeSub(v).cancelAtPeriodEnd = true;
+      },
+      0,
+      false,
+    ],
+  ])('%s', (_case, edit, annualDelta, raisesWithoutPaymentMethod) => {
+    const view = viewWith((v) => {
+      edit(v);
+      customer(v).defaultPaymentMethodId = null;
+    });
+    const p = plan(view);
+    const change = [...p.changes, ...p.blockedChanges].find((c) => c.kind === 'subscription_update');
+    expect(change?.moneyEffect?.annualDeltaMinor).toBe(annualDelta);
+    expect(p.restrictions.find((r) => r.name === 'InvalidPaymentMethod')?.applies).toBe(
+      raisesWithoutPaymentMethod,
+    );
   });
 });

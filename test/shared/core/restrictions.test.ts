@@ -350,3 +350,39 @@ describe('restrictions', () => {
     expect(isCardExpired(month, year, asOf)).toBe(expired);
   });
 });
+
+describe('InvalidPaymentMethod says why without payment-method ids or card data', () => {
+  const raise = (v: AccountView) => {
+    opeItem(v).quantity = 4; // a quantity rise: the customer pays more
+  };
+  it.each<[string, (v: AccountView) => void, string, boolean]>([
+    ['no default', (v) => void (customer(v).defaultPaymentMethodId = null), 'missing', true],
+    [
+      'a default that is not the customer’s',
+      (v) => void (customer(v).defaultPaymentMethodId = 'pm_ghost_4242'),
+      'not_found',
+      true,
+    ],
+    [
+      'an expired card',
+      (v) => {
+        const pm = v.stripe.paymentMethods.data[0];
+        if (pm) Object.assign(pm, { cardExpMonth: 1, cardExpYear: 2020 });
+      },
+      'expired',
+      true,
+    ],
+    ['a valid card', () => {}, 'valid', false],
+  ])('%s', (_case, edit, status, applies) => {
+    const view = viewWith((v) => {
+      raise(v);
+      edit(v);
+    });
+    const r = plan(view).restrictions.find((x) => x.name === 'InvalidPaymentMethod');
+    expect(r?.applies).toBe(applies);
+    expect(r?.evidence.paymentMethod).toBe(status);
+    const said = JSON.stringify(r);
+    for (const pm of view.stripe.paymentMethods.data) expect(said).not.toContain(pm.id);
+    expect(said).not.toMatch(/pm_|20[0-9]{2}|\b(1[0-2]|0?[1-9])\/\d{2,4}\b/);
+  });
+});

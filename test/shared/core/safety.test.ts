@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { blastRadiusVerdict, mirrorVerdict, selectForRun } from '../../../shared/core/safety.js';
 import { DEFAULT_CONFIG, DriftControlConfig } from '../../../shared/domain/config.js';
 
-const part = (snapshotDate: string, accounts: number, missingTables: string[] = []) => ({
-  snapshotDate,
-  accounts,
-  missingTables,
-});
+const part = (
+  snapshotDate: string,
+  accounts: number,
+  missingTables: string[] = [],
+  incompleteTables: string[] = [],
+) => ({ snapshotDate, accounts, missingTables, incompleteTables });
 
 describe('config', () => {
   it('defaults fail safe: dry-run on, kill switch off', () => {
@@ -32,6 +33,12 @@ describe('mirrorVerdict', () => {
       part('2026-11-24', 1000),
       part('2026-11-23', 0, ['ope_items']),
       'mirror_not_landed',
+    ],
+    [
+      'today half-loaded: a marker whose row count the partition does not hold',
+      part('2026-11-24', 1000, [], ['stripe_subscription_items']),
+      part('2026-11-23', 990),
+      'mirror_incomplete',
     ],
     ['today empty', part('2026-11-24', 0), part('2026-11-23', 990), 'mirror_too_small'],
     ['count dropped 50%', part('2026-11-24', 500), part('2026-11-23', 1000), 'mirror_count_jump'],

@@ -53,12 +53,59 @@ describe('detectDrift', () => {
     expect(f.publisher.on('stripeDriftAccounts')).toHaveLength(3);
   });
 
+  it('a call while another holds the run publishes nothing: in_progress (the scheduler retries later)', async () => {
+    const f = fakeDeps();
+    f.mirror.stripeRows = rows(3);
+    const now = f.deps.clock.now().getTime();
+    await f.control.claimRun('stripe', '2026-11-24', 'sched-stripe-2026-11-24', {
+      holder: 'another-call',
+      scheduleTime: null,
+      nowMs: now,
+      leaseMs: 600_000,
+    });
+    const r = await detectDrift(f.deps, request);
+    expect(r.status).toBe('in_progress');
+    expect(f.publisher.on('stripeDriftAccounts')).toEqual([]);
+    expect(f.publisher.audits()).toEqual([]);
+  });
+
+  it('a run whose holder died resumes: only what it had not published is published, the cap counts both', async () => {
+    const f = fakeDeps();
+    f.mirror.stripeRows = rows(5);
+    f.control.config = { ...f.control.config, perRunCap: 4 };
+    const now = f.deps.clock.now().getTime();
+    await f.control.claimRun('stripe', '2026-11-24', 'sched-stripe-2026-11-24', {
+      holder: 'dead-call',
+      scheduleTime: null,
+      nowMs: now - 3_600_000,
+      leaseMs: 60_000,
+    });
+    await f.control.markPublished('stripe', '2026-11-24', ['acc_0000', 'acc_0001']);
+    const r = await detectDrift(f.deps, request);
+    expect(r.status === 'completed' && r.summary).toMatchObject({ published: 4, publishedBefore: 2 });
+    expect(
+      f.publisher.on('stripeDriftAccounts').map((m) => (m as StripeDriftAccountMessage).accountId),
+    ).toEqual(['acc_0002', 'acc_0003']);
+    expect(
+      f.publisher
+        .audits()
+        .filter((a) => a.outcome === 'excluded')
+        .map((a) => [a.account_id, a.error_code]),
+    ).toEqual([['acc_0004', 'run_cap']]);
+    expect([...(f.control.runs.get('stripe_2026-11-24')?.published ?? [])].sort()).toEqual([
+      'acc_0000',
+      'acc_0001',
+      'acc_0002',
+      'acc_0003',
+    ]);
+  });
+
   it('refuses a mirror that has not landed: nothing published, retryable, audited', async () => {
     const f = fakeDeps();
     f.mirror.stripeRows = rows(3);
     f.mirror.health_ = {
       ...f.mirror.health_,
-      today: { snapshotDate: '2026-11-24', accounts: 0, missingTables: ['ope_items'] },
+      today: { snapshotDate: '2026-11-24', accounts: 0, missingTables: ['ope_items'], incompleteTables: [] },
     };
     const r = await detectDrift(f.deps, request);
     expect(r.status).toBe('not_ready');
@@ -74,8 +121,8 @@ describe('detectDrift', () => {
     const f = fakeDeps();
     f.mirror.stripeRows = rows(n);
     f.mirror.health_ = {
-      today: { snapshotDate: '2026-11-24', accounts: 100_000, missingTables: [] },
-      yesterday: { snapshotDate: '2026-11-23', accounts: 100_000, missingTables: [] },
+      today: { snapshotDate: '2026-11-24', accounts: 100_000, missingTables: [], incompleteTables: [] },
+      yesterday: { snapshotDate: '2026-11-23', accounts: 100_000, missingTables: [], incompleteTables: [] },
     };
     const r = await detectDrift(f.deps, request);
     expect(r.status === 'halted' && r.code).toBe(code);

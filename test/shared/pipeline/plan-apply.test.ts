@@ -260,12 +260,34 @@ describe('planAndApply', () => {
     expect(f.stripe.writes).toEqual([]);
   });
 
-  it('does not apply while another run holds the account lease', async () => {
+  it('another run holds the account lease: this run ends there, audited (never a silent dead letter)', async () => {
     const view = drifted();
     const f = fakeDeps(view);
-    await f.control.acquireLease('acc_1', 'replay-xyz', 60_000, Date.parse('2026-11-24T12:00:00Z'));
+    await f.control.acquireLease('acc_1', 'replay-xyz:abc', 60_000, f.deps.clock.now().getTime());
     const r = await planAndApply(f.deps, message(view), 'msg-1');
-    expect([r.disposition, f.stripe.writes.length]).toEqual(['retry', 0]);
+    expect([r.outcome, r.disposition, f.stripe.writes.length]).toEqual(['excluded', 'ack', 0]);
+    expect(f.publisher.audits()).toMatchObject([{ outcome: 'excluded', error_code: 'lease_held' }]);
+    expect(f.publisher.audits()[0]?.reason).toContain('replay-xyz');
+  });
+
+  it('a duplicate of the same run while its twin applies: acked without a second row', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    await f.control.acquireLease('acc_1', `${run.runId}:0123456789ab`, 60_000, f.deps.clock.now().getTime());
+    const r = await planAndApply(f.deps, message(view), 'msg-2');
+    expect(r.disposition).toBe('ack');
     expect(f.publisher.audits()).toEqual([]);
+    expect(f.stripe.writes).toEqual([]);
+  });
+
+  it('after a final outcome, another message of the same run (a newer view, a redelivery) adds no row', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    expect((await planAndApply(f.deps, message(view), 'msg-1')).outcome).toBe('applied');
+    // The run's second message for the account carries a view gathered after the heal.
+    const later = await planAndApply(f.deps, message(healthyView()), 'msg-7');
+    expect([later.outcome, later.disposition]).toEqual(['applied', 'ack']);
+    expect(f.publisher.audits().map((a) => a.outcome)).toEqual(['applied']);
+    expect(f.stripe.writes).toHaveLength(2);
   });
 });

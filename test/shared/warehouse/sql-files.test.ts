@@ -5,6 +5,7 @@ import {
   relationsRead,
 } from '../../../local/bigquery/partition-check.js';
 import { parseBigQuery } from '../../../local/bigquery/translate/cst.js';
+import { MANIFEST_COLUMNS } from '../../../local/synthetic/load.js';
 import { MIRROR_COLUMNS } from '../../../local/synthetic/rows.js';
 import { ddlFiles, queryFiles, viewFiles } from '../../../shared/warehouse/sql-files.js';
 
@@ -38,9 +39,14 @@ describe('mirror DDL conventions', () => {
       expect(clauses.cluster_by_clause.columns.items.length).toBeGreaterThan(0);
       const opt = clauses.bigquery_options.options.expr.items[0];
       expect([opt.left.name, opt.right.value]).toEqual(['require_partition_filter', true]);
-      // The generator writes exactly these columns, in this order.
+      // The generator (or, for the manifest, the mirror job's completion marker) writes exactly these
+      // columns, in this order.
       const cols = stmt.columns.expr.items.map((c: Node) => c.name.name);
-      expect(cols).toEqual([...MIRROR_COLUMNS[f.table as keyof typeof MIRROR_COLUMNS]]);
+      expect(cols).toEqual(
+        f.table === 'mirror_manifest'
+          ? [...MANIFEST_COLUMNS]
+          : [...MIRROR_COLUMNS[f.table as keyof typeof MIRROR_COLUMNS]],
+      );
     });
   }
 });

@@ -18,6 +18,7 @@ module "driftcontrol" {
   region                = var.region
   bigquery_location     = var.bigquery_location
   firestore_location_id = var.firestore_location_id
+  firestore_database_id = var.firestore_database_id
 
   mirror_landing_time_utc        = var.mirror_landing_time_utc
   detect_delay_after_landing_min = var.detect_delay_after_landing_min

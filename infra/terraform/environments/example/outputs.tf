@@ -13,9 +13,14 @@ output "dead_letter_subscriptions" {
   value       = module.driftcontrol.dead_letter_subscriptions
 }
 
-output "stripe_secret" {
-  description = "Secret to add the Stripe key to."
-  value       = module.driftcontrol.stripe_secret
+output "stripe_secrets" {
+  description = "Secrets to add the Stripe restricted keys to, per function (gather, plan-apply)."
+  value       = module.driftcontrol.stripe_secrets
+}
+
+output "firestore_database" {
+  description = "Firestore database of driftcontrol's control state (FIRESTORE_DATABASE of the operator CLI)."
+  value       = module.driftcontrol.firestore_database
 }
 
 output "replica_database_url_secrets" {

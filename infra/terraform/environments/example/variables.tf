@@ -22,8 +22,14 @@ variable "bigquery_location" {
 
 variable "firestore_location_id" {
   type        = string
-  description = "Location of the Firestore (default) database."
+  description = "Location of driftcontrol's Firestore database."
   default     = "nam5"
+}
+
+variable "firestore_database_id" {
+  type        = string
+  description = "Firestore database holding driftcontrol's control state (every Firestore grant is conditioned on it)."
+  default     = "driftcontrol"
 }
 
 variable "mirror_landing_time_utc" {

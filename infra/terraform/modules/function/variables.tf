@@ -100,7 +100,8 @@ variable "max_concurrent_requests" {
 
 variable "ingress_settings" {
   type        = string
-  description = "ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB. Authentication is required either way (no public invoker)."
+  description = "ALLOW_INTERNAL_ONLY (default: enough for callers that are Cloud Scheduler or Pub/Sub push in the same project, using the run.app URL), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Authentication is required either way (no public invoker)."
+  default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
     condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.ingress_settings)

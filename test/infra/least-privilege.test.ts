@@ -1,0 +1,438 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
+/**
+ * The least-privilege review of the deployed shape, one finding per block, each held as Terraform
+ * evaluates it (evaluate.ts):
+ * - who may publish where: operators only to the replay entry topics (where `driftcontrol replay`
+ *   publishes: detection's outputs), gather alone to accountViews, only pipeline identities to
+ *   auditEvents; operators pull dead letters with subscriber and nothing more;
+ * - Stripe: gather and plan-apply each mount their own restricted key, from different secrets;
+ * - audit-writer: a custom role with exactly the permissions tabledata.insertAll names, on the audit
+ *   table only;
+ * - Firestore: every grant conditioned on driftcontrol's own database, none unconditioned;
+ * - ingress: internal-only by default, overridable per function.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS, TOPICS, type TopicKey } from '../../shared/contracts/topology.js';
+import { evaluateModuleCall, evaluateRoot, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
+import {
+  asBody,
+  asStringList,
+  type Body,
+  block,
+  blocks,
+  loadAll,
+  loadModule,
+  REPO_ROOT,
+  type Resource,
+  resource,
+  resourcesOf,
+  type TfModule,
+} from './hcl.js';
+
+let all: TfModule[];
+let root: TfModule;
+let mod: TfModule;
+let iam: Resource[];
+/** module.function as Terraform evaluates it for the sample deployment. */
+let deployed: Record<string, ProbedInstance>;
+
+const OPERATOR = 'group:billing-oncall@example.com';
+const VARS = { ...SAMPLE_VARS, operator_members: [OPERATOR] };
+/** The topics `driftcontrol replay` republishes to (shared/pipeline/replay.ts): accounts, and zones. */
+const REPLAY_ENTRIES: readonly TopicKey[] = ['stripeDriftAccounts', 'wwwDriftZones'];
+
+beforeAll(async () => {
+  all = await loadAll();
+  root = await loadModule('root');
+  mod = await loadModule('function');
+  iam = all.flatMap((m) => m.resources.filter((r) => /_iam_(member|binding|policy)$/.test(r.type)));
+  deployed = await evaluateModuleCall(root, 'function');
+}, 120_000);
+
+function instance(fn: string, instances: Record<string, ProbedInstance> = deployed): ProbedInstance {
+  const i = instances[fn];
+  if (i === undefined) throw new Error(`module.function has no instance ${fn}`);
+  return i;
+}
+
+const address = (r: Resource) => `${r.module}:${r.type}.${r.name}`;
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('who may publish where', () => {
+  let out: Record<string, unknown>;
+  beforeAll(async () => {
+    out = await evaluateRoot(root, {
+      outputs: {
+        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+        operator: resource(root, 'google_pubsub_topic_iam_member', 'operator_publisher').body.for_each,
+        operator_topics: '${local.operator_publish_topic_keys}',
+        pull: resource(root, 'google_pubsub_subscription_iam_member', 'operator_dead_letter_subscriber').body
+          .for_each,
+        dead_letter_subscriptions: '${local.dead_letter_subscriptions}',
+      },
+      vars: VARS,
+    });
+  }, 60_000);
+
+  /** Every principal allowed to publish to each hop topic, by topic key. */
+  function publishersByTopic(): Record<string, string[]> {
+    const by: Record<string, string[]> = Object.fromEntries(Object.keys(TOPICS).map((k) => [k, []]));
+    for (const g of Object.values(out.publisher as Record<string, { fn: string; topic: string }>))
+      by[g.topic]?.push(`function ${g.fn}`);
+    for (const g of Object.values(out.operator as Record<string, { topic: string; member: string }>))
+      by[g.topic]?.push(`operator ${g.member}`);
+    for (const k of Object.keys(by)) by[k]?.sort();
+    return by;
+  }
+
+  it('the only publish grants on hop topics are the per-function grants and the operators’ replay grant', () => {
+    const topicGrants = iam.filter((r) => r.type === 'google_pubsub_topic_iam_member');
+    expect(topicGrants.map(address).sort()).toEqual(
+      [
+        'function:google_pubsub_topic_iam_member.agent_dead_letter_publisher',
+        'root:google_pubsub_topic_iam_member.operator_publisher',
+        'root:google_pubsub_topic_iam_member.publisher',
+      ].sort(),
+    );
+    for (const r of topicGrants) expect(r.body.role, address(r)).toBe('roles/pubsub.publisher');
+    for (const name of ['publisher', 'operator_publisher'])
+      expect(resource(root, 'google_pubsub_topic_iam_member', name).body.topic).toBe(
+        '${google_pubsub_topic.hop[each.value.topic].name}',
+      );
+    expect(resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.member).toBe(
+      'serviceAccount:${local.runtime_service_accounts[each.value.fn]}',
+    );
+    expect(resource(root, 'google_pubsub_topic_iam_member', 'operator_publisher').body.member).toBe(
+      '${each.value.member}',
+    );
+    // The module's one topic grant: the Pub/Sub service agent dead-letters into the function's own
+    // dead-letter topic, never a hop topic.
+    const agent = resource(mod, 'google_pubsub_topic_iam_member', 'agent_dead_letter_publisher');
+    expect(agent.body.topic).toBe('${google_pubsub_topic.dead_letter[0].name}');
+    expect(agent.body.member).toBe('serviceAccount:${var.pubsub_service_agent_email}');
+    // No Pub/Sub role on the project, which would reach every topic.
+    for (const r of iam.filter((x) => x.type === 'google_project_iam_member'))
+      expect(String(r.body.role), address(r)).not.toMatch(/^roles\/pubsub\./);
+  });
+
+  it('each topic: exactly the functions whose topology.json `publishes` names it, and operators only on the replay entries', () => {
+    const expected: Record<string, string[]> = Object.fromEntries(
+      (Object.keys(TOPICS) as TopicKey[]).map((k) => [
+        k,
+        [
+          ...FUNCTIONS.filter((f) => f.publishes.includes(k)).map((f) => `function ${f.name}`),
+          ...(REPLAY_ENTRIES.includes(k) ? [`operator ${OPERATOR}`] : []),
+        ].sort(),
+      ]),
+    );
+    expect(publishersByTopic()).toEqual(expected);
+  });
+
+  it('no operator may publish an AccountView or an audit row: gather alone publishes views, only pipeline identities audit rows', () => {
+    const by = publishersByTopic();
+    expect(by.accountViews).toEqual(['function gather']);
+    expect(by.auditEvents?.every((p) => p.startsWith('function '))).toBe(true);
+    expect(by.auditEvents?.length).toBeGreaterThan(0);
+    for (const [topic, principals] of Object.entries(by))
+      if (!REPLAY_ENTRIES.includes(topic as TopicKey))
+        expect(
+          principals.filter((p) => p.startsWith('operator ')),
+          topic,
+        ).toEqual([]);
+    expect(asStringList(out.operator_topics).sort()).toEqual([...REPLAY_ENTRIES].sort());
+  });
+
+  it('the operators’ topics are the ones `driftcontrol replay` publishes to, all of them detection’s outputs', () => {
+    const replay = readFileSync(join(REPO_ROOT, 'shared', 'pipeline', 'replay.ts'), 'utf8');
+    const published = [...replay.matchAll(/publisher\.publish\(\s*'([A-Za-z]+)'/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(published.length).toBeGreaterThan(0);
+    expect([...new Set(published)].sort()).toEqual(asStringList(out.operator_topics).sort());
+    // A replay enters where detection does: never a hop that carries the pipeline's own decisions.
+    const detection = FUNCTIONS.find((f) => f.trigger.kind === 'http');
+    for (const k of asStringList(out.operator_topics)) {
+      expect(detection?.publishes, k).toContain(k);
+      expect(['accountViews', 'auditEvents']).not.toContain(k);
+    }
+  });
+
+  it('operators pull every dead-letter subscription with subscriber only (no viewer, no other subscription)', () => {
+    const subGrants = iam.filter((r) => r.type === 'google_pubsub_subscription_iam_member');
+    expect(subGrants.map(address).sort()).toEqual(
+      [
+        'function:google_pubsub_subscription_iam_member.agent_trigger_subscriber',
+        'root:google_pubsub_subscription_iam_member.operator_dead_letter_subscriber',
+      ].sort(),
+    );
+    expect(
+      resource(root, 'google_pubsub_subscription_iam_member', 'operator_dead_letter_subscriber').body.role,
+    ).toBe('roles/pubsub.subscriber');
+    const pull = Object.values(out.pull as Record<string, { subscription: string; member: string }>);
+    expect(pull.map((g) => g.subscription).sort()).toEqual(
+      Object.values(out.dead_letter_subscriptions as Record<string, string>).sort(),
+    );
+    for (const g of pull) expect(g.member).toBe(OPERATOR);
+    for (const r of iam) expect(String(r.body.role), address(r)).not.toBe('roles/pubsub.viewer');
+  });
+
+  it('the operators’ whole grant table', () => {
+    const operatorGrants = iam
+      .filter((r) => JSON.stringify(r.body).includes('var.operator_members'))
+      .map((r) => `${r.type}.${r.name} ${String(r.body.role)}`);
+    expect(operatorGrants.sort()).toEqual(
+      [
+        'google_bigquery_dataset_iam_member.operator_reader roles/bigquery.dataViewer',
+        'google_project_iam_member.operator_bigquery_job_user roles/bigquery.jobUser',
+        'google_project_iam_member.operator_firestore roles/datastore.user',
+        'google_pubsub_subscription_iam_member.operator_dead_letter_subscriber roles/pubsub.subscriber',
+        'google_pubsub_topic_iam_member.operator_publisher roles/pubsub.publisher',
+      ].sort(),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('Stripe: one restricted key per function that calls Stripe', () => {
+  const stripeMount = (fn: string, instances: Record<string, ProbedInstance> = deployed) =>
+    (instance(fn, instances).inputs.secret_environment_variables as Body[]).filter(
+      (s) => s.key === 'STRIPE_API_KEY',
+    );
+
+  it('gather and plan-apply each mount their own key as STRIPE_API_KEY, from different secrets', () => {
+    expect(stripeMount('gather').map((s) => s.secret_id)).toEqual([SAMPLE_VARS.stripe_gather_secret_id]);
+    expect(stripeMount('plan-apply').map((s) => s.secret_id)).toEqual([
+      SAMPLE_VARS.stripe_plan_apply_secret_id,
+    ]);
+    expect(SAMPLE_VARS.stripe_gather_secret_id).not.toBe(SAMPLE_VARS.stripe_plan_apply_secret_id);
+    for (const f of FUNCTIONS.filter((x) => !['gather', 'plan-apply'].includes(x.name)))
+      expect(stripeMount(f.name), f.name).toEqual([]);
+  });
+
+  it('each may read only its own key: the accessor grants follow the mounts, one per mounted secret', () => {
+    for (const fn of ['gather', 'plan-apply']) {
+      const mountedIds = (instance(fn).inputs.secret_environment_variables as Body[]).map((s) => s.secret_id);
+      const other =
+        fn === 'gather' ? SAMPLE_VARS.stripe_plan_apply_secret_id : SAMPLE_VARS.stripe_gather_secret_id;
+      expect(mountedIds, `${fn} must not reach the other function's key`).not.toContain(other);
+    }
+    const accessor = resource(mod, 'google_secret_manager_secret_iam_member', 'runtime_secret_accessor');
+    expect(accessor.body.secret_id).toBe('${each.value.secret_id}');
+    expect(String(accessor.body.for_each)).toContain('var.secret_environment_variables');
+  });
+
+  it('by default the two secrets have distinct names, and one Stripe secret per function, labelled with its access', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: {
+        keys: '${local.stripe_keys}',
+        ids: '${{ for fn, s in google_secret_manager_secret.stripe_key : fn => s.secret_id }}',
+      },
+    });
+    expect(out.ids).toEqual({
+      gather: 'stripe-gather-restricted-key',
+      'plan-apply': 'stripe-plan-apply-restricted-key',
+    });
+    const keys = out.keys as Record<string, { access: string }>;
+    expect(keys.gather?.access).toBe('read-only');
+    expect(Object.keys(keys).sort()).toEqual(['gather', 'plan-apply']);
+    const secret = resource(root, 'google_secret_manager_secret', 'stripe_key');
+    expect(String(secret.body.labels)).toContain('function = each.key');
+  });
+
+  it('the previous single full key is forgotten by Terraform, never destroyed by it (rolled and deleted by hand)', () => {
+    expect(root.removed).toContainEqual({
+      from: '${google_secret_manager_secret.stripe}',
+      lifecycle: [{ destroy: false }],
+    });
+    expect(resourcesOf(root, 'google_secret_manager_secret').map((r) => r.name)).not.toContain('stripe');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('audit-writer: only the permissions tabledata.insertAll needs, on the audit table only', () => {
+  let out: Record<string, unknown>;
+  beforeAll(async () => {
+    out = await evaluateRoot(root, {
+      outputs: {
+        permissions: '${local.audit_insert_permissions}',
+      },
+      vars: SAMPLE_VARS,
+    });
+  }, 60_000);
+
+  it('a custom role defined here with exactly bigquery.tables.updateData and bigquery.tables.get', () => {
+    const role = resource(root, 'google_project_iam_custom_role', 'audit_insert');
+    expect(role.body.permissions).toBe('${local.audit_insert_permissions}');
+    expect(role.body.project).toBe('${var.project_id}');
+    expect(asStringList(out.permissions).sort()).toEqual([
+      'bigquery.tables.get',
+      'bigquery.tables.updateData',
+    ]);
+    expect(role.body.role_id).toBe('driftcontrolAuditInsert');
+    expect(resourcesOf(root, 'google_project_iam_custom_role').map((r) => r.name)).toEqual(['audit_insert']);
+  });
+
+  it('bound once, on the audit table, to audit-writer’s own runtime account', () => {
+    const bindings = iam.filter((r) =>
+      String(r.body.role).includes('google_project_iam_custom_role.audit_insert'),
+    );
+    expect(bindings.map(address)).toEqual(['root:google_bigquery_table_iam_member.audit_writer']);
+    const b = resource(root, 'google_bigquery_table_iam_member', 'audit_writer').body;
+    expect(b.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
+    expect(b.dataset_id).toBe('${google_bigquery_table.audit.dataset_id}');
+    expect(b.table_id).toBe('${google_bigquery_table.audit.table_id}');
+    expect(b.member).toBe('serviceAccount:${local.runtime_service_accounts["audit-writer"]}');
+  });
+
+  it('audit-writer holds no other grant, and nobody holds dataEditor', () => {
+    const naming = iam.filter((r) => String(r.body.member).includes('["audit-writer"]'));
+    expect(naming.map(address)).toEqual(['root:google_bigquery_table_iam_member.audit_writer']);
+    expect(FUNCTIONS.find((f) => f.name === 'audit-writer')?.publishes).toEqual([]);
+    for (const r of iam) expect(String(r.body.role), address(r)).not.toBe('roles/bigquery.dataEditor');
+    expect(Object.keys(asBody(root.locals.firestore_roles))).not.toContain('audit-writer');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('Firestore: every grant limited to driftcontrol’s own database', () => {
+  const firestoreRoles = () => Object.values(asBody(root.locals.firestore_roles)).map(String);
+  /** The roles an IAM resource grants: its literal role, or the Firestore role map it iterates. */
+  const rolesOf = (r: Resource): string[] =>
+    r.body.role === '${each.value}' && r.body.for_each === '${local.firestore_roles}'
+      ? firestoreRoles()
+      : [String(r.body.role)];
+
+  it('every Firestore grant carries the database condition; none is unconditioned', () => {
+    const datastore = iam.filter((r) => rolesOf(r).some((x) => x.startsWith('roles/datastore.')));
+    expect(datastore.map(address).sort()).toEqual(
+      [
+        'root:google_project_iam_member.operator_firestore',
+        'root:google_project_iam_member.runtime_firestore',
+      ].sort(),
+    );
+    for (const r of datastore) {
+      const condition = block(r.body, 'condition');
+      expect(condition, `${address(r)} has no condition`).toBeDefined();
+      expect(blocks(r.body, 'condition')).toHaveLength(1);
+      expect(condition).toEqual({
+        title: '${local.firestore_iam_condition.title}',
+        description: '${local.firestore_iam_condition.description}',
+        expression: '${local.firestore_iam_condition.expression}',
+      });
+    }
+    // The only project-wide grants without a condition are the ones that have no finer level.
+    for (const r of iam.filter((x) => x.type === 'google_project_iam_member' && !('condition' in x.body)))
+      expect(
+        rolesOf(r).filter((x) => x.startsWith('roles/datastore.')),
+        address(r),
+      ).toEqual([]);
+    expect(
+      firestoreRoles().every((x) => ['roles/datastore.user', 'roles/datastore.viewer'].includes(x)),
+    ).toBe(true);
+  });
+
+  it('the condition is resource.name == the dedicated database, as Firestore documents it', async () => {
+    const cond = async (vars: Record<string, unknown>) =>
+      (await evaluateRoot(root, { outputs: { c: '${local.firestore_iam_condition}' }, vars })).c as Record<
+        string,
+        string
+      >;
+    const c = await cond(SAMPLE_VARS);
+    expect(c.expression).toBe(`resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`);
+    expect(c.title).toMatch(/^[A-Za-z0-9 _-]{1,100}$/);
+    const other = await cond({ ...SAMPLE_VARS, firestore_database_id: 'billing-drift-state' });
+    expect(other.expression).toBe(
+      `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/billing-drift-state"`,
+    );
+  });
+
+  it('gather only reads (viewer); the functions that write the ledger, leases and outcomes get user', async () => {
+    const out = await evaluateRoot(root, { outputs: { roles: '${local.firestore_roles}' } });
+    expect(out.roles).toEqual({
+      'detect-drift': 'roles/datastore.user',
+      gather: 'roles/datastore.viewer',
+      'plan-apply': 'roles/datastore.user',
+      'www-resync': 'roles/datastore.user',
+    });
+  });
+
+  it('the dedicated database is created under the variable’s id, and the run-ledger index lives in it', async () => {
+    const db = resource(root, 'google_firestore_database', 'driftcontrol').body;
+    expect(db.name).toBe('${var.firestore_database_id}');
+    expect(db.type).toBe('FIRESTORE_NATIVE');
+    expect(root.variables.firestore_database_id?.default).toBe('driftcontrol');
+    expect(root.locals.firestore_database).toBe('${var.firestore_database_id}');
+    const index = resource(root, 'google_firestore_index', 'runs_by_system_and_date').body;
+    expect(index.database).toBe('${local.firestore_database}');
+    expect(asStringList(index.depends_on)).toContain('${google_firestore_database.driftcontrol}');
+    const out = await evaluateRoot(root, { outputs: { db: '${local.firestore_database}' } });
+    expect(out.db).toBe('driftcontrol');
+  });
+
+  it('the (default) database of the previous layout is forgotten by Terraform, never destroyed by it', () => {
+    expect(root.removed).toContainEqual({
+      from: '${google_firestore_database.default}',
+      lifecycle: [{ destroy: false }],
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('ingress: internal-only by default', () => {
+  it('every function is internal-only unless an environment overrides it', () => {
+    for (const f of FUNCTIONS)
+      expect(instance(f.name).inputs.ingress_settings, f.name).toBe('ALLOW_INTERNAL_ONLY');
+    expect(root.variables.ingress_settings?.default).toBe('ALLOW_INTERNAL_ONLY');
+    expect(mod.variables.ingress_settings?.default).toBe('ALLOW_INTERNAL_ONLY');
+    expect(
+      block(resource(mod, 'google_cloudfunctions2_function', 'this').body, 'service_config')
+        ?.ingress_settings,
+    ).toBe('${var.ingress_settings}');
+  });
+
+  it('an override changes the function it names and no other; the deployment-wide setting changes all', async () => {
+    const one = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      ingress_settings_overrides: { 'detect-drift': 'ALLOW_ALL' },
+    });
+    for (const f of FUNCTIONS)
+      expect(instance(f.name, one).inputs.ingress_settings, f.name).toBe(
+        f.name === 'detect-drift' ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+      );
+    const everyone = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      ingress_settings: 'ALLOW_INTERNAL_AND_GCLB',
+    });
+    for (const f of FUNCTIONS)
+      expect(instance(f.name, everyone).inputs.ingress_settings, f.name).toBe('ALLOW_INTERNAL_AND_GCLB');
+  });
+
+  it('every caller is internal: Cloud Scheduler and Pub/Sub push of the function’s own project, on its run.app URI', () => {
+    const fn = resource(mod, 'google_cloudfunctions2_function', 'this').body;
+    const sub = resource(mod, 'google_pubsub_subscription', 'trigger').body;
+    expect(fn.project).toBe('${var.project_id}');
+    expect(sub.project).toBe('${var.project_id}');
+    const push = block(sub, 'push_config');
+    expect(String(push?.push_endpoint)).toMatch(
+      /^\$\{google_cloudfunctions2_function\.this\.service_config\[0\]\.uri\}\//,
+    );
+    const job = resource(root, 'google_cloud_scheduler_job', 'detect_drift').body;
+    expect(job.project).toBe('${var.project_id}');
+    expect(root.modules.function?.project_id).toBe('${var.project_id}');
+    expect(mod.outputs.function_uri?.value).toBe(
+      '${google_cloudfunctions2_function.this.service_config[0].uri}',
+    );
+    expect(root.locals.detect_drift_uri).toBe('${module.function["detect-drift"].function_uri}');
+    // No other invoker: detect-drift's only HTTP caller is the scheduler, each consumer's its push identity.
+    expect(Object.values(instance('detect-drift').inputs.invoker_members as Body)).toEqual([
+      'serviceAccount:google_service_account.scheduler.email',
+    ]);
+  });
+});
