@@ -135,7 +135,8 @@ resource "google_bigquery_job" "views" {
   }
 
   # Views read the mirror tables: create those first.
-  depends_on = [google_bigquery_dataset.this, google_bigquery_job.mirror_ddl]
+  # The audit views read the audit table.
+  depends_on = [google_bigquery_dataset.this, google_bigquery_job.mirror_ddl, google_bigquery_table.audit]
 }
 
 # Every attempt, whatever its outcome (docs/design.md, "Audit"). The schema is generated from the audit

@@ -22,7 +22,10 @@ export async function ensureDatasets(bq: BigQuery, opts: DeployOptions = {}): Pr
   }
 }
 
-/** Creates the mirror tables (idempotent: CREATE TABLE IF NOT EXISTS) and (re)creates every view in order. */
+/**
+ * Creates the mirror tables (idempotent: CREATE TABLE IF NOT EXISTS) and the audit table, and (re)creates
+ * every view in order.
+ */
 export async function deployWarehouse(
   bq: BigQuery,
   opts: DeployOptions = {},
@@ -33,6 +36,8 @@ export async function deployWarehouse(
     await bq.query({ query: f.sql });
     tables.push(f.table);
   }
+  // The audit views read the audit table, as in Terraform (the views job depends on the table).
+  await ensureAuditTable(bq);
   const views: string[] = [];
   for (const v of viewFiles()) {
     await bq.query({ query: viewDdl(v) });

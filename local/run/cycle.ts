@@ -1,4 +1,4 @@
-import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
+import { DATASETS } from '../../shared/contracts/topology.js';
 import type { DriftSystem } from '../../shared/domain/audit.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
 import { accountStates } from '../synthetic/world.js';
@@ -10,8 +10,11 @@ import type { LocalPipeline } from './pipeline.js';
  * summarise from the audit table and the local Stripe's request log.
  */
 
-const AUDIT = `${DATASETS.audit}.${AUDIT_TABLE}`;
-const TERMINAL = ['applied', 'noop', 'blocked', 'needs_human', 'dry_run', 'stale', 'halted'];
+// The de-duplicated audit views (shared/warehouse/sql/views/1*_audit_*.sql): counts stay right even when
+// BigQuery's best-effort insertId de-duplication lets a redelivered row through.
+const ATTEMPTS = `${DATASETS.observability}.audit_attempts`;
+const FINALS = `${DATASETS.observability}.audit_final_outcomes`;
+const TERMINAL = ['applied', 'noop', 'blocked', 'needs_human', 'dry_run', 'stale', 'halted', 'excluded'];
 
 export interface CycleProgress {
   readonly published: number;
@@ -65,17 +68,17 @@ export async function cycleProgress(p: LocalPipeline, runIds: readonly string[])
   const [published, done, total] = await Promise.all([
     rows(
       p,
-      `SELECT COUNT(DISTINCT COALESCE(zone_id, account_id)) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs) AND stage = 'detect' AND outcome = 'published' AND account_id IS NOT NULL`,
+      `SELECT COUNT(DISTINCT COALESCE(zone_id, account_id)) AS n FROM ${ATTEMPTS} WHERE run_id IN UNNEST(@runs) AND stage = 'detect' AND outcome = 'published' AND account_id IS NOT NULL`,
       { runs: runIds },
     ),
     rows(
       p,
-      `SELECT COUNT(DISTINCT COALESCE(zone_id, account_id)) AS n FROM ${AUDIT}
+      `SELECT COUNT(DISTINCT COALESCE(zone_id, account_id)) AS n FROM ${FINALS}
        WHERE run_id IN UNNEST(@runs) AND stage IN ('gather', 'plan_apply', 'www_resync')
-         AND ((stage != 'gather' AND outcome IN UNNEST(@terminal)) OR (outcome = 'failed' AND NOT will_retry))`,
+         AND ((stage != 'gather' AND outcome IN UNNEST(@terminal)) OR outcome IN ('failed', 'excluded'))`,
       { runs: runIds, terminal: TERMINAL },
     ),
-    rows(p, `SELECT COUNT(*) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs)`, { runs: runIds }),
+    rows(p, `SELECT COUNT(*) AS n FROM ${ATTEMPTS} WHERE run_id IN UNNEST(@runs)`, { runs: runIds }),
   ]);
   return {
     published: Number(published[0]?.n ?? 0),
@@ -120,7 +123,7 @@ export async function summarise(
   const [detectRows, outcomeRows, blockedRows, total, reasonRows] = await Promise.all([
     rows(
       p,
-      `SELECT system, outcome, COALESCE(error_code, '') AS code, COUNT(*) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs) AND stage = 'detect' AND account_id IS NOT NULL GROUP BY system, outcome, code`,
+      `SELECT system, outcome, COALESCE(error_code, '') AS code, COUNT(*) AS n FROM ${FINALS} WHERE run_id IN UNNEST(@runs) AND stage = 'detect' AND account_id IS NOT NULL GROUP BY system, outcome, code`,
       params,
     ),
     // The final word on each account: its latest non-retrying row of the stage that finishes it.
@@ -128,7 +131,7 @@ export async function summarise(
       p,
       `WITH final AS (
          SELECT system, COALESCE(zone_id, account_id) AS subject, outcome, finished_at
-         FROM ${AUDIT} WHERE run_id IN UNNEST(@runs) AND stage IN ('gather', 'plan_apply', 'www_resync') AND outcome != 'published' AND NOT will_retry
+         FROM ${FINALS} WHERE run_id IN UNNEST(@runs) AND stage IN ('gather', 'plan_apply', 'www_resync') AND outcome != 'published'
        ),
        latest AS (SELECT system, subject, MAX(finished_at) AS last_at FROM final GROUP BY system, subject)
        SELECT f.system, f.outcome, COUNT(DISTINCT f.subject) AS n
@@ -138,14 +141,14 @@ export async function summarise(
     ),
     rows(
       p,
-      `SELECT r AS restriction, COUNT(DISTINCT account_id) AS n FROM ${AUDIT}, UNNEST(restrictions) AS r WHERE run_id IN UNNEST(@runs) AND stage = 'plan_apply' AND outcome = 'blocked' GROUP BY r`,
+      `SELECT r AS restriction, COUNT(DISTINCT account_id) AS n FROM ${FINALS}, UNNEST(restrictions) AS r WHERE run_id IN UNNEST(@runs) AND stage = 'plan_apply' AND outcome = 'blocked' GROUP BY r`,
       params,
     ),
-    rows(p, `SELECT COUNT(*) AS n FROM ${AUDIT} WHERE run_id IN UNNEST(@runs)`, params),
+    rows(p, `SELECT COUNT(*) AS n FROM ${ATTEMPTS} WHERE run_id IN UNNEST(@runs)`, params),
     rows(
       p,
-      `SELECT outcome, error_code, COUNT(DISTINCT account_id) AS n FROM ${AUDIT}
-       WHERE run_id IN UNNEST(@runs) AND stage = 'plan_apply' AND NOT will_retry
+      `SELECT outcome, error_code, COUNT(DISTINCT account_id) AS n FROM ${FINALS}
+       WHERE run_id IN UNNEST(@runs) AND stage = 'plan_apply'
          AND error_code IN ('mirror_drift_not_live', 'truth_moved', 'stale_plan', 'stale_view', 'foreign_object')
        GROUP BY outcome, error_code`,
       params,

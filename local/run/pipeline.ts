@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/con
 import { type LocalBigQuery, startLocalBigQuery } from '../bigquery/index.js';
 import type { StartEmulatorsOptions } from '../emulators.js';
 import { ensureTopology } from '../provision/pubsub.js';
-import { deployWarehouse, ensureAuditTable } from '../provision/warehouse.js';
+import { deployWarehouse } from '../provision/warehouse.js';
 import { type LocalStack, startLocalStack } from '../stack.js';
 import { createLocalStores, type LocalStores } from '../stores/local-stores.js';
 import { loadWorld } from '../synthetic/load.js';
@@ -210,7 +210,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Provision what Terraform provisions in the cloud: the warehouse, the control state, the topics.
     const bq = bigQueryClient(projectId, bigquery.url);
     await deployWarehouse(bq);
-    await ensureAuditTable(bq);
     await loadWorld(bigquery.db, world);
     progress('mirror loaded');
     const firestore = createFirestore(projectId);

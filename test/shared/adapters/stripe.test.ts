@@ -503,9 +503,9 @@ describe('write failures: the SDK retries within limits, then a StripeCallError 
       failure: { httpStatus: 400, type: 'invalid_request_error', code: 'parameter_invalid' },
     },
     {
-      name: '404 unknown price: not retryable',
+      name: '400 unknown price: not retryable',
       params: { items: [{ id: 'si_full_pro', price: 'price_missing' }] },
-      failure: { httpStatus: 404, type: 'invalid_request_error', code: 'resource_missing' },
+      failure: { httpStatus: 400, type: 'invalid_request_error', code: 'resource_missing' },
     },
   ])('$name', async ({ params, failure }) => {
     const stripe = adapter({ maxNetworkRetries: 2 });

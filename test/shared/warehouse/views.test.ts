@@ -31,8 +31,9 @@ async function q<T = Record<string, unknown>>(
   return rows as T[];
 }
 
-describe('every view runs on the local warehouse over generated data', () => {
-  for (const v of viewFiles()) {
+describe('every view over the mirror runs on the local warehouse over generated data', () => {
+  // The audit views read the audit table, not the mirror: test/shared/warehouse/audit-views.test.ts.
+  for (const v of viewFiles().filter((x) => !x.name.startsWith('audit_'))) {
     it(`${v.name} runs, exposes snapshot_date and has rows`, async () => {
       const rows = await q<{ n: number; dates: number }>(
         `SELECT COUNT(*) AS n, COUNT(DISTINCT snapshot_date) AS dates FROM billing_observability.${v.name} WHERE snapshot_date = @d`,
