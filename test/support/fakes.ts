@@ -100,7 +100,7 @@ export class FakeControl implements ControlStore {
   }
   async renewRun(system: string, date: string, holder: string, nowMs: number, leaseMs: number) {
     const run = this.runs.get(`${system}_${date}`);
-    if (!run || run.status !== 'running' || run.holder !== holder) return false;
+    if (run?.status !== 'running' || run.holder !== holder) return false;
     run.leaseUntilMs = nowMs + leaseMs;
     return true;
   }
