@@ -1,27 +1,28 @@
 /**
  * The local warehouse: embedded DuckDB holding BigQuery datasets as schemas, with BigQuery's table
  * metadata (schema, partitioning, clustering, require_partition_filter, views), query jobs whose results
- * are materialised into DuckDB tables and read back page by page (never all at once in memory), and
- * insertAll de-duplication by insertId.
+ * are materialised into DuckDB tables and read back page by page (never all at once in memory), dry runs,
+ * table data and streaming inserts. Every error leaves here in BigQuery's words (engine-errors.ts).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type DuckDBConnection,
-  DuckDBDateValue,
-  DuckDBDecimalValue,
-  DuckDBInstance,
-  DuckDBListValue,
-  DuckDBStructValue,
-  DuckDBTimestampValue,
-  type DuckDBType,
-  DuckDBTypeId,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { BigQueryApiError, invalidQuery, notFound } from './api-error.js';
+import { type DryRun, dryRunStatement } from './dry-run.js';
+import { encodeRows, type FvRow, schemaOf } from './encoding.js';
+import { toBigQueryError } from './engine-errors.js';
+import { type InsertAllOptions, type InsertAllRow, type InsertError, insertAll } from './insert-all.js';
+import { InsertIdWindow } from './insert-id-window.js';
+import { type JobFilter, type JobInfo, JobStore } from './jobs.js';
 import { DUCKDB_MACROS } from './macros.js';
-import { checkPartitionFilters, partitionedRelations } from './partition-check.js';
-import { SqlSyntaxError, UnsupportedSqlError } from './translate/errors.js';
-import { type BqQueryParameter, normaliseTimestamp } from './translate/parameters.js';
-import { quoteIdent, quoteString } from './translate/quoting.js';
+import {
+  checkPartitionFilters,
+  type PartitionViolation,
+  partitionedRelations,
+  tableRefs,
+} from './partition-check.js';
+import { readTableData, type TableDataPage } from './table-data.js';
+import type { BqQueryParameter } from './translate/parameters.js';
+import { quoteIdent } from './translate/quoting.js';
 import {
   type TableSpec,
   type Translated,
@@ -31,17 +32,8 @@ import {
 import { type BqField, canonicalType, duckTypeForField } from './translate/types.js';
 import { expandViewsAsCtes } from './translate/views.js';
 
-/** An error in BigQuery's terms: HTTP status and the `reason` BigQuery puts in its error envelope. */
-export class BigQueryApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BigQueryApiError';
-  }
-}
+export { BigQueryApiError } from './api-error.js';
+export type { JobInfo } from './jobs.js';
 
 export interface TableResource {
   kind: 'bigquery#table';
@@ -60,51 +52,36 @@ export interface TableResource {
   location: string;
 }
 
-export interface JobInfo {
-  id: string;
-  projectId: string;
-  statementType: string;
-  /** Materialised result table (queries only). */
-  resultTable?: string;
-  schema?: BqField[];
-  totalRows: number;
-  numDmlAffectedRows?: number;
-  creationTime: number;
-  endTime: number;
-  query: string;
-  /** The page size the job was created with, used when getQueryResults does not say. */
-  defaultMaxResults?: number;
-}
-
 const META = '__bq_meta';
 const JOBS = '__bq_jobs';
-/** Finished jobs whose results are kept (oldest dropped first): bounded, like BigQuery's temp tables. */
-const MAX_KEPT_JOBS = 200;
 
-function bqError(e: unknown): BigQueryApiError {
-  if (e instanceof BigQueryApiError) return e;
-  if (e instanceof UnsupportedSqlError) return new BigQueryApiError(400, 'invalidQuery', e.message);
-  if (e instanceof SqlSyntaxError)
-    return new BigQueryApiError(400, 'invalidQuery', `Syntax error: ${e.message}`);
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/does not exist|not found/i.test(msg) && /Catalog Error/.test(msg))
-    return new BigQueryApiError(404, 'notFound', `Not found: ${msg}`);
-  if (
-    /Binder Error|Parser Error|Conversion Error|Invalid Input Error|Constraint Error|Catalog Error/.test(msg)
-  )
-    return new BigQueryApiError(400, 'invalidQuery', msg);
-  return new BigQueryApiError(500, 'backendError', msg);
+/** What queries are checked against: datasets, tables and views, partitioned relations. */
+interface Catalog {
+  /** Dataset ids, lower-case. */
+  datasets: Set<string>;
+  /** Tables and views by lower-case dataset.table. */
+  tables: Map<string, TableResource>;
+  /** Partitioned relations (tables with require_partition_filter and views over them) -> column. */
+  partitioned: Map<string, string>;
+  /** View bodies (their SELECT) by lower-case dataset.view. */
+  views: Map<string, string>;
+}
+
+/** The checks a query's text needs, which depend only on it and the catalog: cached until either changes. */
+interface QueryChecks {
+  tableRefs: string[][];
+  violations: PartitionViolation[];
 }
 
 export class LocalWarehouse {
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly jobs = new Map<string, JobInfo>();
-  /** Partitioned relations (tables with require_partition_filter and views over them); rebuilt lazily. */
-  private partitioned: Map<string, string> | undefined;
+  private readonly jobs = new JobStore();
   /** Reject queries that read a require_partition_filter table without a partition filter, like BigQuery. */
   enforcePartitionFilter = true;
   /** Read views as CTEs, materialising a view read more than once (see expandViewsAsCtes). */
   expandViews = true;
+  /** insertAll's best-effort de-duplication; set `insertIds.windowMs = 0` to let duplicates through. */
+  readonly insertIds = new InsertIdWindow();
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -130,9 +107,6 @@ export class LocalWarehouse {
     await this.conn.run(
       `CREATE TABLE IF NOT EXISTS ${META}.tables (dataset_id VARCHAR, table_id VARCHAR, resource VARCHAR, PRIMARY KEY (dataset_id, table_id))`,
     );
-    await this.conn.run(
-      `CREATE TABLE IF NOT EXISTS ${META}.insert_ids (dataset_id VARCHAR, table_id VARCHAR, insert_id VARCHAR, PRIMARY KEY (dataset_id, table_id, insert_id))`,
-    );
     for (const m of DUCKDB_MACROS) await this.conn.run(m);
   }
 
@@ -146,6 +120,11 @@ export class LocalWarehouse {
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();
+  }
+
+  /** An error raised for `projectId` (about `sql`, when given) as the BigQuery error a client gets. */
+  private error(e: unknown, projectId: string, sql?: string): BigQueryApiError {
+    return toBigQueryError(e, { projectId, location: this.location, sql });
   }
 
   // ---------------------------------------------------------------------------------------- datasets
@@ -175,6 +154,7 @@ export class LocalWarehouse {
         JSON.stringify(resource),
         now,
       ]);
+      this.invalidateCatalog();
       return resource;
     });
   }
@@ -279,7 +259,7 @@ export class LocalWarehouse {
           await c.run(`CREATE VIEW ${target} AS ${t.sql}`);
           // The view's output schema, as BigQuery reports it.
           const d = await c.runAndReadAll(`SELECT * FROM ${target} LIMIT 0`);
-          spec.schema = d.columnNames().map((n, i) => fieldForDuckType(n, d.columnTypes()[i] as DuckDBType));
+          spec.schema = schemaOf(d.columnNames(), d.columnTypes());
         } else {
           if (spec.schema.length === 0) throw new BigQueryApiError(400, 'invalid', 'A table needs a schema');
           const cols = spec.schema.map(
@@ -288,7 +268,7 @@ export class LocalWarehouse {
           await c.run(`CREATE TABLE ${target} (${cols.join(', ')})`);
         }
       } catch (e) {
-        throw bqError(e);
+        throw this.error(e, projectId, view?.query);
       }
       const resource = this.tableResource(projectId, spec, view?.query);
       await c.run(`INSERT INTO ${META}.tables VALUES ($1, $2, $3)`, [
@@ -296,7 +276,7 @@ export class LocalWarehouse {
         tableId,
         JSON.stringify(resource),
       ]);
-      this.partitioned = undefined;
+      this.invalidateCatalog();
       return resource;
     });
   }
@@ -336,7 +316,7 @@ export class LocalWarehouse {
         `DROP ${meta.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(datasetId)}.${quoteIdent(tableId)}`,
       );
       await c.run(`DELETE FROM ${META}.tables WHERE dataset_id = $1 AND table_id = $2`, [datasetId, tableId]);
-      this.partitioned = undefined;
+      this.dropped(datasetId, tableId);
     });
   }
 
@@ -356,6 +336,54 @@ export class LocalWarehouse {
   // ---------------------------------------------------------------------------------------- queries
 
   /**
+   * Translates one statement and checks it as BigQuery does before running anything: every table and
+   * dataset a query reads exists, and every read of a require_partition_filter table has a partition filter.
+   */
+  private async plan(
+    c: DuckDBConnection,
+    projectId: string,
+    query: string,
+    params: BqQueryParameter[],
+  ): Promise<Translated> {
+    const catalog = await this.catalog(c);
+    // One translation per query: a SELECT is translated with its views expanded (the common case); any
+    // other statement, or a SELECT when expansion is off, plainly.
+    let t: Translated | undefined;
+    if (this.expandViews) {
+      const viewsRead = new Map<string, number>();
+      const expanded = translateStatement(query, params, {
+        expandViews: new Set(catalog.views.keys()),
+        viewsRead,
+      });
+      if (expanded.kind === 'query')
+        t =
+          viewsRead.size > 0
+            ? {
+                kind: 'query',
+                sql: expandViewsAsCtes(expanded.sql, viewsRead, catalog.views, (rel) =>
+                  this.translatedView(rel, catalog.views),
+                ),
+              }
+            : expanded;
+    }
+    t ??= translateStatement(query, params);
+    if (t.kind === 'query' || t.kind === 'dml') {
+      const checks = this.queryChecks(query, catalog);
+      for (const path of checks.tableRefs) {
+        const [dataset, table] = path.slice(-2) as [string, string];
+        if (catalog.tables.has(`${dataset}.${table}`.toLowerCase())) continue;
+        const project = path.length === 3 ? path[0] : projectId;
+        throw catalog.datasets.has(dataset.toLowerCase())
+          ? notFound(`Table ${project}:${dataset}.${table}`, this.location)
+          : notFound(`Dataset ${project}:${dataset}`, this.location);
+      }
+      const violation = checks.violations[0];
+      if (this.enforcePartitionFilter && violation) throw invalidQuery(violation.message);
+    }
+    return t;
+  }
+
+  /**
    * Runs one BigQuery statement to completion. A SELECT's result is materialised into a job table so
    * getQueryResults can page through it without holding it in memory.
    */
@@ -370,127 +398,119 @@ export class LocalWarehouse {
       throw new BigQueryApiError(409, 'duplicate', `Already Exists: Job ${projectId}:${id}`);
     const started = Date.now();
     return this.exclusive(async (c) => {
-      // One translation per query: a SELECT is translated with its views expanded (the common case); any
-      // other statement, or a SELECT when expansion is off, plainly.
-      let t: Translated | undefined;
       try {
-        if (this.expandViews) {
-          const views = (await this.catalog(c)).views;
-          const viewsRead = new Map<string, number>();
-          const expanded = translateStatement(query, params, {
-            expandViews: new Set(views.keys()),
-            viewsRead,
-          });
-          if (expanded.kind === 'query')
-            t =
-              viewsRead.size > 0
-                ? {
-                    kind: 'query',
-                    sql: expandViewsAsCtes(expanded.sql, viewsRead, views, (rel) =>
-                      this.translatedView(rel, views),
-                    ),
-                  }
-                : expanded;
-        }
-        t ??= translateStatement(query, params);
+        const t = await this.plan(c, projectId, query, params);
+        const job: JobInfo = {
+          id,
+          projectId,
+          seq: this.jobs.nextSeq(),
+          statementType: 'SELECT',
+          totalRows: 0,
+          creationTime: started,
+          endTime: started,
+          query,
+          defaultMaxResults: opts.defaultMaxResults,
+        };
+        await this.execute(c, projectId, t, job);
+        job.endTime = Date.now();
+        for (const table of this.jobs.add(job)) await c.run(`DROP TABLE IF EXISTS ${table}`);
+        return job;
       } catch (e) {
-        throw bqError(e);
+        throw this.error(e, projectId, query);
       }
-      const job: JobInfo = {
-        id,
-        projectId,
-        statementType: 'SELECT',
-        totalRows: 0,
-        creationTime: started,
-        endTime: started,
-        query,
-        defaultMaxResults: opts.defaultMaxResults,
-      };
-      if ((t.kind === 'query' || t.kind === 'dml') && this.enforcePartitionFilter) {
-        const violations = await this.partitionViolations(c, query);
-        if (violations[0]) throw new BigQueryApiError(400, 'invalidQuery', violations[0].message);
-      }
-      try {
-        switch (t.kind) {
-          case 'query': {
-            const table = `${JOBS}.${quoteIdent(id)}`;
-            await c.run(`CREATE TABLE ${table} AS ${t.sql}`);
-            const d = await c.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`);
-            job.schema = d.columnNames().map((n, i) => fieldForDuckType(n, d.columnTypes()[i] as DuckDBType));
-            const n = await c.runAndReadAll(`SELECT count(*) FROM ${table}`);
-            job.totalRows = Number(n.getRows()[0]?.[0] ?? 0);
-            job.resultTable = table;
-            break;
-          }
-          case 'dml': {
-            job.statementType = t.verb;
-            const r = await c.run(t.sql);
-            job.numDmlAffectedRows = Number(r.rowsChanged);
-            break;
-          }
-          case 'create_table': {
-            job.statementType = t.orReplace ? 'CREATE_TABLE' : 'CREATE_TABLE';
-            await this.requireDataset(c, projectId, t.spec.dataset);
-            const existing = await this.tableMeta(c, t.spec.dataset, t.spec.table);
-            if (existing && t.ifNotExists) break;
-            if (existing && !t.orReplace)
-              throw new BigQueryApiError(
-                409,
-                'duplicate',
-                `Already Exists: Table ${projectId}:${t.spec.dataset}.${t.spec.table}`,
-              );
-            await c.run(t.sql);
-            const spec = { ...t.spec };
-            if (spec.schema.length === 0) {
-              const d = await c.runAndReadAll(
-                `SELECT * FROM ${quoteIdent(spec.dataset)}.${quoteIdent(spec.table)} LIMIT 0`,
-              );
-              spec.schema = d
-                .columnNames()
-                .map((n, i) => fieldForDuckType(n, d.columnTypes()[i] as DuckDBType));
-            }
-            await this.putMeta(c, this.tableResource(projectId, spec));
-            break;
-          }
-          case 'create_view': {
-            job.statementType = 'CREATE_VIEW';
-            await this.requireDataset(c, projectId, t.dataset);
-            await c.run(t.sql);
-            const d = await c.runAndReadAll(
-              `SELECT * FROM ${quoteIdent(t.dataset)}.${quoteIdent(t.table)} LIMIT 0`,
-            );
-            const spec: TableSpec = {
-              dataset: t.dataset,
-              table: t.table,
-              schema: d.columnNames().map((n, i) => fieldForDuckType(n, d.columnTypes()[i] as DuckDBType)),
-              requirePartitionFilter: false,
-            };
-            await this.putMeta(c, this.tableResource(projectId, spec, viewSelect(query)));
-            break;
-          }
-          case 'drop': {
-            job.statementType = 'DROP_TABLE';
-            await c.run(t.sql);
-            await c.run(`DELETE FROM ${META}.tables WHERE dataset_id = $1 AND table_id = $2`, [
-              t.dataset,
-              t.table,
-            ]);
-            this.partitioned = undefined;
-            break;
-          }
-        }
-      } catch (e) {
-        throw bqError(e);
-      }
-      job.endTime = Date.now();
-      this.jobs.set(id, job);
-      await this.evictJobs(c);
-      return job;
     });
   }
 
+  /** Validates a statement as a run would, then binds and plans it without running it (dry-run.ts). */
+  async dryRun(projectId: string, query: string, params: BqQueryParameter[] = []): Promise<DryRun> {
+    return this.exclusive(async (c) => {
+      try {
+        const t = await this.plan(c, projectId, query, params);
+        if (t.kind === 'create_table') await this.requireDataset(c, projectId, t.spec.dataset);
+        if (t.kind === 'create_view') await this.requireDataset(c, projectId, t.dataset);
+        const tables = new Map(
+          [...(await this.catalog(c)).tables]
+            .filter(([, r]) => r.type === 'TABLE')
+            .map(([k, r]) => [k, { ...r.tableReference, fields: r.schema?.fields ?? [] }]),
+        );
+        return await dryRunStatement(c, t, tables);
+      } catch (e) {
+        throw this.error(e, projectId, query);
+      }
+    });
+  }
+
+  private async execute(c: DuckDBConnection, projectId: string, t: Translated, job: JobInfo): Promise<void> {
+    switch (t.kind) {
+      case 'query': {
+        const table = `${JOBS}.${quoteIdent(job.id)}`;
+        await c.run(`CREATE TABLE ${table} AS ${t.sql}`);
+        const d = await c.runAndReadAll(`SELECT * FROM ${table} LIMIT 0`);
+        job.schema = schemaOf(d.columnNames(), d.columnTypes());
+        const n = await c.runAndReadAll(`SELECT count(*) FROM ${table}`);
+        job.totalRows = Number(n.getRows()[0]?.[0] ?? 0);
+        job.resultTable = table;
+        return;
+      }
+      case 'dml': {
+        job.statementType = t.verb;
+        const r = await c.run(t.sql);
+        job.numDmlAffectedRows = Number(r.rowsChanged);
+        return;
+      }
+      case 'create_table': {
+        job.statementType = 'CREATE_TABLE';
+        await this.requireDataset(c, projectId, t.spec.dataset);
+        const existing = await this.tableMeta(c, t.spec.dataset, t.spec.table);
+        if (existing && t.ifNotExists) return;
+        if (existing && !t.orReplace)
+          throw new BigQueryApiError(
+            409,
+            'duplicate',
+            `Already Exists: Table ${projectId}:${t.spec.dataset}.${t.spec.table}`,
+          );
+        await c.run(t.sql);
+        const spec = { ...t.spec };
+        if (spec.schema.length === 0) {
+          const d = await c.runAndReadAll(
+            `SELECT * FROM ${quoteIdent(spec.dataset)}.${quoteIdent(spec.table)} LIMIT 0`,
+          );
+          spec.schema = schemaOf(d.columnNames(), d.columnTypes());
+        }
+        await this.putMeta(c, this.tableResource(projectId, spec));
+        return;
+      }
+      case 'create_view': {
+        job.statementType = 'CREATE_VIEW';
+        await this.requireDataset(c, projectId, t.dataset);
+        await c.run(t.sql);
+        const d = await c.runAndReadAll(
+          `SELECT * FROM ${quoteIdent(t.dataset)}.${quoteIdent(t.table)} LIMIT 0`,
+        );
+        const spec: TableSpec = {
+          dataset: t.dataset,
+          table: t.table,
+          schema: schemaOf(d.columnNames(), d.columnTypes()),
+          requirePartitionFilter: false,
+        };
+        await this.putMeta(c, this.tableResource(projectId, spec, viewSelect(job.query)));
+        return;
+      }
+      case 'drop': {
+        job.statementType = 'DROP_TABLE';
+        await c.run(t.sql);
+        await c.run(`DELETE FROM ${META}.tables WHERE dataset_id = $1 AND table_id = $2`, [
+          t.dataset,
+          t.table,
+        ]);
+        this.dropped(t.dataset, t.table);
+        return;
+      }
+    }
+  }
+
   private async putMeta(c: DuckDBConnection, r: TableResource): Promise<void> {
-    this.partitioned = undefined;
+    this.invalidateCatalog();
     await c.run(`INSERT OR REPLACE INTO ${META}.tables VALUES ($1, $2, $3)`, [
       r.tableReference.datasetId,
       r.tableReference.tableId,
@@ -498,35 +518,58 @@ export class LocalWarehouse {
     ]);
   }
 
-  private async evictJobs(c: DuckDBConnection): Promise<void> {
-    while (this.jobs.size > MAX_KEPT_JOBS) {
-      const oldest = this.jobs.keys().next().value as string;
-      const j = this.jobs.get(oldest);
-      this.jobs.delete(oldest);
-      if (j?.resultTable) await c.run(`DROP TABLE IF EXISTS ${j.resultTable}`);
-    }
+  /** A table or view is gone: the catalog changed, and its insertIds no longer mean anything. */
+  private dropped(datasetId: string, tableId: string): void {
+    this.invalidateCatalog();
+    this.insertIds.forget(`${datasetId}.${tableId}`);
   }
 
-  private async partitionedRelations(c: DuckDBConnection): Promise<Map<string, string>> {
-    return (await this.catalog(c)).partitioned;
-  }
+  // ---------------------------------------------------------------------------------------- catalog
 
-  /** The partition-filter check depends on the query text and the catalog only: cached until either changes. */
-  private readonly partitionChecks = new Map<string, ReturnType<typeof checkPartitionFilters>>();
-
-  private async partitionViolations(c: DuckDBConnection, query: string) {
-    const partitioned = await this.partitionedRelations(c);
-    let v = this.partitionChecks.get(query);
-    if (!v) {
-      v = checkPartitionFilters(query, partitioned);
-      if (this.partitionChecks.size >= 1000) this.partitionChecks.clear();
-      this.partitionChecks.set(query, v);
-    }
-    return v;
-  }
-
+  private catalogCache: Catalog | undefined;
+  private readonly checks = new Map<string, QueryChecks>();
   /** View bodies translated for expansion, cached until the catalog changes. */
   private readonly viewSql = new Map<string, { sql: string; viewsRead: Map<string, number> }>();
+
+  private invalidateCatalog(): void {
+    this.catalogCache = undefined;
+    this.checks.clear();
+    this.viewSql.clear();
+  }
+
+  private async catalog(c: DuckDBConnection): Promise<Catalog> {
+    if (this.catalogCache) return this.catalogCache;
+    const ds = await c.runAndReadAll(`SELECT dataset_id FROM ${META}.datasets`);
+    const r = await c.runAndReadAll(`SELECT resource FROM ${META}.tables`);
+    const tables = new Map<string, TableResource>();
+    const partitionedTables = new Map<string, string>();
+    const views = new Map<string, string>();
+    for (const [res] of r.getRows()) {
+      const t = JSON.parse(String(res)) as TableResource;
+      const name = `${t.tableReference.datasetId}.${t.tableReference.tableId}`.toLowerCase();
+      tables.set(name, t);
+      if (t.type === 'TABLE' && t.requirePartitionFilter && t.timePartitioning?.field)
+        partitionedTables.set(name, t.timePartitioning.field);
+      if (t.type === 'VIEW' && t.view) views.set(name, viewSelect(t.view.query));
+    }
+    this.catalogCache = {
+      datasets: new Set(ds.getRows().map(([d]) => String(d).toLowerCase())),
+      tables,
+      partitioned: partitionedRelations(partitionedTables, views),
+      views,
+    };
+    return this.catalogCache;
+  }
+
+  private queryChecks(query: string, catalog: Catalog): QueryChecks {
+    let checks = this.checks.get(query);
+    if (!checks) {
+      checks = { tableRefs: tableRefs(query), violations: checkPartitionFilters(query, catalog.partitioned) };
+      if (this.checks.size >= 1000) this.checks.clear();
+      this.checks.set(query, checks);
+    }
+    return checks;
+  }
 
   private translatedView(rel: string, views: ReadonlyMap<string, string>) {
     let t = this.viewSql.get(rel);
@@ -542,29 +585,15 @@ export class LocalWarehouse {
     return t;
   }
 
-  private catalogCache: { partitioned: Map<string, string>; views: Map<string, string> } | undefined;
-
-  private async catalog(c: DuckDBConnection) {
-    if (this.partitioned && this.catalogCache) return this.catalogCache;
-    this.viewSql.clear();
-    this.partitionChecks.clear();
-    const r = await c.runAndReadAll(`SELECT resource FROM ${META}.tables`);
-    const tables = new Map<string, string>();
-    const views = new Map<string, string>();
-    for (const [res] of r.getRows()) {
-      const t = JSON.parse(String(res)) as TableResource;
-      const name = `${t.tableReference.datasetId}.${t.tableReference.tableId}`.toLowerCase();
-      if (t.type === 'TABLE' && t.requirePartitionFilter && t.timePartitioning?.field)
-        tables.set(name, t.timePartitioning.field);
-      if (t.type === 'VIEW' && t.view) views.set(name, viewSelect(t.view.query));
-    }
-    this.partitioned = partitionedRelations(tables, views);
-    this.catalogCache = { partitioned: this.partitioned, views };
-    return this.catalogCache;
-  }
+  // ---------------------------------------------------------------------------------------- jobs and results
 
   getJob(jobId: string): JobInfo | undefined {
     return this.jobs.get(jobId);
+  }
+
+  /** jobs.list: the project's jobs this server still holds, newest first. */
+  listJobs(projectId: string, filter: JobFilter = {}): JobInfo[] {
+    return this.jobs.list(projectId, filter);
   }
 
   /** One page of a job's result in BigQuery's f/v row form. */
@@ -573,7 +602,7 @@ export class LocalWarehouse {
     startIndex: number,
     maxResults: number,
     timestampsAsInt64: boolean,
-  ): Promise<{ rows: { f: { v: unknown }[] }[]; nextIndex: number | undefined }> {
+  ): Promise<{ rows: FvRow[]; nextIndex: number | undefined }> {
     if (!job.resultTable || !job.schema) return { rows: [], nextIndex: undefined };
     const schema = job.schema;
     const table = job.resultTable;
@@ -584,78 +613,68 @@ export class LocalWarehouse {
       const r = await c.runAndReadAll(
         `SELECT * FROM ${table} WHERE rowid >= ${startIndex} AND rowid < ${end} ORDER BY rowid`,
       );
-      const rows = r.getRows().map((row) => ({
-        f: row.map((v, i) => ({ v: encodeValue(v, schema[i] as BqField, timestampsAsInt64) })),
-      }));
-      return { rows, nextIndex: end < job.totalRows ? end : undefined };
+      return {
+        rows: encodeRows(r.getRows(), schema, timestampsAsInt64),
+        nextIndex: end < job.totalRows ? end : undefined,
+      };
     });
   }
 
-  // ---------------------------------------------------------------------------------------- streaming inserts
+  // ---------------------------------------------------------------------------------------- table data
 
-  /**
-   * tabledata.insertAll: rows are validated against the table schema; a row whose insertId was already
-   * seen for this table is acknowledged and skipped (BigQuery's best-effort de-duplication, made exact).
-   */
+  /** A stored table (not a view) to `action`, or BigQuery's error for what the request named instead. */
+  private async storedTable(
+    c: DuckDBConnection,
+    ref: { projectId: string; datasetId: string; tableId: string },
+    action: string,
+  ) {
+    const { projectId, datasetId, tableId } = ref;
+    const meta = await this.tableMeta(c, datasetId, tableId);
+    if (!meta)
+      throw new BigQueryApiError(404, 'notFound', `Not found: Table ${projectId}:${datasetId}.${tableId}`);
+    if (meta.type !== 'TABLE')
+      throw new BigQueryApiError(400, 'invalid', `Cannot ${action} a table of type ${meta.type}.`);
+    return { datasetId, tableId, fields: meta.schema?.fields ?? [] };
+  }
+
+  /** tabledata.list: one page of a table's rows, no query and no partition filter needed. */
+  async listTableData(
+    projectId: string,
+    datasetId: string,
+    tableId: string,
+    page: { start: number; max: number; selectedFields: string[]; timestampsAsInt64: boolean },
+  ): Promise<TableDataPage> {
+    return this.exclusive(async (c) => {
+      const table = await this.storedTable(c, { projectId, datasetId, tableId }, 'list');
+      try {
+        return await readTableData(c, table, page);
+      } catch (e) {
+        throw this.error(e, projectId);
+      }
+    });
+  }
+
+  /** tabledata.insertAll (insert-all.ts): validated rows, stored at once, de-duplicated for a window. */
   async insertAll(
     projectId: string,
     datasetId: string,
     tableId: string,
-    rows: { insertId?: string; json: Record<string, unknown> }[],
-    opts: { skipInvalidRows?: boolean; ignoreUnknownValues?: boolean } = {},
-  ): Promise<{ index: number; errors: { reason: string; message: string; location?: string }[] }[]> {
+    rows: InsertAllRow[],
+    opts: InsertAllOptions = {},
+  ): Promise<InsertError[]> {
     return this.exclusive(async (c) => {
-      const meta = await this.tableMeta(c, datasetId, tableId);
-      if (meta?.type !== 'TABLE')
-        throw new BigQueryApiError(404, 'notFound', `Not found: Table ${projectId}:${datasetId}.${tableId}`);
-      const fields = meta.schema?.fields ?? [];
-      const errors: { index: number; errors: { reason: string; message: string; location?: string }[] }[] =
-        [];
-      const literals: (string | undefined)[] = rows.map((row, index) => {
-        try {
-          return rowLiteral(fields, row.json ?? {}, opts.ignoreUnknownValues === true);
-        } catch (e) {
-          errors.push({ index, errors: [{ reason: 'invalid', message: (e as Error).message }] });
-          return undefined;
-        }
-      });
-      if (errors.length && !opts.skipInvalidRows) {
-        // BigQuery rejects the whole request; the valid rows are reported as stopped.
-        const bad = new Set(errors.map((e) => e.index));
-        for (let i = 0; i < rows.length; i++)
-          if (!bad.has(i)) errors.push({ index: i, errors: [{ reason: 'stopped', message: '' }] });
-        return errors.sort((a, b) => a.index - b.index);
+      const table = await this.storedTable(c, { projectId, datasetId, tableId }, 'add rows to');
+      try {
+        return await insertAll(
+          c,
+          { dataset: datasetId, table: tableId, fields: table.fields },
+          rows,
+          opts,
+          this.insertIds,
+        );
+      } catch (e) {
+        throw this.error(e, projectId);
       }
-      const target = `${quoteIdent(datasetId)}.${quoteIdent(tableId)}`;
-      const values: string[] = [];
-      const seenInRequest = new Set<string>();
-      for (let i = 0; i < rows.length; i++) {
-        const lit = literals[i];
-        if (lit === undefined) continue;
-        const insertId = rows[i]?.insertId;
-        if (insertId) {
-          if (seenInRequest.has(insertId)) continue;
-          seenInRequest.add(insertId);
-          const dup = await c.runAndReadAll(
-            `SELECT 1 FROM ${META}.insert_ids WHERE dataset_id = $1 AND table_id = $2 AND insert_id = $3`,
-            [datasetId, tableId, insertId],
-          );
-          if (dup.currentRowCount > 0) continue;
-          await c.run(`INSERT INTO ${META}.insert_ids VALUES ($1, $2, $3)`, [datasetId, tableId, insertId]);
-        }
-        values.push(lit);
-      }
-      if (values.length) {
-        const cols = fields.map((f) => quoteIdent(f.name)).join(', ');
-        for (let i = 0; i < values.length; i += 500) {
-          try {
-            await c.run(`INSERT INTO ${target} (${cols}) VALUES ${values.slice(i, i + 500).join(', ')}`);
-          } catch (e) {
-            throw bqError(e);
-          }
-        }
-      }
-      return errors;
     });
   }
 }
@@ -671,162 +690,4 @@ function normaliseField(f: BqField): BqField {
   if (f.fields) out.fields = f.fields.map(normaliseField);
   if (f.description) out.description = f.description;
   return out;
-}
-
-/** BigQuery schema field (legacy REST type names, as BigQuery reports query results) for a DuckDB type. */
-export function fieldForDuckType(name: string, t: DuckDBType): BqField {
-  if (t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY) {
-    const inner = fieldForDuckType(name, (t as unknown as { valueType: DuckDBType }).valueType);
-    return { ...inner, mode: 'REPEATED' };
-  }
-  if (t.typeId === DuckDBTypeId.STRUCT) {
-    const st = t as unknown as { entryNames: readonly string[]; entryTypes: readonly DuckDBType[] };
-    return {
-      name,
-      type: 'RECORD',
-      mode: 'NULLABLE',
-      fields: st.entryNames.map((n, i) => fieldForDuckType(n, st.entryTypes[i] as DuckDBType)),
-    };
-  }
-  return { name, type: legacyTypeName(t), mode: 'NULLABLE' };
-}
-
-function legacyTypeName(t: DuckDBType): string {
-  if (t.alias === 'JSON') return 'JSON';
-  switch (t.typeId) {
-    case DuckDBTypeId.BOOLEAN:
-      return 'BOOLEAN';
-    case DuckDBTypeId.TINYINT:
-    case DuckDBTypeId.SMALLINT:
-    case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT:
-    case DuckDBTypeId.USMALLINT:
-    case DuckDBTypeId.UINTEGER:
-    case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.HUGEINT:
-      return 'INTEGER';
-    case DuckDBTypeId.FLOAT:
-    case DuckDBTypeId.DOUBLE:
-      return 'FLOAT';
-    case DuckDBTypeId.DECIMAL:
-      return 'NUMERIC';
-    case DuckDBTypeId.DATE:
-      return 'DATE';
-    case DuckDBTypeId.TIMESTAMP:
-    case DuckDBTypeId.TIMESTAMP_TZ:
-    case DuckDBTypeId.TIMESTAMP_MS:
-    case DuckDBTypeId.TIMESTAMP_S:
-    case DuckDBTypeId.TIMESTAMP_NS:
-      return 'TIMESTAMP';
-    case DuckDBTypeId.TIME:
-      return 'TIME';
-    case DuckDBTypeId.BLOB:
-      return 'BYTES';
-    case DuckDBTypeId.VARCHAR:
-    case DuckDBTypeId.ENUM:
-    case DuckDBTypeId.UUID:
-    case DuckDBTypeId.SQLNULL:
-      return 'STRING';
-    default:
-      throw new BigQueryApiError(
-        400,
-        'invalidQuery',
-        `Result column type ${t.toString()} has no BigQuery equivalent`,
-      );
-  }
-}
-
-const DAY_MS = 86_400_000;
-
-/** A DuckDB value in BigQuery's REST encoding: scalars as strings, arrays as [{v}], records as {f:[{v}]}. */
-export function encodeValue(v: DuckDBValue, field: BqField, timestampsAsInt64: boolean): unknown {
-  if (field.mode === 'REPEATED') {
-    // BigQuery returns a NULL array as an empty one.
-    if (v === null || v === undefined) return [];
-    const items = (v as DuckDBListValue).items ?? [];
-    const inner: BqField = { ...field, mode: 'NULLABLE' };
-    return items.map((x) => ({ v: encodeValue(x, inner, timestampsAsInt64) }));
-  }
-  if (v === null || v === undefined) return null;
-  if (field.type === 'RECORD') {
-    const entries = (v as DuckDBStructValue).entries;
-    return {
-      f: (field.fields ?? []).map((f) => ({ v: encodeValue(entries[f.name] ?? null, f, timestampsAsInt64) })),
-    };
-  }
-  if (v instanceof DuckDBTimestampValue) {
-    if (timestampsAsInt64) return v.micros.toString();
-    // Float seconds, as BigQuery writes them without useInt64Timestamp.
-    return (Number(v.micros) / 1e6).toString();
-  }
-  if (v instanceof DuckDBDateValue) return new Date(v.days * DAY_MS).toISOString().slice(0, 10);
-  if (v instanceof DuckDBDecimalValue) return v.toString();
-  if (v instanceof DuckDBListValue || v instanceof DuckDBStructValue) return JSON.stringify(v.toString());
-  if (typeof v === 'bigint' || typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return v;
-  return String(v);
-}
-
-/** One row of an insertAll request as a DuckDB VALUES tuple, validated against the schema. */
-function rowLiteral(fields: BqField[], json: Record<string, unknown>, ignoreUnknown: boolean): string {
-  const known = new Set(fields.map((f) => f.name.toLowerCase()));
-  for (const k of Object.keys(json)) {
-    if (!known.has(k.toLowerCase()) && !ignoreUnknown) throw new Error(`no such field: ${k}.`);
-  }
-  const lower = new Map(Object.entries(json).map(([k, v]) => [k.toLowerCase(), v]));
-  return `(${fields.map((f) => valueLiteral(f, lower.get(f.name.toLowerCase()), f.name)).join(', ')})`;
-}
-
-function valueLiteral(f: BqField, v: unknown, path: string): string {
-  if (f.mode === 'REPEATED') {
-    if (v === undefined || v === null) return `CAST([] AS ${duckTypeForField(f)})`;
-    if (!Array.isArray(v)) throw new Error(`Array specified for non-repeated field: ${path}.`);
-    const inner: BqField = { ...f, mode: 'NULLABLE' };
-    return `CAST([${v.map((x, i) => valueLiteral(inner, x, `${path}[${i}]`)).join(', ')}] AS ${duckTypeForField(f)})`;
-  }
-  if (v === undefined || v === null) {
-    if (f.mode === 'REQUIRED') throw new Error(`Missing required field: ${path}.`);
-    return `CAST(NULL AS ${duckTypeForField(f)})`;
-  }
-  const t = canonicalType(f.type);
-  const str = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  switch (t) {
-    case 'STRING':
-      if (typeof v === 'object') throw new Error(`This field: ${path} is not a record.`);
-      return quoteString(str);
-    case 'JSON':
-      return `CAST(${quoteString(str)} AS JSON)`;
-    case 'INT64':
-      if (!/^-?\d+$/.test(str)) throw new Error(`Cannot convert value to integer: ${path}.`);
-      return `CAST(${str} AS BIGINT)`;
-    case 'FLOAT64':
-    case 'NUMERIC':
-      if (Number.isNaN(Number(str))) throw new Error(`Cannot convert value to ${t}: ${path}.`);
-      return `CAST(${quoteString(str)} AS ${duckTypeForField({ ...f, mode: 'NULLABLE' })})`;
-    case 'BOOL':
-      if (!/^(true|false)$/i.test(str)) throw new Error(`Cannot convert value to boolean: ${path}.`);
-      return str.toLowerCase() === 'true' ? 'TRUE' : 'FALSE';
-    case 'DATE':
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(str)) throw new Error(`Invalid date: ${path}.`);
-      return `DATE ${quoteString(str)}`;
-    case 'TIMESTAMP':
-    case 'DATETIME': {
-      // insertAll accepts seconds since the epoch as a number, or a timestamp string.
-      if (typeof v === 'number') return `make_timestamp(CAST(${Math.round(v * 1e6)} AS BIGINT))`;
-      try {
-        return `TIMESTAMP ${quoteString(normaliseTimestamp(str))}`;
-      } catch {
-        throw new Error(`Invalid timestamp: ${path}.`);
-      }
-    }
-    case 'STRUCT': {
-      if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`This field: ${path} is a record.`);
-      const o = v as Record<string, unknown>;
-      return `{${(f.fields ?? []).map((c) => `${quoteString(c.name)}: ${valueLiteral(c, o[c.name], `${path}.${c.name}`)}`).join(', ')}}`;
-    }
-    default:
-      throw new Error(`Unsupported field type ${f.type}: ${path}.`);
-  }
 }

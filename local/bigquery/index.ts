@@ -1,4 +1,6 @@
-export { BigQueryApiError, type JobInfo, LocalWarehouse, type TableResource } from './engine.js';
+export { BigQueryApiError } from './api-error.js';
+export { type JobInfo, LocalWarehouse, type TableResource } from './engine.js';
+export { DEFAULT_INSERT_ID_WINDOW_MS } from './insert-id-window.js';
 export { DUCKDB_MACROS } from './macros.js';
 export { type LocalBigQuery, type StartOptions, startLocalBigQuery } from './server.js';
 export { parseBigQuery } from './translate/cst.js';

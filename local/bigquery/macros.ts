@@ -21,6 +21,20 @@ export const DUCKDB_MACROS: readonly string[] = [
           ELSE json_extract_string(j, CASE WHEN p = '$' THEN '$[*]' ELSE p || '[*]' END) END`,
   `CREATE OR REPLACE MACRO bq_parse_json(s) AS CAST(s AS JSON)`,
   `CREATE OR REPLACE MACRO bq_to_json_string(x) AS CAST(to_json(x) AS VARCHAR)`,
+  // `/`: BigQuery raises on a zero divisor, in these words, where DuckDB answers NULL; a NULL operand is NULL.
+  `CREATE OR REPLACE MACRO bq_divide(a, b) AS
+     CASE WHEN b = 0 AND a IS NOT NULL
+          THEN error('division by zero: ' || CAST(a AS VARCHAR) || ' / ' || CAST(b AS VARCHAR))
+          ELSE a / b END`,
+  // IEEE_DIVIDE: IEEE 754 division, so a zero divisor gives +/-Infinity, or NaN for 0/0 and NaN/0.
+  `CREATE OR REPLACE MACRO bq_ieee_divide(a, b) AS
+     CASE WHEN a IS NULL OR b IS NULL THEN NULL
+          WHEN b <> 0 THEN CAST(a AS DOUBLE) / b
+          WHEN isnan(CAST(a AS DOUBLE)) OR a = 0 THEN CAST('NaN' AS DOUBLE)
+          WHEN a > 0 THEN CAST('Infinity' AS DOUBLE)
+          ELSE CAST('-Infinity' AS DOUBLE) END`,
+  // SAFE_DIVIDE: NULL for a zero divisor.
+  `CREATE OR REPLACE MACRO bq_safe_divide(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a / b END`,
   // TIMESTAMP(x): a DATE is midnight UTC; a string may carry an offset (without ICU DuckDB's TIMESTAMPTZ is UTC).
   `CREATE OR REPLACE MACRO bq_timestamp(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)`,
 ];

@@ -57,6 +57,8 @@ export function relationName(path: string[]): string {
 interface Ref {
   relation: string;
   alias: string;
+  /** The name as written (project.dataset.table or dataset.table, or a bare CTE name). */
+  path: string[];
 }
 
 function collectFrom(n: Node, out: Ref[], conds: Node[]): void {
@@ -69,7 +71,7 @@ function collectFrom(n: Node, out: Ref[], conds: Node[]): void {
       return;
     case 'alias': {
       const p = pathOf(n.expr);
-      if (p) out.push({ relation: relationName(p), alias: (ident(n.alias) ?? '').toLowerCase() });
+      if (p) out.push({ relation: relationName(p), alias: (ident(n.alias) ?? '').toLowerCase(), path: p });
       return;
     }
     case 'paren_expr':
@@ -77,7 +79,8 @@ function collectFrom(n: Node, out: Ref[], conds: Node[]): void {
       return;
     default: {
       const p = pathOf(n);
-      if (p) out.push({ relation: relationName(p), alias: (p[p.length - 1] as string).toLowerCase() });
+      if (p)
+        out.push({ relation: relationName(p), alias: (p[p.length - 1] as string).toLowerCase(), path: p });
     }
   }
 }
@@ -166,18 +169,23 @@ function visitSelects(n: Node, fn: (sel: Node) => void): void {
   }
 }
 
-/** Every relation (dataset.table) the SQL reads, lower-case. */
-export function relationsRead(sql: string): Set<string> {
-  const out = new Set<string>();
+/** Every dataset-qualified table the SQL reads in a FROM, as written (project.dataset.table or dataset.table). */
+export function tableRefs(sql: string): string[][] {
+  const out: string[][] = [];
   visitSelects(parseBigQuery(sql), (sel) => {
     for (const c of sel.clauses ?? []) {
       if (c.type !== 'from_clause') continue;
       const refs: Ref[] = [];
       collectFrom(c.expr, refs, []);
-      for (const r of refs) if (r.relation.includes('.')) out.add(r.relation);
+      for (const r of refs) if (r.path.length > 1) out.push(r.path);
     }
   });
   return out;
+}
+
+/** Every relation (dataset.table) the SQL reads, lower-case. */
+export function relationsRead(sql: string): Set<string> {
+  return new Set(tableRefs(sql).map(relationName));
 }
 
 /**

@@ -1,26 +1,20 @@
 /**
  * A local BigQuery REST endpoint (the v2 subset the project uses) over the DuckDB-backed LocalWarehouse,
  * so production code talks to it through the real `@google-cloud/bigquery` client (`apiEndpoint`).
- * Errors use BigQuery's envelope: `{ error: { code, message, status, errors: [{ reason, message }] } }`.
+ * Errors use BigQuery's envelope (api-error.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BigQueryApiError, type JobInfo, LocalWarehouse } from './engine.js';
+import { BigQueryApiError } from './api-error.js';
+import { LocalWarehouse } from './engine.js';
+import { DEFAULT_INSERT_ID_WINDOW_MS } from './insert-id-window.js';
+import { dryRunJob, dryRunQueryResponse, jobListEntry, jobResource, queryResults } from './job-resources.js';
+import { DEFAULT_PAGE_ROWS, pageSize, pageStart, pageToken } from './paging.js';
 import type { BqQueryParameter } from './translate/parameters.js';
-import { translateStatement } from './translate/statements.js';
 
-const DEFAULT_PAGE_ROWS = 10_000;
-const MAX_PAGE_ROWS = 100_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-const STATUS_NAMES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'ALREADY_EXISTS',
-  413: 'INVALID_ARGUMENT',
-  500: 'INTERNAL',
-};
+/** BigQuery's wording for a failure that is the server's, not the request's. */
+const INTERNAL = 'An internal error occurred and the request could not be completed.';
 
 export interface LocalBigQuery {
   /** Base URL to give the client as `apiEndpoint`. */
@@ -43,12 +37,18 @@ export interface StartOptions {
    * drift queries over whole partitions; a point lookup through a deep view graph may prefer false.
    */
   expandViews?: boolean;
+  /**
+   * How long insertAll remembers an insertId, in ms (default 60 000: BigQuery documents "at least one
+   * minute"). 0 turns de-duplication off, so every retried row lands again, as production can make happen.
+   */
+  insertIdDedupWindowMs?: number;
 }
 
 export async function startLocalBigQuery(opts: StartOptions = {}): Promise<LocalBigQuery> {
   const db = await LocalWarehouse.open(opts.dbPath ?? ':memory:');
   db.enforcePartitionFilter = opts.enforcePartitionFilter ?? true;
   db.expandViews = opts.expandViews ?? true;
+  db.insertIds.windowMs = opts.insertIdDedupWindowMs ?? DEFAULT_INSERT_ID_WINDOW_MS;
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     handle(db, req, res).catch((e) => sendError(res, e));
@@ -84,22 +84,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(res: ServerResponse, e: unknown): void {
-  const err =
-    e instanceof BigQueryApiError
-      ? e
-      : new BigQueryApiError(500, 'backendError', e instanceof Error ? e.message : String(e));
+  // Anything not already in BigQuery's terms is a bug here: say so without its internals.
+  const err = e instanceof BigQueryApiError ? e : new BigQueryApiError(500, 'backendError', INTERNAL);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  send(res, err.status, {
-    error: {
-      code: err.status,
-      message: err.message,
-      status: STATUS_NAMES[err.status] ?? 'UNKNOWN',
-      errors: [{ message: err.message, domain: 'global', reason: err.reason }],
-    },
-  });
+  send(res, err.status, err.envelope());
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -120,85 +111,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-function pageSize(v: unknown, fallback: number): number {
-  if (v === undefined || v === null || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
-    throw new BigQueryApiError(400, 'invalid', `Invalid maxResults: ${String(v)}`);
-  return Math.min(n, MAX_PAGE_ROWS);
-}
-
-function startFrom(pageToken: unknown, startIndex: unknown): number {
-  if (typeof pageToken === 'string' && pageToken !== '') {
-    const m = /^p(\d+)$/.exec(pageToken);
-    if (!m) throw new BigQueryApiError(400, 'invalid', `Invalid page token: ${pageToken}`);
-    return Number(m[1]);
-  }
-  if (startIndex !== undefined && startIndex !== null && startIndex !== '') {
-    const n = Number(startIndex);
-    if (!Number.isInteger(n) || n < 0)
-      throw new BigQueryApiError(400, 'invalid', `Invalid startIndex: ${startIndex}`);
-    return n;
-  }
-  return 0;
-}
-
-function jobReference(job: JobInfo, location: string) {
-  return { projectId: job.projectId, jobId: job.id, location };
-}
-
-async function resultsBody(
-  db: LocalWarehouse,
-  job: JobInfo,
-  kind: string,
-  start: number,
-  max: number,
-  int64Timestamps: boolean,
-) {
-  const body: Record<string, unknown> = {
-    kind,
-    jobReference: jobReference(job, db.location),
-    jobComplete: true,
-    cacheHit: false,
-    totalBytesProcessed: '0',
-  };
-  if (job.schema) {
-    const page = await db.readPage(job, start, max, int64Timestamps);
-    body.schema = { fields: job.schema };
-    body.totalRows = String(job.totalRows);
-    body.rows = page.rows;
-    if (page.nextIndex !== undefined) body.pageToken = `p${page.nextIndex}`;
-  } else {
-    body.totalRows = '0';
-  }
-  if (job.numDmlAffectedRows !== undefined) body.numDmlAffectedRows = String(job.numDmlAffectedRows);
-  return body;
-}
-
-function jobResource(db: LocalWarehouse, job: JobInfo, config: Record<string, unknown>) {
-  return {
-    kind: 'bigquery#job',
-    id: `${job.projectId}:${db.location}.${job.id}`,
-    jobReference: jobReference(job, db.location),
-    configuration: { jobType: 'QUERY', query: config },
-    status: { state: 'DONE' },
-    statistics: {
-      creationTime: String(job.creationTime),
-      startTime: String(job.creationTime),
-      endTime: String(job.endTime),
-      totalBytesProcessed: '0',
-      query: {
-        statementType: job.statementType,
-        totalBytesProcessed: '0',
-        ...(job.numDmlAffectedRows !== undefined
-          ? { numDmlAffectedRows: String(job.numDmlAffectedRows) }
-          : {}),
-        ...(job.schema ? { schema: { fields: job.schema } } : {}),
-      },
-    },
-  };
-}
-
 function queryParams(body: Record<string, unknown>): BqQueryParameter[] {
   const params = (body.queryParameters as BqQueryParameter[] | undefined) ?? [];
   if (!Array.isArray(params)) throw new BigQueryApiError(400, 'invalid', 'queryParameters must be an array');
@@ -211,8 +123,20 @@ function queryParams(body: Record<string, unknown>): BqQueryParameter[] {
   return params;
 }
 
-function int64Timestamps(v: unknown): boolean {
+function refuseLegacySql(config: Record<string, unknown>): void {
+  if (config.useLegacySql === true)
+    throw new BigQueryApiError(400, 'invalidQuery', 'Legacy SQL is not supported; set useLegacySql to false');
+}
+
+function flag(v: unknown): boolean {
   return v === true || v === 'true';
+}
+
+/** An optional integer query parameter (ms timestamps of jobs.list). */
+function optionalInt(v: string | null, name: string): number | undefined {
+  if (v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new BigQueryApiError(400, 'invalid', `Invalid ${name}: ${v}`);
+  return Number(v);
 }
 
 async function handle(db: LocalWarehouse, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -254,6 +178,22 @@ async function handle(db: LocalWarehouse, req: IncomingMessage, res: ServerRespo
         res.writeHead(204).end();
         return;
       }
+      // tabledata.list
+      if (rest.length === 5 && rest[4] === 'data' && method === 'GET') {
+        const scope = `${datasetId}.${tableId}`;
+        const page = await db.listTableData(project, datasetId as string, tableId as string, {
+          start: pageStart(q.get('pageToken'), q.get('startIndex'), scope),
+          max: pageSize(q.get('maxResults'), DEFAULT_PAGE_ROWS),
+          selectedFields: (q.get('selectedFields') ?? '').split(',').filter(Boolean),
+          timestampsAsInt64: flag(q.get('formatOptions.useInt64Timestamp')),
+        });
+        return send(res, 200, {
+          kind: 'bigquery#tableDataList',
+          totalRows: String(page.totalRows),
+          ...(page.rows.length ? { rows: page.rows } : {}),
+          ...(page.nextIndex === undefined ? {} : { pageToken: pageToken(scope, page.nextIndex) }),
+        });
+      }
       if (rest.length === 5 && rest[4] === 'insertAll' && method === 'POST') {
         const body = await readJson(req);
         const rows = body.rows;
@@ -273,83 +213,84 @@ async function handle(db: LocalWarehouse, req: IncomingMessage, res: ServerRespo
   // jobs.query
   if (rest[0] === 'queries' && rest.length === 1 && method === 'POST') {
     const body = await readJson(req);
-    if (body.useLegacySql === true)
-      throw new BigQueryApiError(
-        400,
-        'invalidQuery',
-        'Legacy SQL is not supported; set useLegacySql to false',
-      );
+    refuseLegacySql(body);
     if (typeof body.query !== 'string' || body.query.trim() === '')
       throw new BigQueryApiError(400, 'invalid', 'Missing query');
-    if (body.dryRun === true) throw new BigQueryApiError(400, 'invalid', 'dryRun is not supported locally');
+    if (body.dryRun === true)
+      return send(
+        res,
+        200,
+        dryRunQueryResponse(project, db.location, await db.dryRun(project, body.query, queryParams(body))),
+      );
     const max = pageSize(body.maxResults, DEFAULT_PAGE_ROWS);
     const job = await db.runQuery(project, body.query, queryParams(body), { defaultMaxResults: max });
     const fo = body.formatOptions as { useInt64Timestamp?: boolean } | undefined;
     return send(
       res,
       200,
-      await resultsBody(db, job, 'bigquery#queryResponse', 0, max, int64Timestamps(fo?.useInt64Timestamp)),
+      await queryResults(db, job, 'bigquery#queryResponse', {
+        start: 0,
+        max,
+        timestampsAsInt64: flag(fo?.useInt64Timestamp),
+      }),
     );
   }
   // jobs.getQueryResults
   if (rest[0] === 'queries' && rest.length === 2 && method === 'GET') {
     const job = db.getJob(rest[1] as string);
     if (!job) throw new BigQueryApiError(404, 'notFound', `Not found: Job ${project}:${rest[1]}`);
-    const max = pageSize(q.get('maxResults') ?? undefined, job.defaultMaxResults ?? DEFAULT_PAGE_ROWS);
-    const start = startFrom(q.get('pageToken') ?? undefined, q.get('startIndex') ?? undefined);
     return send(
       res,
       200,
-      await resultsBody(
-        db,
-        job,
-        'bigquery#getQueryResultsResponse',
-        start,
-        max,
-        int64Timestamps(q.get('formatOptions.useInt64Timestamp')),
-      ),
+      await queryResults(db, job, 'bigquery#getQueryResultsResponse', {
+        start: pageStart(q.get('pageToken'), q.get('startIndex'), job.id),
+        max: pageSize(q.get('maxResults'), job.defaultMaxResults ?? DEFAULT_PAGE_ROWS),
+        timestampsAsInt64: flag(q.get('formatOptions.useInt64Timestamp')),
+      }),
     );
+  }
+  // jobs.list: newest first; a page token is the position after the last job listed.
+  if (rest[0] === 'jobs' && rest.length === 1 && method === 'GET') {
+    const scope = `jobs:${project}`;
+    const max = pageSize(q.get('maxResults'), DEFAULT_PAGE_ROWS);
+    const cursor = q.get('pageToken') ? pageStart(q.get('pageToken'), undefined, scope) : undefined;
+    // One local user runs every job, so allUsers lists the same jobs as the caller's own.
+    const jobs = db.listJobs(project, {
+      states: q.getAll('stateFilter'),
+      minCreationTime: optionalInt(q.get('minCreationTime'), 'minCreationTime'),
+      maxCreationTime: optionalInt(q.get('maxCreationTime'), 'maxCreationTime'),
+      beforeSeq: cursor,
+    });
+    const page = jobs.slice(0, max);
+    const last = page.at(-1);
+    return send(res, 200, {
+      kind: 'bigquery#jobList',
+      jobs: page.map((j) => jobListEntry(db.location, j, q.get('projection') === 'minimal')),
+      ...(jobs.length > max && last ? { nextPageToken: pageToken(scope, last.seq) } : {}),
+    });
   }
   // jobs.insert (query jobs) and jobs.get
   if (rest[0] === 'jobs' && rest.length === 1 && method === 'POST') {
     const body = await readJson(req);
-    const config = (body.configuration as { query?: Record<string, unknown> } | undefined)?.query;
+    const configuration = (body.configuration ?? {}) as { query?: Record<string, unknown>; dryRun?: boolean };
+    const config = configuration.query;
     if (!config) throw new BigQueryApiError(400, 'invalid', 'Only query jobs are supported locally');
-    if (config.useLegacySql === true)
-      throw new BigQueryApiError(
-        400,
-        'invalidQuery',
-        'Legacy SQL is not supported; set useLegacySql to false',
-      );
+    refuseLegacySql(config);
     if (config.destinationTable)
       throw new BigQueryApiError(400, 'invalid', 'destinationTable is not supported locally');
-    const ref = body.jobReference as { jobId?: string } | undefined;
-    if ((body.configuration as { dryRun?: boolean }).dryRun === true) {
-      // A dry run validates (parse + translate) without running, as BigQuery does; it creates no job.
-      try {
-        translateStatement(String(config.query ?? ''), queryParams(config));
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw new BigQueryApiError(400, 'invalidQuery', msg);
-      }
-      const now = String(Date.now());
-      return send(res, 200, {
-        kind: 'bigquery#job',
-        jobReference: { projectId: project, jobId: ref?.jobId ?? 'dry_run', location: db.location },
-        configuration: { jobType: 'QUERY', dryRun: true, query: config },
-        status: { state: 'DONE' },
-        statistics: { creationTime: now, totalBytesProcessed: '0', query: { totalBytesProcessed: '0' } },
-      });
+    const query = String(config.query ?? '');
+    if (configuration.dryRun === true) {
+      const dry = await db.dryRun(project, query, queryParams(config));
+      return send(res, 200, dryRunJob(project, db.location, config, dry));
     }
-    const job = await db.runQuery(project, String(config.query ?? ''), queryParams(config), {
-      jobId: ref?.jobId,
-    });
-    return send(res, 200, jobResource(db, job, config));
+    const ref = body.jobReference as { jobId?: string } | undefined;
+    const job = await db.runQuery(project, query, queryParams(config), { jobId: ref?.jobId });
+    return send(res, 200, jobResource(db.location, job, config));
   }
   if (rest[0] === 'jobs' && rest.length === 2 && method === 'GET') {
     const job = db.getJob(rest[1] as string);
     if (!job) throw new BigQueryApiError(404, 'notFound', `Not found: Job ${project}:${rest[1]}`);
-    return send(res, 200, jobResource(db, job, { query: job.query, useLegacySql: false }));
+    return send(res, 200, jobResource(db.location, job, { query: job.query, useLegacySql: false }));
   }
   throw new BigQueryApiError(
     405,

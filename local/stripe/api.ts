@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import type { Endpoint } from './endpoint.js';
 import { errors, StripeApiError } from './errors.js';
 import type { FormObject } from './form.js';
+import { invoiceLinesEndpoint } from './invoice-lines.js';
+import { list } from './lists.js';
+import { bool, expand, int, listParams, metadataParam, nonNegInt, parse, RetrieveOnly } from './params.js';
 import { upcomingInvoice } from './preview.js';
 import {
   addInterval,
@@ -27,64 +31,6 @@ import type { StripeStore } from './store.js';
  * that fails leaves no trace. Handlers are synchronous: no other request can interleave with one.
  */
 
-export interface Endpoint {
-  method: 'GET' | 'POST' | 'DELETE';
-  pattern: RegExp;
-  handler: (store: StripeStore, ctx: RequestContext) => unknown;
-}
-
-export interface RequestContext {
-  params: FormObject;
-  /** Regex captures of the path. */
-  path: string[];
-}
-
-// ---- parameter schemas (wire values are strings) ----
-
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-const int = z
-  .string()
-  .regex(/^-?\d+$/, 'Invalid integer')
-  .transform(Number);
-const nonNegInt = int.refine((n) => n >= 0, 'must be a non-negative integer');
-const expand = z.array(z.string()).optional();
-/** `metadata=''` unsets all keys; `metadata[k]=''` unsets one key (Stripe's rules, with its limits). */
-const metadataParam = z.union([
-  z.literal(''),
-  z
-    .record(
-      z.string().max(40, 'Metadata keys can have up to 40 characters'),
-      z.string().max(500, 'Metadata values can have up to 500 characters'),
-    )
-    .refine((m) => Object.keys(m).length <= 50, 'Metadata can have up to 50 keys'),
-]);
-const listParams = {
-  limit: int.refine((n) => n >= 1 && n <= 100, 'limit must be between 1 and 100').optional(),
-  starting_after: z.string().optional(),
-  ending_before: z.string().optional(),
-  expand,
-};
-
-function bracketPath(path: PropertyKey[]): string {
-  const [head, ...rest] = path.map(String);
-  return `${head ?? ''}${rest.map((p) => `[${p}]`).join('')}`;
-}
-
-function parse<S extends z.ZodType>(schema: S, params: FormObject): z.infer<S> {
-  const result = schema.safeParse(params);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (!issue) throw errors.invalid('Invalid request');
-  if (issue.code === 'unrecognized_keys') {
-    throw errors.unknownParam(bracketPath([...issue.path, issue.keys[0] ?? '']));
-  }
-  const param = bracketPath(issue.path);
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    throw errors.invalid(`Missing required param: ${param}.`, param, 'parameter_missing');
-  }
-  throw errors.invalid(`Invalid ${param}: ${issue.message}`, param);
-}
-
 function applyMetadata(current: Record<string, string>, update: '' | Record<string, string> | undefined) {
   if (update === undefined) return { ...current };
   if (update === '') return {};
@@ -95,54 +41,6 @@ function applyMetadata(current: Record<string, string>, update: '' | Record<stri
   }
   if (Object.keys(next).length > 50) throw errors.invalid('Metadata can have up to 50 keys', 'metadata');
   return next;
-}
-
-// ---- lists ----
-
-interface Listable {
-  id: string;
-  created: number;
-}
-
-/** Stripe list semantics: newest first, cursor by object id, `has_more`, `url`. */
-function list<T extends Listable>(
-  items: T[],
-  params: {
-    limit?: number | undefined;
-    starting_after?: string | undefined;
-    ending_before?: string | undefined;
-  },
-  url: string,
-  render: (item: T) => unknown,
-  kind: string,
-) {
-  const sorted = [...items].sort((a, b) => b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const limit = params.limit ?? 10;
-  if (params.starting_after !== undefined && params.ending_before !== undefined) {
-    throw errors.invalid(
-      'You may only specify one of these parameters: ending_before, starting_after.',
-      'starting_after',
-    );
-  }
-  let page: T[];
-  let hasMore: boolean;
-  if (params.ending_before !== undefined) {
-    const index = sorted.findIndex((i) => i.id === params.ending_before);
-    if (index === -1) throw errors.missing(kind, params.ending_before, 'ending_before');
-    const before = sorted.slice(0, index);
-    page = before.slice(Math.max(0, before.length - limit));
-    hasMore = before.length > limit;
-  } else {
-    let start = 0;
-    if (params.starting_after !== undefined) {
-      const index = sorted.findIndex((i) => i.id === params.starting_after);
-      if (index === -1) throw errors.missing(kind, params.starting_after, 'starting_after');
-      start = index + 1;
-    }
-    page = sorted.slice(start, start + limit);
-    hasMore = start + limit < sorted.length;
-  }
-  return { object: 'list' as const, data: page.map(render), has_more: hasMore, url };
 }
 
 // ---- customers ----
@@ -292,9 +190,13 @@ function updateSubscription(store: StripeStore, id: string, params: FormObject) 
       return;
     }
     if (change.deleted === true)
-      throw errors.invalid('Deleting an item requires its id.', param('id'), 'parameter_missing');
+      throw errors.badParameters('Deleting an item requires its id.', param('id'), 'parameter_missing');
     if (change.price === undefined) {
-      throw errors.invalid(`Missing required param: ${param('price')}.`, param('price'), 'parameter_missing');
+      throw errors.badParameters(
+        `Missing required param: ${param('price')}.`,
+        param('price'),
+        'parameter_missing',
+      );
     }
     checkPrice(change.price);
     pendingNew.push({
@@ -428,7 +330,7 @@ function previewInvoice(store: StripeStore, params: FormObject) {
   if (customer === undefined && p.subscription !== undefined)
     customer = store.subscription(p.subscription).customer;
   if (customer === undefined) {
-    throw errors.invalid(
+    throw errors.badParameters(
       'Missing required param: customer or subscription.',
       'customer',
       'parameter_missing',
@@ -440,7 +342,6 @@ function previewInvoice(store: StripeStore, params: FormObject) {
 // ---- routing table ----
 
 const ID = '([A-Za-z0-9_]+)';
-const RetrieveOnly = z.strictObject({ expand });
 
 export const ENDPOINTS: Endpoint[] = [
   {
@@ -644,6 +545,7 @@ export const ENDPOINTS: Endpoint[] = [
     pattern: new RegExp(`^/v1/invoices/${ID}$`),
     handler: (store, { params, path }) => updateInvoice(store, path[0] as string, params),
   },
+  invoiceLinesEndpoint,
 ];
 
 export function route(method: string, pathname: string): { endpoint: Endpoint; path: string[] } | undefined {

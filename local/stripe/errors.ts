@@ -20,6 +20,11 @@ export class StripeApiError extends Error {
     readonly status: number,
     readonly body: StripeErrorBody,
     readonly headers: Record<string, string> = {},
+    /**
+     * Refused while its parameters were checked, before the endpoint began executing. Stripe saves no
+     * idempotent result for such a request: the same key may be retried with corrected parameters.
+     */
+    readonly beforeExecution = false,
   ) {
     super(body.message);
   }
@@ -47,22 +52,31 @@ export const errors = {
       }),
     );
   },
+  /** An object a request parameter names does not exist: 400, unlike an unknown object in the path. */
+  missingReference(kind: string, id: string, param: string): StripeApiError {
+    return new StripeApiError(
+      400,
+      withDoc({
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message: `No such ${kind}: '${id}'`,
+        param,
+      }),
+    );
+  },
   invalid(message: string, param?: string, code = 'parameter_invalid'): StripeApiError {
     return new StripeApiError(
       400,
       withDoc({ type: 'invalid_request_error', code, message, ...(param ? { param } : {}) }),
     );
   },
+  /** Parameters refused on their shape alone (missing, unknown, malformed), before anything executes. */
+  badParameters(message: string, param?: string, code = 'parameter_invalid'): StripeApiError {
+    const { status, body } = errors.invalid(message, param, code);
+    return new StripeApiError(status, body, {}, true);
+  },
   unknownParam(param: string): StripeApiError {
-    return new StripeApiError(
-      400,
-      withDoc({
-        type: 'invalid_request_error',
-        code: 'parameter_unknown',
-        message: `Received unknown parameter: ${param}`,
-        param,
-      }),
-    );
+    return errors.badParameters(`Received unknown parameter: ${param}`, param, 'parameter_unknown');
   },
   notFound(method: string, path: string): StripeApiError {
     return new StripeApiError(404, {

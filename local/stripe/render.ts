@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { page } from './lists.js';
 import {
   type CustomerRecord,
   type InvoiceLineRecord,
@@ -306,6 +307,9 @@ function latestInvoiceOf(store: StripeStore, subscriptionId: string): InvoiceRec
   return latest;
 }
 
+/** Lines an invoice carries inline, as Stripe renders invoices; the rest are paged from its lines endpoint. */
+export const INLINE_LINES = 10;
+
 export function renderInvoice(
   store: StripeStore,
   inv: InvoiceRecord,
@@ -358,12 +362,13 @@ export function renderInvoice(
     issuer: { type: 'self' },
     last_finalization_error: null,
     latest_revision: null,
-    lines: {
-      object: 'list',
-      data: inv.lines.map((l) => renderLine(store, inv, l)),
-      has_more: false,
-      url: `/v1/invoices/${inv.id}/lines`,
-    },
+    lines: page(
+      inv.lines,
+      { limit: INLINE_LINES },
+      `/v1/invoices/${inv.id}/lines`,
+      (l) => renderLine(store, inv, l),
+      'line_item',
+    ),
     livemode: false,
     metadata: { ...inv.metadata },
     next_payment_attempt: inv.status === 'open' || inv.status === 'draft' ? inv.created + 3600 : null,
@@ -410,7 +415,7 @@ export function renderInvoice(
   };
 }
 
-function renderLine(
+export function renderLine(
   store: StripeStore,
   inv: InvoiceRecord,
   l: InvoiceLineRecord,

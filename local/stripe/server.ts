@@ -425,6 +425,7 @@ export class LocalStripeServer {
     let status = 200;
     let payload: string;
     let headers: Record<string, string> = {};
+    let executed = true;
     try {
       const result = routed.endpoint.handler(this.store, { params: record.params, path: routed.path });
       const expand = record.params.expand;
@@ -440,11 +441,14 @@ export class LocalStripeServer {
       status = err.status;
       payload = JSON.stringify(err.toJSON());
       headers = err.headers;
+      executed = !err.beforeExecution;
       record.error = { type: err.body.type, ...(err.body.code ? { code: err.body.code } : {}) };
     }
     // A create_preview computes, it does not write: never count it as a write.
     if (url.pathname === '/v1/invoices/create_preview') record.applied = false;
-    if (idemKey !== undefined) {
+    // Stripe saves a result only once the endpoint began executing: parameters refused on their shape
+    // leave the key free for a corrected retry.
+    if (idemKey !== undefined && executed) {
       this.idempotency.set(idemKey, { fingerprint, status, body: payload, headers, requestId });
     }
     this.finishWithFault(fault, () => send(status, payload, headers), sendError, reset);

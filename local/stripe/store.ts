@@ -118,9 +118,11 @@ export class StripeStore {
     if (!p) throw errors.missing('product', id);
     return p;
   }
-  price(id: string, param = 'id'): PriceRecord {
+  /** A price; `param` names the request parameter that referenced it (then an unknown price is a 400). */
+  price(id: string, param?: string): PriceRecord {
     const p = this.prices.get(id);
-    if (!p) throw errors.missing('price', id, param);
+    if (!p)
+      throw param === undefined ? errors.missing('price', id) : errors.missingReference('price', id, param);
     return p;
   }
   subscription(id: string): SubscriptionRecord {

@@ -18,10 +18,13 @@ const PARSE_OPTIONS = {
   includeComments: true,
 } as const;
 
-/** Parses BigQuery SQL into statements (throws SqlSyntaxError with the parser's message). */
-export function parseBigQuery(sql: string): Node {
+/**
+ * Parses BigQuery SQL into statements (throws SqlSyntaxError). `withRanges` adds each node's source offsets,
+ * which only error messages need (`at [line:column]`).
+ */
+export function parseBigQuery(sql: string, withRanges = false): Node {
   try {
-    return parse(sql, PARSE_OPTIONS as never);
+    return parse(sql, (withRanges ? { ...PARSE_OPTIONS, includeRange: true } : PARSE_OPTIONS) as never);
   } catch (e) {
     throw new SqlSyntaxError((e as Error).message);
   }

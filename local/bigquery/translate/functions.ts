@@ -22,15 +22,18 @@ function partOf(n: Node, fn: string): string {
   return t;
 }
 
-type FnRewrite = (args: string[], argNodes: Node[], fn: Node) => string;
+type FnRewrite = ((args: string[], argNodes: Node[], fn: Node) => string) & { duckName?: string };
 
-const renamed =
-  (to: string, arity?: number[]): FnRewrite =>
-  (args, _n, fn) => {
-    if (arity && !arity.includes(args.length))
-      throw new UnsupportedSqlError(`${s(fn.name).trim()} with ${args.length} arguments`);
-    return `${to}(${args.join(', ')})`;
-  };
+/** Same meaning under a DuckDB name; the name is kept so engine errors can name the BigQuery function. */
+const renamed = (to: string, arity?: number[]): FnRewrite =>
+  Object.assign(
+    (args: string[], _n: Node[], fn: Node) => {
+      if (arity && !arity.includes(args.length))
+        throw new UnsupportedSqlError(`${s(fn.name).trim()} with ${args.length} arguments`);
+      return `${to}(${args.join(', ')})`;
+    },
+    { duckName: to },
+  );
 
 /** BigQuery functions the subset allows, with their DuckDB spelling. Unlisted functions are rejected. */
 export const FUNCTIONS: Record<string, FnRewrite> = {
@@ -78,7 +81,7 @@ export const FUNCTIONS: Record<string, FnRewrite> = {
   COUNTIF: renamed('count_if', [1]),
   LOGICAL_OR: renamed('bool_or', [1]),
   LOGICAL_AND: renamed('bool_and', [1]),
-  ARRAY_LENGTH: (a) => `len(${a[0]})`,
+  ARRAY_LENGTH: renamed('len', [1]),
   ARRAY_TO_STRING: renamed('array_to_string', [2]),
   ARRAY_CONCAT: renamed('list_concat'),
   SPLIT: (a) => `string_split(${a[0]}, ${a[1] ?? "','"})`,
@@ -95,6 +98,9 @@ export const FUNCTIONS: Record<string, FnRewrite> = {
   ABS: renamed('abs', [1]),
   MOD: renamed('mod', [2]),
   DIV: (a) => `(${a[0]} // ${a[1]})`,
+  // `/` raises on a zero divisor (rewrite.ts); these two are how BigQuery SQL asks for another answer.
+  IEEE_DIVIDE: renamed('bq_ieee_divide', [2]),
+  SAFE_DIVIDE: renamed('bq_safe_divide', [2]),
   ROUND: renamed('round', [1, 2]),
   CAST: renamed('cast'),
   // Aggregates and window functions whose plain form means the same.
@@ -112,6 +118,18 @@ export const FUNCTIONS: Record<string, FnRewrite> = {
   FIRST_VALUE: renamed('first_value', [1]),
   LAST_VALUE: renamed('last_value', [1]),
 };
+
+/** DuckDB function name -> the BigQuery function it stands for (the first listed, for shared names). */
+const BIGQUERY_NAMES = new Map<string, string>();
+for (const [name, rewrite] of Object.entries(FUNCTIONS)) {
+  if (rewrite.duckName && !BIGQUERY_NAMES.has(rewrite.duckName)) BIGQUERY_NAMES.set(rewrite.duckName, name);
+}
+
+/** The BigQuery name of a function the engine reports by its DuckDB name (`bq_*` macros drop the prefix). */
+export function bigQueryFunctionName(duckName: string): string {
+  const lower = duckName.toLowerCase();
+  return BIGQUERY_NAMES.get(lower) ?? lower.replace(/^bq_/, '').toUpperCase();
+}
 
 /** Aggregates whose modifiers (DISTINCT, ORDER BY, IGNORE NULLS) are translated, not rejected. */
 export const AGGREGATES_WITH_MODIFIERS = new Set(['ARRAY_AGG', 'STRING_AGG', 'COUNT', 'SUM', 'MIN', 'MAX']);

@@ -2,9 +2,11 @@
  * The rewrite over the parsed tree. `tx` walks a statement, takes over the node types DuckDB reads as
  * BigQuery does (pass-through.ts) and rewrites in place the syntax DuckDB spells differently: backticked
  * names, @parameters, literals, casts and typed constructors, STRUCT literals, SELECT * EXCEPT, IN UNNEST,
- * function calls (functions.ts), FROM items (tables, joins, UNNEST) and DML targets. Any other node type is
+ * function calls (functions.ts), `/` (BigQuery raises on a zero divisor), unnamed select-list items
+ * (column-names.ts), FROM items (tables, joins, UNNEST) and DML targets. Any other node type is
  * rejected by name. The handlers and the walk recurse into each other, so they live together.
  */
+import { implicitColumnNames } from './column-names.js';
 import type { Ctx } from './context.js';
 import { argItems, type Node, nameOf, pathOf, raw, s } from './cst.js';
 import { UnsupportedSqlError } from './errors.js';
@@ -238,6 +240,7 @@ const HANDLERS: Record<string, (n: Node, ctx: Ctx) => Node> = {
       const text = `list_contains(${arr}, ${left})`;
       return raw(op === 'IN' ? `(${text})` : `(NOT ${text})`, n);
     }
+    if (op === '/') return raw(`bq_divide(${s(tx(n.left, ctx)).trim()}, ${s(tx(n.right, ctx)).trim()})`, n);
     return txChildren(n, ctx);
   },
   insert_clause: (n, ctx) => {
@@ -257,6 +260,14 @@ const HANDLERS: Record<string, (n: Node, ctx: Ctx) => Node> = {
     n.target = fromTarget(n.target, ctx);
     n.source = fromItem(n.source, ctx);
     return txChildren(n, ctx);
+  },
+  select_clause: (n, ctx) => {
+    const names = implicitColumnNames(n);
+    txChildren(n, ctx);
+    const items: Node[] = n.columns?.items ?? [];
+    for (const [index, name] of names)
+      items[index] = raw(`${s(items[index]).trim()} AS ${quoteIdent(name)}`, items[index]);
+    return n;
   },
   select_stmt: (n, ctx) => {
     for (const c of n.clauses ?? []) {

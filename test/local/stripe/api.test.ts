@@ -199,6 +199,30 @@ describe('reads with the real SDK', () => {
   });
 });
 
+describe('a reference to an unknown object in the parameters', () => {
+  // Stripe answers 400 (not 404: the URL names an object that exists) and names the parameter.
+  it.each<[string, Stripe.SubscriptionUpdateParams, string]>([
+    ['a new item', { items: [{ price: 'price_x' }] }, 'items[0][price]'],
+    ['an item whose price changes', { items: [{ id: 'si_alpha_pro', price: 'price_x' }] }, 'items[0][price]'],
+    [
+      'the second item',
+      { items: [{ id: 'si_alpha_pro', quantity: 2 }, { price: 'price_x' }] },
+      'items[1][price]',
+    ],
+  ])('is 400 resource_missing for %s', async (_name, params, param) => {
+    const err = await stripeError(stripe.subscriptions.update('sub_alpha', params));
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err).toMatchObject({
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      code: 'resource_missing',
+      param,
+      message: "No such price: 'price_x'",
+    });
+    expect(server.writes()).toEqual([]);
+  });
+});
+
 describe('writes', () => {
   it('updates items (price, quantity, add, delete), metadata and proration in one request', async () => {
     const updated = await stripe.subscriptions.update(
@@ -281,7 +305,7 @@ describe('writes', () => {
     [
       'unknown price after a valid change',
       { items: [{ id: 'si_alpha_pro', price: 'price_biz' }, { price: 'price_nope' }] },
-      404,
+      400,
       'items[1][price]',
     ],
     [
@@ -396,17 +420,48 @@ describe('idempotency', () => {
     expect((await stripe.subscriptions.retrieve('sub_alpha')).metadata.v).toBe('1');
   });
 
+  // Stripe: "results are only saved if an API endpoint started executing"; parameters refused on their
+  // shape leave the key free, so the corrected request runs under the same key.
+  it.each<[string, Stripe.SubscriptionUpdateParams]>([
+    ['an unknown parameter', { metadata: { v: '1' }, bogus: 'x' } as Stripe.SubscriptionUpdateParams],
+    ['a negative quantity', { items: [{ id: 'si_alpha_pro', quantity: -1 }] }],
+    ['a new item without a price', { items: [{ quantity: 2 }] }],
+    ['a deleted item without its id', { items: [{ deleted: true }] }],
+  ])(
+    'saves nothing for a request refused for %s: the corrected retry with the same key runs',
+    async (_name, bad) => {
+      const key = `k-fix-${_name}`;
+      const refused = await stripeError(
+        stripe.subscriptions.update('sub_alpha', bad, { idempotencyKey: key }),
+      );
+      expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(refused.statusCode).toBe(400);
+      const ok = await stripe.subscriptions.update(
+        'sub_alpha',
+        { metadata: { v: 'fixed' } },
+        { idempotencyKey: key },
+      );
+      expect(ok.metadata.v).toBe('fixed');
+      expect(ok.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+      expect(server.requests({ idempotencyKey: key }).map((r) => [r.status, r.replayed])).toEqual([
+        [400, false],
+        [200, false],
+      ]);
+      expect(server.writes({ idempotencyKey: key })).toHaveLength(1);
+    },
+  );
+
   it('replays errors too, even after the cause is gone', async () => {
     const params = { items: [{ price: 'price_later' }] };
     const first = await stripeError(
       stripe.subscriptions.update('sub_alpha', params, { idempotencyKey: 'k-err' }),
     );
-    expect(first.statusCode).toBe(404);
+    expect(first.statusCode).toBe(400);
     server.seed({ prices: [{ id: 'price_later', product: 'prod_addon', unit_amount: 1 }] });
     const replayed = await stripeError(
       stripe.subscriptions.update('sub_alpha', params, { idempotencyKey: 'k-err' }),
     );
-    expect(replayed.statusCode).toBe(404);
+    expect(replayed.statusCode).toBe(400);
     // Like Stripe: a replay has its own Request-Id and names the original one.
     expect(replayed.headers?.['original-request']).toBe(first.requestId);
     expect(replayed.headers?.['idempotent-replayed']).toBe('true');

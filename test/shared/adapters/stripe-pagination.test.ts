@@ -75,9 +75,10 @@ describe('a list longer than a page', () => {
 });
 
 describe('an inline list Stripe cut (has_more)', () => {
-  // The local server always inlines whole lists; this proxy in front of it keeps the first entry of every
-  // subscription's items and invoice's lines, as Stripe does past its inline limit, and serves
-  // /v1/invoices/:id/lines (which the local server lacks) from the whole invoice.
+  // The local server inlines every subscription item (and cuts invoice lines only past 10:
+  // stripe-invoice-lines.test.ts); this proxy in front of it keeps the first entry of every subscription's
+  // items and invoice's lines, as Stripe does past its inline limit, and serves /v1/invoices/:id/lines
+  // from the whole invoice.
   let proxy: Server;
   let sent: string[] = [];
 
