@@ -1,5 +1,6 @@
 # Firestore holds the global config (kill switch, dry-run, thresholds), the run ledger, per-account
-# gates and per-account leases/cooldowns (collections in shared/contracts/topology.json, local.collections).
+# gates and per-account leases/cooldowns, and the event path's ledger of Stripe events, pending checks
+# and hourly budget (collections in shared/contracts/topology.json, local.collections).
 #
 # They live in a database of their own (var.firestore_database_id, "driftcontrol" by default), not in
 # the project's (default) database. Firestore IAM is granted on the project, so a plain
@@ -80,6 +81,37 @@ resource "google_firestore_index" "runs_by_system_and_date" {
     field_path = "snapshot_date"
     order      = "DESCENDING"
   }
+
+  depends_on = [google_firestore_database.driftcontrol]
+}
+
+# TTL policies: Firestore deletes a document of these collections once its `expireAt` timestamp has
+# passed (typically within a day after it, never before), so the event path's Firestore state stays
+# small without a cleanup job. Stripe retries an undelivered event for up to 3 days, so the event
+# ledger (driftcontrol_events, stripe-events de-duplicates by event id) keeps each id 4 days
+# (EVENT_RETENTION_MS in shared/adapters/firestore-events.ts sets expireAt): a redelivery within
+# Stripe's retries is still recognised. The hourly budget counters (driftcontrol_event_budget) expire
+# 2 days after their hour. Pending checks carry no expireAt: event-sweeper deletes each once handed on.
+# In the database the functions use (FIRESTORE_DATABASE = local.firestore_database).
+# https://cloud.google.com/firestore/docs/ttl
+locals {
+  # Collection keys of topology.json whose documents carry expireAt.
+  firestore_ttl_collections = ["events", "eventBudget"]
+}
+
+resource "google_firestore_field" "expire_at_ttl" {
+  for_each = toset(local.firestore_ttl_collections)
+
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = local.collections[each.key]
+  field      = "expireAt"
+
+  ttl_config {}
+
+  # Nothing queries expireAt, and an indexed timestamp that only grows is a write hotspot Firestore
+  # advises against for TTL fields: no single-field index on it.
+  index_config {}
 
   depends_on = [google_firestore_database.driftcontrol]
 }

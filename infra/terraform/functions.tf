@@ -1,8 +1,8 @@
 # The functions of shared/contracts/topology.json (local.functions in main.tf), all deployed by one call
 # of modules/function from one source archive. What differs between functions is data, in maps keyed by
-# function name below (sizing, environment, secrets, VPC connector, invokers); the module call only
-# looks them up. Each of these maps names every function, so a function added to topology.json fails
-# the plan until it is given its settings here.
+# function name below (sizing, environment, secrets, VPC connector, invokers, who may call it without
+# a Google identity); the module call only looks them up. Each of these maps names every function, so a
+# function added to topology.json fails the plan until it is given its settings here.
 
 locals {
   # Sizing chosen per function; override per environment with var.function_settings_overrides.
@@ -19,14 +19,27 @@ locals {
   #   connections on each replica: size the replicas' connection limits (and the VPC connector) for it.
   # - www-resync: writes to the internal www API; modest parallelism (4 x 4) protects it.
   # - audit-writer: tiny streaming inserts; high concurrency, few instances, bounded for BigQuery quota.
+  # - stripe-events: Stripe expects an answer within seconds (a slow one counts as a failed delivery
+  #   and is retried), and each request is one signature check, one subs-api read and one Firestore
+  #   transaction: 30 s timeout, concurrency 20 (I/O bound), 5 instances (100 deliveries in flight,
+  #   well above what one Stripe account sends, and a bound on what a flood of forged requests, refused
+  #   at the signature, can cost). Scale to zero: a cold start costs a few seconds, well inside
+  #   Stripe's wait; set min_instances = 1 in function_settings_overrides to avoid even that.
+  # - event-sweeper: one call a minute from the scheduler, one BigQuery query and a bounded batch of
+  #   Firestore reads and publishes: 60 s timeout; max 1 instance with concurrency 1, so two sweeps
+  #   never run at once (an overlapping call is refused and the next minute sweeps anyway).
+  # - Both load the same adapter factory (Firestore, BigQuery, Pub/Sub clients) as the others, so the
+  #   same 512 MiB.
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
   # message still being processed.
   function_defaults = {
-    "detect-drift" = { memory_mb = 1024, cpu = "1", timeout_s = 1500, min_instances = 0, max_instances = 2, max_concurrent_requests = 1 }
-    "gather"       = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 10, max_concurrent_requests = 8 }
-    "plan-apply"   = { memory_mb = 512, cpu = "1", timeout_s = 180, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
-    "www-resync"   = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
-    "audit-writer" = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 3, max_concurrent_requests = 32 }
+    "detect-drift"  = { memory_mb = 1024, cpu = "1", timeout_s = 1500, min_instances = 0, max_instances = 2, max_concurrent_requests = 1 }
+    "gather"        = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 10, max_concurrent_requests = 8 }
+    "plan-apply"    = { memory_mb = 512, cpu = "1", timeout_s = 180, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
+    "www-resync"    = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
+    "audit-writer"  = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 3, max_concurrent_requests = 32 }
+    "stripe-events" = { memory_mb = 512, cpu = "1", timeout_s = 30, min_instances = 0, max_instances = 5, max_concurrent_requests = 20 }
+    "event-sweeper" = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
   }
 
   function_settings = {
@@ -48,8 +61,10 @@ locals {
 
   # Plain environment each function gets besides common_env (and the operators' extras). gather and
   # plan-apply read the account records (subs_account, subs_customer, subs_dunning) from subs-api live;
-  # www-resync reads subs-api's plan level and writes www. STORE_TIMEOUT_MS and STORE_READ_RETRIES keep
-  # the code's defaults (5000 ms, 2); set them per function with var.extra_environment_variables.
+  # www-resync reads subs-api's plan level and writes www; stripe-events maps a Stripe customer to its
+  # accounts through subs_customer, read live from subs-api. STORE_TIMEOUT_MS and STORE_READ_RETRIES
+  # keep the code's defaults (5000 ms, 2), and stripe-events STRIPE_WEBHOOK_TOLERANCE_S (300 s: how old
+  # a signed delivery may be); set them per function with var.extra_environment_variables.
   # FIRESTORE_DATABASE goes to exactly the functions with a Firestore grant (local.firestore_roles below;
   # test/infra holds the two together): the database their conditioned grants name (firestore.tf).
   function_environment = {
@@ -73,6 +88,15 @@ locals {
       WWW_API_URL        = var.www_base_url
     }
     "audit-writer" = {}
+    # Writes the event ledger and the pending checks, reads the config.
+    "stripe-events" = {
+      FIRESTORE_DATABASE = local.firestore_database
+      SUBS_API_URL       = var.subs_api_base_url
+    }
+    # Reads the config and the due pending checks, deletes the handed ones, counts the hourly budget.
+    "event-sweeper" = {
+      FIRESTORE_DATABASE = local.firestore_database
+    }
   }
 
   # Secrets are read at runtime from Secret Manager, never from Terraform. Each is mounted as a secret
@@ -102,59 +126,103 @@ locals {
     }
   ]
 
+  # The Stripe webhook endpoint's signing secret (secrets.tf), under the name the code reads.
+  stripe_webhook_secret_env = [{
+    key       = "STRIPE_WEBHOOK_SECRET"
+    secret_id = google_secret_manager_secret.stripe_webhook.secret_id
+    version   = "latest"
+  }]
+
   # Secrets each function mounts as environment variables; the module grants its runtime service
   # account secretAccessor on exactly these, and nobody else gets access. Only gather and plan-apply
-  # read the live truth (the replicas) and call Stripe.
+  # read the live truth (the replicas) and call Stripe. stripe-events only verifies what Stripe sends:
+  # the webhook signing secret, and no Stripe API key (it calls no Stripe API) and no replica.
   function_secret_environment = {
-    "detect-drift" = []
-    "gather"       = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
-    "plan-apply"   = concat(local.stripe_secret_env["plan-apply"], local.replica_secret_env)
-    "www-resync"   = []
-    "audit-writer" = []
+    "detect-drift"  = []
+    "gather"        = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
+    "plan-apply"    = concat(local.stripe_secret_env["plan-apply"], local.replica_secret_env)
+    "www-resync"    = []
+    "audit-writer"  = []
+    "stripe-events" = local.stripe_webhook_secret_env
+    "event-sweeper" = []
   }
 
   # Every name a secret is mounted under, and its _FILE form: never a plain variable
   # (var.extra_environment_variables refuses them). Read from the names, not from the lists above, so
   # the validation reads no resource.
   secret_environment_names = flatten([
-    for name in concat(["STRIPE_API_KEY"], [for db in values(local.replica_databases) : db.env]) :
+    for name in concat(["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"], [for db in values(local.replica_databases) : db.env]) :
     [name, "${name}_FILE"]
   ])
 
   # The functions that reach the company network: gather and plan-apply (subs-api and the read
-  # replicas), www-resync (subs-api and www), through the connector when one is given, with
-  # var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private addresses go
-  # through the VPC, Stripe and Google APIs are reached directly). detect-drift and audit-writer only
-  # talk to Google APIs and get none.
+  # replicas), www-resync (subs-api and www), stripe-events (subs-api), through the connector when one
+  # is given, with var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private
+  # addresses go through the VPC, Stripe and Google APIs are reached directly). detect-drift,
+  # audit-writer and event-sweeper only talk to Google APIs and get none.
   function_vpc_connector = {
-    "detect-drift" = null
-    "gather"       = var.vpc_connector
-    "plan-apply"   = var.vpc_connector
-    "www-resync"   = var.vpc_connector
-    "audit-writer" = null
+    "detect-drift"  = null
+    "gather"        = var.vpc_connector
+    "plan-apply"    = var.vpc_connector
+    "www-resync"    = var.vpc_connector
+    "audit-writer"  = null
+    "stripe-events" = var.vpc_connector
+    "event-sweeper" = null
+  }
+
+  # Who may invoke a function without any Google identity (roles/run.invoker for allUsers, granted by
+  # modules/function): stripe-events alone, and no other function ever. Stripe delivers webhooks from
+  # its own servers on the public internet and cannot authenticate with Google IAM (no OIDC token, no
+  # service account), so the function's only lock is in its code: every request must carry a valid
+  # Stripe-Signature (an HMAC of the raw body with the endpoint's signing secret, STRIPE_WEBHOOK_SECRET)
+  # with a timestamp within 5 minutes (STRIPE_WEBHOOK_TOLERANCE_S, a replayed old delivery is refused),
+  # checked before anything is read or written; a refused request is answered 400 and logged, and
+  # monitoring.tf counts and alerts on them. What a valid request can do is bounded too: it schedules a
+  # re-check of an account that gather re-reads live, under the kill switch and the event path's
+  # hourly budget; it carries no instruction. test/infra holds that this map has one true entry.
+  function_allow_unauthenticated = {
+    "detect-drift"  = false
+    "gather"        = false
+    "plan-apply"    = false
+    "www-resync"    = false
+    "audit-writer"  = false
+    "stripe-events" = true
+    "event-sweeper" = false
   }
 
   # Network ingress per function: var.ingress_settings (internal-only by default), unless
-  # var.ingress_settings_overrides names the function. Internal-only works because every caller is
-  # Cloud Scheduler (detect-drift) or a Pub/Sub push subscription (the consumers) of this project,
-  # calling the run.app URL; Cloud Run counts those as internal traffic ("Internal": Cloud Scheduler
-  # and Pub/Sub "in the same project or VPC Service Controls perimeter", using the default run.app URL):
+  # var.ingress_settings_overrides names the function. Internal-only works because every caller of an
+  # authenticated function is Cloud Scheduler (detect-drift, event-sweeper) or a Pub/Sub push
+  # subscription (the consumers) of this project, calling the run.app URL; Cloud Run counts those as
+  # internal traffic ("Internal": Cloud Scheduler and Pub/Sub "in the same project or VPC Service
+  # Controls perimeter", using the default run.app URL):
   # https://cloud.google.com/run/docs/securing/ingress#settings
   # A caller outside the project (cross-project push or scheduler job, a person with curl) is refused
   # at the network level whatever its IAM; docs/deploy.md ("Ingress") says what else breaks it.
+  # The unauthenticated function (stripe-events) is ALLOW_ALL instead, whatever var.ingress_settings
+  # says: Stripe calls from the internet, and internal-only would refuse every delivery. Only an
+  # override naming it changes that (e.g. ALLOW_INTERNAL_AND_GCLB behind a load balancer with Cloud
+  # Armor in front). It is the only function with ALLOW_ALL by default.
   function_ingress_settings = {
-    for fn in local.function_names : fn => lookup(var.ingress_settings_overrides, fn, var.ingress_settings)
+    for fn in local.function_names : fn => lookup(
+      var.ingress_settings_overrides,
+      fn,
+      local.function_allow_unauthenticated[fn] ? "ALLOW_ALL" : var.ingress_settings,
+    )
   }
 
-  # Who may invoke each HTTP function (roles/run.invoker on its service): detect-drift only by the
-  # scheduler's identity (scheduler.tf). Pub/Sub-fed functions are invoked only by their own push
-  # identity, which the module creates; the module refuses invokers for them.
+  # Who may invoke each HTTP function (roles/run.invoker on its service): detect-drift and
+  # event-sweeper only by the scheduler's identity (scheduler.tf); stripe-events by anyone
+  # (function_allow_unauthenticated above), so it names no one here. Pub/Sub-fed functions are invoked
+  # only by their own push identity, which the module creates; the module refuses invokers for them.
   function_invoker_members = {
-    "detect-drift" = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
-    "gather"       = {}
-    "plan-apply"   = {}
-    "www-resync"   = {}
-    "audit-writer" = {}
+    "detect-drift"  = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
+    "gather"        = {}
+    "plan-apply"    = {}
+    "www-resync"    = {}
+    "audit-writer"  = {}
+    "stripe-events" = {}
+    "event-sweeper" = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
   }
 
   # The hop topic feeding each Pub/Sub-fed function (null: HTTP). Read from the topic resource, so each
@@ -211,7 +279,8 @@ module "function" {
   vpc_connector                 = local.function_vpc_connector[each.key]
   vpc_connector_egress_settings = var.vpc_connector_egress_settings
 
-  invoker_members = local.function_invoker_members[each.key]
+  invoker_members       = local.function_invoker_members[each.key]
+  allow_unauthenticated = local.function_allow_unauthenticated[each.key]
 
   trigger_topic_name               = local.function_trigger_topic_names[each.key]
   enable_message_ordering          = each.value.message_ordering
@@ -240,23 +309,44 @@ module "function" {
 
 locals {
   # Firestore: detect-drift writes the run ledger, plan-apply the per-account lease, cooldown and final
-  # outcome, www-resync its final outcome per zone; gather only reads the per-account gates (and the
-  # config), so it gets viewer. audit-writer does not use Firestore and gets nothing.
+  # outcome, gather and www-resync their final outcome per account or zone (a redelivery after it adds
+  # no second audit row); stripe-events the event ledger and the pending checks; event-sweeper deletes
+  # the pending checks it hands on and counts the event path's hourly budget; all read the config,
+  # gather the gates. audit-writer gets nothing.
   firestore_roles = {
-    "detect-drift" = "roles/datastore.user"
-    "gather"       = "roles/datastore.viewer"
-    "plan-apply"   = "roles/datastore.user"
-    "www-resync"   = "roles/datastore.user"
+    "detect-drift"  = "roles/datastore.user"
+    "gather"        = "roles/datastore.user"
+    "plan-apply"    = "roles/datastore.user"
+    "www-resync"    = "roles/datastore.user"
+    "stripe-events" = "roles/datastore.user"
+    "event-sweeper" = "roles/datastore.user"
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
-  # needs no jobs: it only gets the insert-only custom role on the audit table below.
-  bigquery_job_users = ["detect-drift", "gather"]
+  # needs no jobs: it only gets the insert-only custom role on the audit table below. event-sweeper
+  # runs one query a minute (the newest snapshot_date of billing_mirror.mirror_manifest).
+  bigquery_job_users = ["detect-drift", "gather", "event-sweeper"]
 
-  # Read access to the mirror and its views: detection and the warehouse side of gather.
+  # Datasets each function reads (dataset keys of topology.json): detection and the warehouse side of
+  # gather read the mirror and its views; event-sweeper reads only billing_mirror.mirror_manifest, so it
+  # gets the mirror dataset and not the views. (A binding on that one table would be narrower still,
+  # but the mirror tables are created by the DDL job in bigquery.tf, not by Terraform resources a table
+  # binding could name.) The others read none.
+  bigquery_read_datasets = {
+    "detect-drift"  = ["mirror", "observability"]
+    "gather"        = ["mirror", "observability"]
+    "plan-apply"    = []
+    "www-resync"    = []
+    "audit-writer"  = []
+    "stripe-events" = []
+    "event-sweeper" = ["mirror"]
+  }
+
+  # One dataViewer grant per (function, dataset), keyed "<function>/<dataset key>" as before.
   bigquery_readers = {
-    for pair in setproduct(["detect-drift", "gather"], ["mirror", "observability"]) :
-    "${pair[0]}/${pair[1]}" => { fn = pair[0], dataset = pair[1] }
+    for pair in flatten([
+      for fn, keys in local.bigquery_read_datasets : [for key in keys : { fn = fn, dataset = key }]
+    ]) : "${pair.fn}/${pair.dataset}" => pair
   }
 }
 

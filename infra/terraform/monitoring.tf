@@ -1,4 +1,5 @@
-# Alerts: dead-letter backlog, halted runs, function error rates (issue 6). Every alert goes to
+# Alerts: dead-letter backlog, halted runs, function error rates (issue 6), refused Stripe webhook
+# deliveries. Every alert goes to
 # var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology
 # (local.function_names in main.tf, local.dead_letter_subscriptions in functions.tf).
 
@@ -143,7 +144,70 @@ resource "google_monitoring_alert_policy" "function_error_rate" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in ${local.audit_table_ref}; failing messages end in the function's dead-letter subscription after the configured delivery attempts."
+    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in ${local.audit_table_ref}; failing messages end in the function's dead-letter subscription after the configured delivery attempts. stripe-events: Stripe retries a failed delivery for up to 3 days (the Stripe dashboard lists them under the webhook endpoint); event-sweeper: the next minute's call sweeps again."
+  }
+
+  notification_channels = var.notification_channel_ids
+
+  depends_on = [google_project_service.enabled]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Refused Stripe webhooks: stripe-events is the one public function, and its lock is the Stripe-Signature
+# check (functions.tf, local.function_allow_unauthenticated). Every refused request is logged as one
+# JSON line with "event": "stripe_webhook_refused" and "code": missing_signature, bad_signature or
+# timestamp_outside_tolerance (shared/pipeline/stripe-events.ts); the metric counts them by code.
+# ---------------------------------------------------------------------------------------------------
+
+resource "google_logging_metric" "stripe_webhooks_refused" {
+  project     = var.project_id
+  name        = "driftcontrol/stripe_webhooks_refused"
+  description = "Requests to stripe-events refused at the Stripe-Signature check, by reason."
+  filter      = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = \"stripe-events\" AND jsonPayload.event = \"stripe_webhook_refused\""
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+    labels {
+      key         = "code"
+      value_type  = "STRING"
+      description = "Why: missing_signature, bad_signature or timestamp_outside_tolerance."
+    }
+  }
+
+  label_extractors = {
+    code = "EXTRACT(jsonPayload.code)"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_monitoring_alert_policy" "stripe_webhooks_refused" {
+  project      = var.project_id
+  display_name = "driftcontrol: Stripe webhook deliveries refused"
+  combiner     = "OR"
+  severity     = "WARNING"
+
+  # All reasons together: the documentation below tells them apart (the metric keeps the code).
+  conditions {
+    display_name = "refused deliveries > ${var.stripe_webhook_refused_alert_threshold_deliveries} in ${var.stripe_webhook_refused_alert_window_s} s"
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.stripe_webhooks_refused.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.stripe_webhook_refused_alert_threshold_deliveries
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "${var.stripe_webhook_refused_alert_window_s}s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "stripe-events refused more webhook deliveries than expected (metric ${google_logging_metric.stripe_webhooks_refused.name}, by label code; logs: jsonPayload.event = \"stripe_webhook_refused\"). bad_signature from Stripe's own deliveries (the Stripe dashboard shows the endpoint's deliveries failing with 400) means the signing secret in Secret Manager is not the endpoint's current one: add the endpoint's secret as a new version and redeploy (docs/deploy.md, \"Stripe webhooks\"); Stripe retries each delivery for up to 3 days and may disable an endpoint that keeps failing. missing_signature or bad_signature with no failures in the dashboard is someone else calling the public URL: nothing is read or written for them. timestamp_outside_tolerance means deliveries older than the 5-minute tolerance: replays, or a clock or queueing problem."
   }
 
   notification_channels = var.notification_channel_ids

@@ -1,5 +1,5 @@
 output "function_uris" {
-  description = "HTTPS URI of each function (authenticated invocation only)."
+  description = "HTTPS URI of each function (authenticated invocation only, except stripe-events: stripe_webhook_url)."
   value       = { for fn, m in module.function : fn => m.function_uri }
 }
 
@@ -9,7 +9,7 @@ output "runtime_service_accounts" {
 }
 
 output "scheduler_service_account" {
-  description = "Email of the only identity allowed to invoke detect-drift."
+  description = "Email of the only identity allowed to invoke detect-drift and event-sweeper."
   value       = google_service_account.scheduler.email
 }
 
@@ -34,6 +34,21 @@ output "dead_letter_subscriptions" {
 output "scheduler_jobs" {
   description = "Cloud Scheduler job per drift system, and the cron it runs on (UTC)."
   value       = { for k, j in google_cloud_scheduler_job.detect_drift : k => { name = j.name, schedule = j.schedule } }
+}
+
+output "event_sweeper_scheduler_job" {
+  description = "Cloud Scheduler job calling event-sweeper, and its cron (UTC: every minute)."
+  value       = { name = google_cloud_scheduler_job.event_sweeper.name, schedule = google_cloud_scheduler_job.event_sweeper.schedule }
+}
+
+output "stripe_webhook_url" {
+  description = "URL to give Stripe as the webhook endpoint (Stripe dashboard, Developers, Webhooks): stripe-events' run.app URI, the one function anyone may call; every request must carry a valid Stripe-Signature."
+  value       = module.function["stripe-events"].function_uri
+}
+
+output "stripe_webhook_secret" {
+  description = "Secret Manager secret to add the webhook endpoint's signing secret (whsec_…) to (gcloud secrets versions add); stripe-events alone mounts it as STRIPE_WEBHOOK_SECRET."
+  value       = google_secret_manager_secret.stripe_webhook.id
 }
 
 output "functions_source_object" {

@@ -1,5 +1,5 @@
 # Cloud Scheduler -> detect-drift, one job per drift system (docs/design.md, "The shape"), after the
-# mirror lands.
+# mirror lands; and -> event-sweeper, every minute (the event path: the checks stripe-events scheduled).
 
 locals {
   landing_parts        = split(":", var.mirror_landing_time_utc)
@@ -10,11 +10,12 @@ locals {
   detect_drift_uri = module.function["detect-drift"].function_uri
 }
 
-# The only principal allowed to invoke detect-drift (local.function_invoker_members in functions.tf).
+# The only principal allowed to invoke detect-drift and event-sweeper (local.function_invoker_members
+# in functions.tf).
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "dc-scheduler"
-  display_name = "driftcontrol Cloud Scheduler invoker of detect-drift"
+  display_name = "driftcontrol Cloud Scheduler invoker of detect-drift and event-sweeper"
 }
 
 resource "google_cloud_scheduler_job" "detect_drift" {
@@ -53,6 +54,55 @@ resource "google_cloud_scheduler_job" "detect_drift" {
     oidc_token {
       service_account_email = google_service_account.scheduler.email
       audience              = local.detect_drift_uri
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# event-sweeper: every minute, hands the account checks whose settle delay has passed to gather.
+# ---------------------------------------------------------------------------------------------------
+
+locals {
+  # Read from the module like detect-drift's: known only once the scheduler may invoke it.
+  event_sweeper_uri = module.function["event-sweeper"].function_uri
+
+  # The scheduler waits no longer than the function may run (within Cloud Scheduler's 15-1800 s).
+  event_sweeper_attempt_deadline_s = max(15, min(local.function_settings["event-sweeper"].timeout_s, 1800))
+}
+
+resource "google_cloud_scheduler_job" "event_sweeper" {
+  project     = var.project_id
+  region      = var.region
+  name        = "event-sweeper"
+  description = "Every minute: hands the account checks stripe-events scheduled, once their settle delay has passed, to gather."
+  schedule    = "* * * * *"
+  time_zone   = "Etc/UTC"
+  paused      = var.scheduler_paused
+
+  attempt_deadline = "${local.event_sweeper_attempt_deadline_s}s"
+
+  # No retries: the next minute's call sweeps whatever this one left (a check stays pending until it is
+  # handed on), so a retry would only overlap the next run. event-sweeper runs on one instance with one
+  # request at a time, and a check is deleted only at the version it was read at, so an overlap is safe
+  # anyway.
+  retry_config {
+    retry_count = 0
+  }
+
+  # The sweep reads nothing from the request: the body only says who called.
+  http_target {
+    http_method = "POST"
+    uri         = local.event_sweeper_uri
+    body        = base64encode(jsonencode({ trigger = "scheduled" }))
+    headers = {
+      "Content-Type" = "application/json"
+    }
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = local.event_sweeper_uri
     }
   }
 

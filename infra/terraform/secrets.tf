@@ -1,10 +1,10 @@
-# Secrets of the functions that read the live truth (gather and plan-apply). Terraform creates the
-# secret containers only: no google_secret_manager_secret_version here, so no value ever appears in
-# code, plan output or state. An operator adds each value with `gcloud secrets versions add`
-# (docs/deploy.md); the functions read them at runtime as secret environment variables, and the only
-# identities granted access are the runtime service accounts of the functions that mount them
-# (local.function_secret_environment in functions.tf; modules/function grants each function exactly the
-# secrets it mounts).
+# Secrets of the functions that read the live truth (gather and plan-apply) and of the one that
+# receives Stripe's webhooks (stripe-events). Terraform creates the secret containers only: no
+# google_secret_manager_secret_version here, so no value ever appears in code, plan output or state.
+# An operator adds each value with `gcloud secrets versions add` (docs/deploy.md); the functions read
+# them at runtime as secret environment variables, and the only identities granted access are the
+# runtime service accounts of the functions that mount them (local.function_secret_environment in
+# functions.tf; modules/function grants each function exactly the secrets it mounts).
 
 locals {
   # One Stripe restricted key per function that calls Stripe, keyed by function name; each function
@@ -67,6 +67,25 @@ resource "google_secret_manager_secret" "replica_database_url" {
   project   = var.project_id
   secret_id = each.value.secret_id
   labels    = local.labels
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# The signing secret of the Stripe webhook endpoint that calls stripe-events (whsec_…, shown once per
+# endpoint in the Stripe dashboard; test and live mode endpoints each have their own). stripe-events
+# mounts it as STRIPE_WEBHOOK_SECRET (functions.tf) and is the only function that may read it: it is
+# what makes a request to that public function trustworthy (the HMAC of the Stripe-Signature header).
+# Like the Stripe keys above, the value is added out of band with `gcloud secrets versions add`
+# (docs/deploy.md, "Stripe webhooks") and never enters Terraform. It is not an API key: it lets its
+# holder verify (and forge) deliveries to this endpoint, and call nothing at Stripe.
+resource "google_secret_manager_secret" "stripe_webhook" {
+  project   = var.project_id
+  secret_id = var.stripe_webhook_secret_id
+  labels    = merge(local.labels, { function = "stripe-events", stripe_access = "webhook-signing" })
 
   replication {
     auto {}

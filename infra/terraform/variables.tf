@@ -78,7 +78,7 @@ variable "function_settings_overrides" {
     max_instances           = optional(number)
     max_concurrent_requests = optional(number)
   }))
-  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer). Only the attributes given are overridden."
+  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper). Only the attributes given are overridden."
   default     = {}
 
   validation {
@@ -89,7 +89,7 @@ variable "function_settings_overrides" {
 
 variable "ingress_settings" {
   type        = string
-  description = "Network ingress of every function unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller today is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call still needs an authenticated invoker either way."
+  description = "Network ingress of every function that requires an authenticated invoker, unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller of those is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call to them still needs an authenticated invoker either way. Not applied to stripe-events, the one function without one (Stripe's webhooks come from the internet): it is ALLOW_ALL unless ingress_settings_overrides names it."
   default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
@@ -100,7 +100,7 @@ variable "ingress_settings" {
 
 variable "ingress_settings_overrides" {
   type        = map(string)
-  description = "Ingress of single functions, keyed by function name of shared/contracts/topology.json, overriding ingress_settings for them only (e.g. { \"detect-drift\" = \"ALLOW_ALL\" } if its scheduler job lived in another project). Values as for ingress_settings."
+  description = "Ingress of single functions, keyed by function name of shared/contracts/topology.json, overriding ingress_settings (or stripe-events' ALLOW_ALL) for them only (e.g. { \"detect-drift\" = \"ALLOW_ALL\" } if its scheduler job lived in another project, or { \"stripe-events\" = \"ALLOW_INTERNAL_AND_GCLB\" } behind a load balancer). Values as for ingress_settings."
   default     = {}
 
   validation {
@@ -116,7 +116,7 @@ variable "ingress_settings_overrides" {
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME, in var.region) through which gather, plan-apply and www-resync reach the internal services (subs-api, www) and the read replicas of the OPE, billing_prod and cf_prod databases, or null when they are reachable without one. Its network must route to all of them."
+  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME, in var.region) through which gather, plan-apply, www-resync and stripe-events reach the internal services (subs-api, www) and the read replicas of the OPE, billing_prod and cf_prod databases, or null when they are reachable without one. Its network must route to all of them."
   default     = null
 }
 
@@ -133,7 +133,7 @@ variable "vpc_connector_egress_settings" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL (http or https) of subs-api, passed as SUBS_API_URL to gather and plan-apply (the account records subs_account, subs_customer, subs_dunning, read live) and to www-resync (source of truth for WWW drift). Empty: those functions start, but fail every message that needs subs-api."
+  description = "Base URL (http or https) of subs-api, passed as SUBS_API_URL to gather and plan-apply (the account records subs_account, subs_customer, subs_dunning, read live), to www-resync (source of truth for WWW drift) and to stripe-events (subs_customer: which accounts a Stripe customer belongs to). Empty: those functions start, but fail every message or webhook that needs subs-api."
   default     = ""
 
   validation {
@@ -171,7 +171,7 @@ variable "extra_environment_variables" {
         for name in keys(env) : !contains(local.secret_environment_names, name)
       ]
     ]))
-    error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
+    error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
   }
 
   # The Firestore grants are conditioned on firestore_database_id: a function pointed at another
@@ -229,6 +229,27 @@ variable "stripe_plan_apply_secret_id" {
   }
 }
 
+# The webhook endpoint's signing secret, for stripe-events only. Not an API key: it verifies what Stripe
+# sends and calls nothing. Docs: docs/deploy.md, "Stripe webhooks".
+
+variable "stripe_webhook_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the signing secret (whsec_…) of the Stripe webhook endpoint that calls stripe-events, mounted into stripe-events only as STRIPE_WEBHOOK_SECRET: the check of every request to that public function. Must differ from the Stripe key secrets. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  default     = "stripe-webhook-signing-secret"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.stripe_webhook_secret_id))
+    error_message = "stripe_webhook_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+
+  # One secret for both would mount a Stripe key into the public function, or the signing secret into
+  # gather or plan-apply.
+  validation {
+    condition     = !contains([var.stripe_gather_secret_id, var.stripe_plan_apply_secret_id], var.stripe_webhook_secret_id)
+    error_message = "stripe_webhook_secret_id must differ from stripe_gather_secret_id and stripe_plan_apply_secret_id: stripe-events must never be able to read a Stripe API key."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Company stores read live (gather, plan-apply): the read replicas' URLs, as Secret Manager secrets
 # ---------------------------------------------------------------------------------------------------
@@ -267,7 +288,7 @@ variable "cf_prod_database_url_secret_id" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Scheduling (Cloud Scheduler -> detect-drift, one job per drift system)
+# Scheduling (Cloud Scheduler -> detect-drift, one job per drift system; -> event-sweeper, every minute)
 # ---------------------------------------------------------------------------------------------------
 
 variable "mirror_landing_time_utc" {
@@ -328,7 +349,7 @@ variable "scheduler_max_doublings" {
 
 variable "scheduler_paused" {
   type        = bool
-  description = "Create the scheduler jobs paused (for a first deploy, until the secrets' values and the config document are in place)."
+  description = "Create the scheduler jobs (detect-drift's and event-sweeper's) paused (for a first deploy, until the secrets' values and the config document are in place)."
   default     = false
 }
 
@@ -441,4 +462,26 @@ variable "dead_letter_alert_threshold_messages" {
   type        = number
   description = "Undelivered messages in a dead-letter subscription above which the alert fires (0 = any message)."
   default     = 0
+}
+
+variable "stripe_webhook_refused_alert_threshold_deliveries" {
+  type        = number
+  description = "Webhook deliveries stripe-events refused (missing, bad or stale Stripe-Signature) within stripe_webhook_refused_alert_window_s above which the alert fires. The endpoint is public, so a few stray requests are normal; a run of them means a wrong signing secret (Stripe's own deliveries refused) or someone probing the endpoint."
+  default     = 10
+
+  validation {
+    condition     = var.stripe_webhook_refused_alert_threshold_deliveries >= 0
+    error_message = "stripe_webhook_refused_alert_threshold_deliveries must be at least 0."
+  }
+}
+
+variable "stripe_webhook_refused_alert_window_s" {
+  type        = number
+  description = "Seconds over which refused webhook deliveries are summed for the refused-webhook alert (60-86400)."
+  default     = 600
+
+  validation {
+    condition     = var.stripe_webhook_refused_alert_window_s >= 60 && var.stripe_webhook_refused_alert_window_s <= 86400
+    error_message = "stripe_webhook_refused_alert_window_s must be between 60 and 86400."
+  }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
 import { setDepsProvider } from '../../shared/runtime/deps.js';
+import { openFrontDoor } from './front-door.js';
 
 /**
  * Serves the functions of shared/contracts/topology.json over real HTTP with functions-framework, in one
@@ -21,51 +22,101 @@ export interface ServedFunction {
   readonly pid: number | null;
   /** Peak resident memory of its process (VmHWM), in bytes; null in process or where /proc is unavailable. */
   peakRssBytes(): number | null;
+  /**
+   * Kills the function's process without warning (SIGKILL: no graceful shutdown, whatever it was doing is
+   * cut off), as a crashed instance is. Process mode only.
+   */
+  kill(): Promise<void>;
+  /** Starts a new instance behind the same address (its push subscription's endpoint). Process mode only. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** One function in its own process (serve-function.ts), resolved once it listens. */
-async function spawnFunction(name: FunctionName, env: Record<string, string>): Promise<ServedFunction> {
+/** Starts serve-function.ts for `name` on `port` (0: any free one); resolves with the child once it listens. */
+async function startProcess(
+  name: FunctionName,
+  env: Record<string, string>,
+  port: number,
+): Promise<{ child: ChildProcess; port: number }> {
   const script = fileURLToPath(new URL('./serve-function.ts', import.meta.url));
   // `node --import tsx` (not the tsx CLI, which runs the script in a child of its own): this pid is the function.
   const child = spawn(process.execPath, ['--import', 'tsx', script, name], {
-    env,
+    env: { ...env, PORT: String(port) },
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const port = await new Promise<number>((resolve, reject) => {
+  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const listening = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`function ${name} did not start: ${stderr}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       const m = /listening (\d+)/.exec(d.toString());
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
     });
-    child.on('exit', (code) => reject(new Error(`function ${name} exited (${code}): ${stderr}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`function ${name} exited (${code}): ${stderr}`));
+    });
   });
-  const pid = child.pid as number;
+  return { child, port: listening };
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * One function in its own process (serve-function.ts) behind its front door (front-door.ts), resolved
+ * once it listens. A restarted instance gets a port of its own; the front door's address stays.
+ */
+async function spawnFunction(name: FunctionName, env: Record<string, string>): Promise<ServedFunction> {
+  const door = await openFrontDoor();
+  let instance: { child: ChildProcess; port: number };
+  try {
+    instance = await startProcess(name, env, 0);
+  } catch (error) {
+    await door.close();
+    throw error;
+  }
+  door.setTarget(instance.port);
+  const running = () => instance.child.exitCode === null && instance.child.signalCode === null;
   return {
     name,
-    pid,
-    url: `http://127.0.0.1:${port}`,
+    get pid() {
+      return instance.child.pid as number;
+    },
+    url: door.url,
     peakRssBytes() {
       try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${instance.child.pid}/status`, 'utf8'));
         return m ? Number(m[1]) * 1024 : null;
       } catch {
         return null;
       }
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    async kill() {
+      door.setTarget(null);
+      const gone = exited(instance.child);
+      instance.child.kill('SIGKILL');
+      await gone;
+    },
+    async restart() {
+      if (running()) throw new Error(`${name} is still running`);
+      instance = await startProcess(name, env, 0);
+      door.setTarget(instance.port);
+    },
+    async stop() {
+      const gone = exited(instance.child);
+      instance.child.kill('SIGTERM');
+      setTimeout(() => instance.child.kill('SIGKILL'), 5000).unref();
+      await gone;
+      await door.close();
+    },
   };
 }
 
@@ -92,6 +143,10 @@ async function serveInProcess(name: FunctionName, entryPoint: string): Promise<S
     pid: null,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     peakRssBytes: () => null,
+    kill: () =>
+      Promise.reject(new Error(`${name} is served in this process: kill needs functions: 'processes'`)),
+    restart: () =>
+      Promise.reject(new Error(`${name} is served in this process: restart needs functions: 'processes'`)),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -52,6 +52,8 @@ export interface LocalPipelineOptions {
     minimumBackoffSeconds?: number;
     maximumBackoffSeconds?: number;
     maxDeliveryAttempts?: number;
+    /** Default 600 (production's). A push cut off by a crash is redelivered only after it (local/chaos). */
+    ackDeadlineSeconds?: number;
   };
   /** The log of the functions served in this process. Default: silent unless LOG_LEVEL says otherwise. */
   readonly log?: Logger;
@@ -61,6 +63,15 @@ export interface LocalPipelineOptions {
    * configured only by the environment, as deployed (slower to start; memory per function).
    */
   readonly functions?: 'in-process' | 'processes';
+  /**
+   * Stripe's webhooks (default true): the local Stripe sends its change events, signed, to stripe-events.
+   */
+  readonly webhooks?: boolean;
+  /**
+   * Calls event-sweeper this often, as Cloud Scheduler does every minute in the cloud; unset: only when
+   * `sweepEvents()` is called.
+   */
+  readonly eventSweepEveryMs?: number;
 }
 
 export interface LocalPipeline {
@@ -89,6 +100,8 @@ export interface LocalPipeline {
   readonly functions: readonly ServedFunction[];
   readonly config: DriftControlConfig;
   setConfig(patch: Partial<DriftControlConfig>): Promise<void>;
+  /** POSTs to event-sweeper as Cloud Scheduler would: due event checks go to gather. */
+  sweepEvents(): Promise<{ status: number; body: unknown }>;
   /** POSTs to detect-drift as Cloud Scheduler would. */
   triggerDetect(
     system: DriftSystem,
@@ -117,6 +130,8 @@ export function localConfig(
 
 /** The local Stripe accepts any test key: the factory still validates its form, as for a real one. */
 const LOCAL_STRIPE_KEY = 'sk_test_local';
+/** The signing secret of the local Stripe's webhook endpoint (stripe-events). */
+export const LOCAL_WEBHOOK_SECRET = 'whsec_local_driftcontrol';
 
 /** What a deployed function's environment holds (docs/deploy.md, "code contract"), pointing at this stack. */
 function functionEnvironment(
@@ -138,6 +153,7 @@ function functionEnvironment(
     BIGQUERY_EMULATOR_HOST: bigquery.url,
     STRIPE_API_BASE: stack.endpoints.stripe,
     STRIPE_API_KEY: LOCAL_STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET: LOCAL_WEBHOOK_SECRET,
     SUBS_API_URL: stack.endpoints.subsApi,
     WWW_API_URL: stack.endpoints.www,
     ...stores.env,
@@ -188,10 +204,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     ],
   });
   let served: ServedFunction[] = [];
+  let sweeper: NodeJS.Timeout | undefined;
   let deps: Adapters | undefined;
   const clients: { firestore?: Firestore; pubsub?: PubSub } = {};
   let stores: LocalStores | undefined;
   const teardown = async () => {
+    clearInterval(sweeper);
+    stack.stripe.webhooks.clearEndpoints();
+    await stack.stripe.webhooks.settled();
     await stopFunctions(served);
     await Promise.allSettled([deps?.close(), clients.pubsub?.close(), clients.firestore?.terminate()]);
     // A shared server outlives this pipeline, so its databases go with it; an own server takes them along.
@@ -238,6 +258,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       minimumBackoffSeconds: options.pubsub?.minimumBackoffSeconds ?? 1,
       maximumBackoffSeconds: options.pubsub?.maximumBackoffSeconds ?? 5,
       maxDeliveryAttempts: options.pubsub?.maxDeliveryAttempts ?? 5,
+      ...(options.pubsub?.ackDeadlineSeconds
+        ? { ackDeadlineSeconds: options.pubsub.ackDeadlineSeconds }
+        : {}),
       // The emulator stalls an ordered push subscription for every key once one message exhausts its
       // delivery attempts, and never dead-letters it. Production keeps ordering (per-account leases make
       // correctness independent of it); locally it is off so dead-lettering works as in production.
@@ -265,6 +288,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         Object.assign(pipeline.config, patch);
         await firestore.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set(pipeline.config);
       },
+      async sweepEvents() {
+        const res = await fetch(functionUrls['event-sweeper'], {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-CloudScheduler': 'true' },
+          body: '{}',
+        });
+        return { status: res.status, body: await res.json() };
+      },
       async triggerDetect(system, o = {}) {
         const date = o.snapshotDate ?? snapshotDate;
         const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -281,6 +312,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       },
       stop: teardown,
     };
+    // Stripe's webhook endpoint, configured as in Stripe's dashboard (docs/deploy.md, "Stripe webhooks").
+    if (options.webhooks ?? true)
+      stack.stripe.addWebhookEndpoint({ url: functionUrls['stripe-events'], secret: LOCAL_WEBHOOK_SECRET });
+    if (options.eventSweepEveryMs !== undefined)
+      sweeper = setInterval(() => {
+        pipeline.sweepEvents().catch((error: unknown) => log.warn({ err: error }, 'event sweep failed'));
+      }, options.eventSweepEveryMs);
     return pipeline;
   } catch (error) {
     await teardown().catch(() => {});

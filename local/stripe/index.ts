@@ -17,3 +17,9 @@ export {
   startLocalStripe,
 } from './server.js';
 export { type StoreSnapshot, StripeStore } from './store.js';
+export {
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEvent,
+  WebhookSender,
+} from './webhooks.js';

@@ -8,8 +8,10 @@ import { applyExpand, route } from './api.js';
 import { errors, StripeApiError } from './errors.js';
 import { canonicalParams, type FormObject, FormParseError, parseForm } from './form.js';
 import { kindOfId } from './records.js';
+import { renderById } from './render.js';
 import type { StripeSeed } from './seed.js';
 import { type StoreSnapshot, StripeStore } from './store.js';
+import { eventTypeOf, previousAttributes, type WebhookEndpoint, WebhookSender } from './webhooks.js';
 
 /** API version of the installed SDK; the server answers in that version's shapes. */
 export const LOCAL_STRIPE_API_VERSION: string = Stripe.API_VERSION;
@@ -26,6 +28,11 @@ export interface FaultRule {
   times?: number;
   /** Let this many matching requests through before the fault starts. Default 0. */
   skip?: number;
+  /**
+   * Hit only every n-th matching request after `skip` (1 = every one, the default): a steady, reproducible
+   * fault rate across a whole run (the chaos run, local/chaos/) rather than a burst.
+   */
+  every?: number;
   /** For `latency`: milliseconds added before the request is handled. */
   latencyMs?: number;
   /**
@@ -103,6 +110,9 @@ export interface LocalStripeOptions {
   maxLogEntries?: number;
   /** Stripe-like rate limits (requests per rolling second); none by default. Test mode is 25/s. */
   rateLimit?: RateLimit;
+  /** Where change events are sent, signed (webhooks.ts); more can be added with `addWebhookEndpoint`. */
+  webhookEndpoints?: readonly WebhookEndpoint[];
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 export interface RateLimit {
@@ -123,6 +133,7 @@ const FaultRuleJson = z.strictObject({
   path: z.string(),
   times: z.number().int().positive().optional(),
   skip: z.number().int().nonnegative().optional(),
+  every: z.number().int().positive().optional(),
   latencyMs: z.number().int().nonnegative().optional(),
   phase: z.enum(['before', 'after']).optional(),
   shouldRetry: z.boolean().optional(),
@@ -161,11 +172,17 @@ export class LocalStripeServer {
   /** Arrival times (ms) of requests let through in the last second, by kind. */
   private readonly recent = { read: [] as number[], write: [] as number[] };
   private port = 0;
+  /** Signed change events to the configured endpoints, as Stripe's webhooks send them. */
+  readonly webhooks: WebhookSender;
 
   constructor(options: LocalStripeOptions = {}) {
     this.store = new StripeStore(options.now ? { now: options.now } : {});
     this.maxLogEntries = options.maxLogEntries ?? 100_000;
     this.rateLimit = options.rateLimit ?? {};
+    this.webhooks = new WebhookSender(
+      options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {},
+    );
+    for (const endpoint of options.webhookEndpoints ?? []) this.webhooks.addEndpoint(endpoint);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) {
@@ -204,7 +221,12 @@ export class LocalStripeServer {
     return { host: LOOPBACK, port: this.port, protocol: 'http' };
   }
 
+  addWebhookEndpoint(endpoint: WebhookEndpoint): void {
+    this.webhooks.addEndpoint(endpoint);
+  }
+
   async stop(): Promise<void> {
+    await this.webhooks.stop();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -426,6 +448,7 @@ export class LocalStripeServer {
     let payload: string;
     let headers: Record<string, string> = {};
     let executed = true;
+    const before = method !== 'GET' ? this.renderQuietly(record.objectId) : undefined;
     try {
       const result = routed.endpoint.handler(this.store, { params: record.params, path: routed.path });
       const expand = record.params.expand;
@@ -436,6 +459,7 @@ export class LocalStripeServer {
       );
       payload = JSON.stringify(expanded);
       if (method !== 'GET') record.applied = true;
+      if (method !== 'GET' && before !== undefined) this.emitChange(method, record, before, idempotencyKey);
     } catch (err) {
       if (!(err instanceof StripeApiError)) throw err;
       status = err.status;
@@ -452,6 +476,36 @@ export class LocalStripeServer {
       this.idempotency.set(idemKey, { fingerprint, status, body: payload, headers, requestId });
     }
     this.finishWithFault(fault, () => send(status, payload, headers), sendError, reset);
+  }
+
+  private renderQuietly(objectId: string | null): unknown {
+    if (objectId === null || this.webhooks.endpointCount === 0) return undefined;
+    try {
+      return renderById(this.store, objectId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The event Stripe sends for a write that changed an object (none when nothing changed). */
+  private emitChange(
+    method: string,
+    record: StripeRequestRecord,
+    before: unknown,
+    idempotencyKey: string | null,
+  ): void {
+    const after = this.renderQuietly(record.objectId);
+    const objectType = (after as { object?: string } | undefined)?.object;
+    const type = objectType ? eventTypeOf(objectType, method, after) : null;
+    const previous = previousAttributes(before, after);
+    if (type === null || Object.keys(previous).length === 0) return;
+    this.webhooks.emit({
+      api_version: LOCAL_STRIPE_API_VERSION,
+      created: this.store.now(),
+      type,
+      request: { id: record.requestId, idempotency_key: idempotencyKey },
+      data: { object: after, previous_attributes: previous },
+    });
   }
 
   private finishWithFault(
@@ -494,6 +548,7 @@ export class LocalStripeServer {
       if (rule.kind !== 'latency' && terminal) continue;
       fault.matched += 1;
       if (fault.matched <= (rule.skip ?? 0)) continue;
+      if ((fault.matched - (rule.skip ?? 0)) % (rule.every ?? 1) !== 0) continue;
       if (rule.times !== undefined && fault.fired >= rule.times) continue;
       fault.fired += 1;
       record.fault = rule.kind;

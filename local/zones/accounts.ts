@@ -56,6 +56,11 @@ export class AccountTable {
     return this.get(accountId) as AccountRecord;
   }
 
+  /** The accounts mapped to a Stripe customer, sorted (empty when none). */
+  accountsOfCustomer(stripeCustomerId: string): string[] {
+    return [...(this.byCustomer.get(stripeCustomerId) ?? [])].sort();
+  }
+
   all(): AccountRecord[] {
     return [...this.accounts.keys()].sort().map((id) => this.get(id) as AccountRecord);
   }

@@ -11,6 +11,8 @@ import { LocalZoneService, type RouteResult, type ZoneServiceOptions } from './z
  *   GET /v1/zones/:zoneId                -> 200 ZoneRecord | 404 zone_not_found
  *   GET /v1/accounts/:accountId          -> 200 AccountRecord | 404 account_not_found
  *   GET /v1/accounts/:accountId/zones    -> 200 { accountId, zones: ZoneRecord[] } (empty list if none)
+ *   GET /v1/customers/:stripeCustomerId  -> 200 { stripeCustomerId, accountIds: string[] } (subs_customer
+ *                                           read backwards; empty list if no account maps to it)
  *
  * Admin (tests, seeding): POST /_admin/seed (SubsApiSeed: zones and accounts), POST /_admin/reset,
  * GET /_admin/zones, GET /_admin/accounts, PUT /_admin/accounts/:accountId (change an account's fields,
@@ -73,6 +75,11 @@ export class LocalSubsApi extends LocalZoneService<SubsApiSeed> {
     }
     const account = new RegExp(`^/v1/accounts/${SEGMENT}$`).exec(path);
     if (account) return { body: this.account(account[1] as string) };
+    const customer = new RegExp(`^/v1/customers/${SEGMENT}$`).exec(path);
+    if (customer) {
+      const stripeCustomerId = customer[1] as string;
+      return { body: { stripeCustomerId, accountIds: this.accounts.accountsOfCustomer(stripeCustomerId) } };
+    }
     const zones = new RegExp(`^/v1/accounts/${SEGMENT}/zones$`).exec(path);
     if (zones) {
       const accountId = zones[1] as string;

@@ -177,6 +177,16 @@ export class BigQueryMirror implements MirrorPort, AuditTablePort {
     return { today: stats(snapshotDate), yesterday: stats(yesterday) };
   }
 
+  async latestSnapshotDate(today: string): Promise<string | null> {
+    // The manifest is partitioned by date and must be filtered on it: the last five weeks are plenty.
+    const rows = await this.query(
+      `SELECT MAX(snapshot_date) AS d FROM ${M}.mirror_manifest WHERE snapshot_date BETWEEN DATE_SUB(@today, INTERVAL 35 DAY) AND @today AND table_name = 'subs_account'`,
+      { today: BigQuery.date(today) },
+    );
+    const d = rows[0]?.d;
+    return d === null || d === undefined ? null : text(d);
+  }
+
   async newStripeDrift(snapshotDate: string): Promise<NewStripeDriftRow[]> {
     const rows = await this.query(querySql('stripe_drift_triage'), {
       snapshot_date: BigQuery.date(snapshotDate),

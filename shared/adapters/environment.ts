@@ -17,6 +17,9 @@ import { z } from 'zod';
  *   STRIPE_MAX_NETWORK_RETRIES  optional, default 2             STRIPE_TIMEOUT_MS        optional, default 20000
  *   STRIPE_WRITE_INSTANCES      optional, default 1: instances sharing the Stripe write budget (each
  *                               enforces config stripeWritesPerSecond / this)
+ *   STRIPE_WEBHOOK_SECRET       or STRIPE_WEBHOOK_SECRET_FILE: the webhook endpoint's signing secret
+ *                               (whsec_…), needed by stripe-events only
+ *   STRIPE_WEBHOOK_TOLERANCE_S  optional, default 300: how old a signed webhook may be
  *   SUBS_API_URL, WWW_API_URL   URLs: subs-api (gather, plan-apply, www-resync), www (www-resync)
  *   ZONE_API_TIMEOUT_MS         optional, default 10000
  *   OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL
@@ -82,6 +85,9 @@ const EnvSchema = z.object({
   STRIPE_MAX_NETWORK_RETRIES: optional(wholeNumber(0, 10)),
   STRIPE_TIMEOUT_MS: optional(wholeNumber(0, 600_000)),
   STRIPE_WRITE_INSTANCES: optional(wholeNumber(1, 1000)),
+  STRIPE_WEBHOOK_SECRET: optional(z.string()),
+  STRIPE_WEBHOOK_SECRET_FILE: optional(z.string()),
+  STRIPE_WEBHOOK_TOLERANCE_S: optional(wholeNumber(1, 3600)),
   SUBS_API_URL: optional(httpUrl),
   WWW_API_URL: optional(httpUrl),
   ZONE_API_TIMEOUT_MS: optional(wholeNumber(0, 600_000)),
@@ -110,6 +116,7 @@ export const KNOWN_ENV_VARS: readonly EnvVar[] = Object.freeze(Object.keys(EnvSc
 /** The variables each port needs and reads lazily: unset, the port fails on use, not the function at start. */
 export const LAZY_ENV_VARS = {
   stripe: ['STRIPE_API_KEY', 'STRIPE_API_KEY_FILE'],
+  webhooks: ['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_SECRET_FILE'],
   subsApi: ['SUBS_API_URL'],
   www: ['WWW_API_URL'],
   ope: ['OPE_DATABASE_URL', 'OPE_DATABASE_URL_FILE'],
@@ -151,6 +158,9 @@ export interface AdapterEnv {
     readonly timeoutMs: number;
     /** Instances sharing the write budget of the Firestore config (STRIPE_WRITE_INSTANCES). */
     readonly writeInstances: number;
+    /** Undefined when unset: the webhook verifier fails on use (stripe-events answers 500, Stripe retries). */
+    readonly webhookSecret: string | undefined;
+    readonly webhookToleranceS: number;
   };
   /** Undefined when unset: the subs-api port fails on use. */
   readonly subsApiUrl: string | undefined;
@@ -219,6 +229,13 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     'a Stripe secret or restricted key (sk_/rk_ + test_/live_)',
     problems,
   );
+  const webhookSecret = secretFrom(
+    env,
+    'STRIPE_WEBHOOK_SECRET',
+    (v) => /^whsec_[A-Za-z0-9_]+$/.test(v),
+    'a Stripe webhook signing secret (whsec_…)',
+    problems,
+  );
   const replica = (name: EnvVar) => secretFrom(env, name, isPostgresUrl, 'a postgres:// URL', problems);
   const replicas: ReplicaUrls = {
     ope: replica('OPE_DATABASE_URL'),
@@ -262,6 +279,8 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
       maxNetworkRetries: raw.STRIPE_MAX_NETWORK_RETRIES ?? 2,
       timeoutMs: raw.STRIPE_TIMEOUT_MS ?? 20_000,
       writeInstances: raw.STRIPE_WRITE_INSTANCES ?? 1,
+      webhookSecret,
+      webhookToleranceS: raw.STRIPE_WEBHOOK_TOLERANCE_S ?? 300,
     },
     subsApiUrl: raw.SUBS_API_URL,
     wwwApiUrl: raw.WWW_API_URL,
@@ -305,6 +324,7 @@ export function describeEnvironment(env: AdapterEnv): Record<string, unknown> {
           : `${env.stripe.protocol}://${env.stripe.host}:${env.stripe.port}`,
       maxNetworkRetries: env.stripe.maxNetworkRetries,
       writeInstances: env.stripe.writeInstances,
+      webhookSecret: env.stripe.webhookSecret === undefined ? 'unset' : 'set',
     },
     subsApiUrl: env.subsApiUrl ?? null,
     wwwApiUrl: env.wwwApiUrl ?? null,

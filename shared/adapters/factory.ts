@@ -9,6 +9,7 @@ import type {
   OpePort,
   StripePort,
   SubsApiPort,
+  WebhookVerifierPort,
   WwwPort,
 } from '../ports/index.js';
 import { BigQueryMirror, bigQueryClient } from './bigquery.js';
@@ -20,12 +21,14 @@ import {
   parseAdapterEnv,
 } from './environment.js';
 import { FirestoreControlStore } from './firestore.js';
+import { FirestoreEventLedger } from './firestore-events.js';
 import { PubSubPublisher } from './pubsub.js';
 import { BillingProdReplica } from './replica/billing-prod.js';
 import { CfProdReplica } from './replica/cf-prod.js';
 import { OpeReplica } from './replica/ope.js';
 import { ReadReplica, type ReplicaStore } from './replica/replica.js';
 import { StripeAdapter } from './stripe/adapter.js';
+import { StripeWebhookVerifier } from './stripe/webhooks.js';
 import { SubsApiClient } from './subs-api.js';
 import { WwwClient } from './www.js';
 
@@ -141,6 +144,18 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
       'set STRIPE_API_KEY, or STRIPE_API_KEY_FILE, from the Stripe secret',
       functionName,
     );
+  const events = new FirestoreEventLedger(firestore);
+  const webhookSecret = config.stripe.webhookSecret;
+  const webhooks: WebhookVerifierPort =
+    webhookSecret === undefined
+      ? missingPort<WebhookVerifierPort>(
+          'webhooks',
+          ['verify'],
+          'STRIPE_WEBHOOK_SECRET',
+          'set STRIPE_WEBHOOK_SECRET, or STRIPE_WEBHOOK_SECRET_FILE, from the webhook signing secret',
+          functionName,
+        )
+      : new StripeWebhookVerifier(webhookSecret, config.stripe.webhookToleranceS);
   const publisher = new PubSubPublisher(pubsub);
   const readRetry = { retries: config.storeReadRetries, minBackoffMs: 100, maxBackoffMs: 1000 };
   const subsApi: SubsApiPort =
@@ -215,6 +230,8 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     env: config,
     stripe,
     control,
+    events,
+    webhooks,
     publisher,
     subsApi,
     www,

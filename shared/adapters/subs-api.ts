@@ -10,6 +10,7 @@ import { DEFAULT_READ_RETRY, type ReadRetryPolicy, withReadRetries } from './rea
  *   GET /v1/zones/:zoneId        -> 200 ZoneRecord | 404 zone_not_found
  *   GET /v1/accounts/:accountId  -> 200 { accountId, accountType, mergedAccountIds, stripeCustomerId,
  *                                         accountIdsForCustomer, dunning: { state } } | 404 account_not_found
+ *   GET /v1/customers/:stripeCustomerId -> 200 { stripeCustomerId, accountIds } (subs_customer backwards)
  * The account read carries subs_account, subs_customer and subs_dunning in one round trip, stamped with
  * the time it was made; it is retried within the read policy, and an answer that does not parse is a
  * retryable failure naming the field.
@@ -22,6 +23,11 @@ const AccountBody = z.object({
   stripeCustomerId: z.string().min(1).max(255).nullable(),
   accountIdsForCustomer: z.array(z.string().min(1).max(255)),
   dunning: z.object({ state: DunningState }),
+});
+
+const CustomerBody = z.object({
+  stripeCustomerId: z.string().min(1),
+  accountIds: z.array(z.string().min(1).max(255)).max(1000),
 });
 
 export interface SubsApiClientOptions extends InternalHttpOptions {
@@ -43,6 +49,18 @@ export class SubsApiClient implements SubsApiPort {
 
   zone(zoneId: string): Promise<ZoneRecord | null> {
     return this.http.zone(zoneId);
+  }
+
+  accountsOfCustomer(stripeCustomerId: string): Promise<string[]> {
+    const path = `/v1/customers/${encodeURIComponent(stripeCustomerId)}`;
+    return withReadRetries(async () => {
+      const answer = await this.http.request('GET', path);
+      if (answer.status !== 200) throw this.http.fail('GET', path, answer);
+      const parsed = CustomerBody.safeParse(answer.body);
+      if (!parsed.success || parsed.data.stripeCustomerId !== stripeCustomerId)
+        throw new UpstreamError(`subs-api GET ${path}: invalid customer answer`, 'subs-api', true, 200);
+      return parsed.data.accountIds;
+    }, this.retry);
   }
 
   account(accountId: string): Promise<SubsApiAccount | null> {

@@ -42,6 +42,20 @@ export const ReplayOverrides = z.strictObject({
 });
 export type ReplayOverrides = z.infer<typeof ReplayOverrides>;
 
+/** Where a change event came from: a Stripe webhook, or the company's OPE change topic. */
+export const EventSource = z.enum(['stripe', 'ope']);
+export type EventSource = z.infer<typeof EventSource>;
+
+/** The change events that led to an event-driven check (trigger `event` only), for its audit rows. */
+export const CheckEvents = z.strictObject({
+  /** The first events' ids (at most 50 are kept), and how many there were in all. */
+  ids: z.array(z.string().min(1).max(255)).min(1).max(50),
+  count: z.number().int().min(1),
+  sources: z.array(EventSource).min(1),
+  firstAt: Instant,
+});
+export type CheckEvents = z.infer<typeof CheckEvents>;
+
 /** detect-drift (or a replay) -> gather: one message per new Stripe-drift account (ordering key = account id). */
 export const StripeDriftAccountMessage = z.strictObject({
   schemaVersion: z.literal(1),
@@ -52,6 +66,8 @@ export const StripeDriftAccountMessage = z.strictObject({
   truth: ViewTruth.optional(),
   /** A replay's lifted valves (trigger replay only). */
   overrides: ReplayOverrides.optional(),
+  /** The change events behind an event-driven check (trigger event only). */
+  events: CheckEvents.optional(),
   publishedAt: Instant,
 });
 export type StripeDriftAccountMessage = z.infer<typeof StripeDriftAccountMessage>;

@@ -12,7 +12,17 @@ import { canonicalJson, hashOf } from './canonical.js';
  * Never random (Stripe's SDK would otherwise invent one per call).
  */
 export function idempotencyKey(accountId: string, change: Pick<Change, 'id'>, planHash: string): string {
-  return `driftcontrol-${hashOf({ accountId, changeId: change.id, planHash }).slice(0, 48)}`;
+  return `${IDEMPOTENCY_KEY_PREFIX}${hashOf({ accountId, changeId: change.id, planHash }).slice(0, 48)}`;
+}
+
+const IDEMPOTENCY_KEY_PREFIX = 'driftcontrol-';
+
+/**
+ * Whether a Stripe request (as a webhook event's `request.idempotency_key` names it) was one of our own
+ * writes: its event must not start a check that fights the heal it reports (docs/design.md, "Events").
+ */
+export function isOwnIdempotencyKey(key: string | null): boolean {
+  return key !== null && key.startsWith(IDEMPOTENCY_KEY_PREFIX);
 }
 
 export interface PreconditionMismatch {

@@ -10,7 +10,8 @@ import { CalendarDate, Id, Instant } from './common.js';
  * and the Terraform wiring test holds the deployed table to it.
  */
 
-export const Trigger = z.enum(['scheduled', 'replay', 'manual']);
+/** `event`: a check of one account that Stripe or OPE change events asked for (docs/design.md, "Events"). */
+export const Trigger = z.enum(['scheduled', 'replay', 'manual', 'event']);
 export type Trigger = z.infer<typeof Trigger>;
 
 export const DriftSystem = z.enum(['stripe', 'www']);

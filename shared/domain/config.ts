@@ -38,6 +38,15 @@ export const DriftControlConfig = z.strictObject({
   stripeWritesPerSecond: z.number().min(0.1).max(100).default(25),
   /** Mirror sanity: fewest accounts a snapshot partition may hold. */
   minMirrorAccounts: z.number().int().min(0).max(1_000_000_000).default(1),
+  /**
+   * Event-driven checks (docs/design.md, "Events"): an account's check waits this long after its latest
+   * change event, so a burst of events makes one check and the change has settled when it is read.
+   */
+  eventSettleSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** A stream of events postpones an account's check at most this long after its first event. */
+  eventMaxWaitSeconds: z.number().int().min(0).max(86_400).default(900),
+  /** Blast radius of the event path: at most this many event-driven checks start per clock hour. */
+  maxEventChecksPerHour: z.number().int().min(0).max(1_000_000).default(500),
   /** Mirror sanity: largest relative change of the account count between consecutive snapshots. */
   maxMirrorAccountChange: z.number().min(0).max(1).default(0.2),
 });

@@ -5,11 +5,13 @@ import type {
   CfProdPort,
   Clock,
   ControlStore,
+  EventLedgerPort,
   MirrorPort,
   OpePort,
   PublisherPort,
   StripePort,
   SubsApiPort,
+  WebhookVerifierPort,
   WwwPort,
 } from '../ports/index.js';
 
@@ -19,6 +21,10 @@ export interface PipelineDeps {
   readonly auditTable: AuditTablePort;
   readonly stripe: StripePort;
   readonly control: ControlStore;
+  /** Change events accepted and the checks they scheduled (docs/design.md, "Events"). */
+  readonly events: EventLedgerPort;
+  /** Verifies a Stripe webhook's signature (stripe-events only). */
+  readonly webhooks: WebhookVerifierPort;
   readonly publisher: PublisherPort;
   readonly subsApi: SubsApiPort;
   readonly www: WwwPort;

@@ -18,6 +18,8 @@ import { overridesSaid, replayExclusion } from './replay-valves.js';
 
 export type GatherResult =
   | { readonly disposition: 'ack'; readonly outcome: 'published'; readonly view: AccountView }
+  /** A redelivery after this run's final word on the account: nothing done, no second row. */
+  | { readonly disposition: 'ack'; readonly outcome: 'already_final'; readonly reason: string }
   | {
       readonly disposition: Disposition;
       readonly outcome: 'failed';
@@ -142,21 +144,46 @@ export async function gatherAccount(
   const { run, accountId } = message;
   const truth: ViewTruth = message.truth ?? 'live';
   const said = overridesSaid(message);
-  const audit = (
+  const audit = async (
     input: Omit<Parameters<typeof emitAudit>[1], 'run' | 'stage' | 'startedAt' | 'finishedAt' | 'accountId'>,
-  ) =>
-    emitAudit(deps, {
+  ) => {
+    const row = await emitAudit(deps, {
       run,
       stage: 'gather',
       accountId,
       startedAt,
       finishedAt: deps.clock.now(),
-      ...(message.overrides ? { params: { overrides: message.overrides } } : {}),
+      ...(message.overrides || message.events
+        ? {
+            params: {
+              ...(message.overrides ? { overrides: message.overrides } : {}),
+              ...(message.events ? { events: message.events } : {}),
+            },
+          }
+        : {}),
       ...input,
       ...(input.reason ? { reason: `${input.reason}${said}` } : {}),
     });
+    // An outcome that will not be retried is this run's final word: a redelivery (a crash before the ack)
+    // adds no second row — say, `excluded` by the cooldown the first delivery's heal started.
+    if (!input.willRetry)
+      await deps.control.recordFinal(run.runId, 'gather', accountId, {
+        outcome: input.outcome,
+        rowId: row.row_id,
+      });
+    return row;
+  };
+  const prior = await deps.control.finalOutcome(run.runId, 'gather', accountId);
+  if (prior !== null) {
+    return {
+      disposition: 'ack',
+      outcome: 'already_final',
+      reason: `already final in run ${run.runId}: ${prior.outcome}`,
+    };
+  }
   try {
-    if (run.trigger === 'replay') {
+    // A replay or an event-driven check: the per-account valves of a nightly run, applied here.
+    if (run.trigger === 'replay' || run.trigger === 'event') {
       const excluded = await replayExclusion(deps, message);
       if (excluded !== null) {
         await audit({ outcome: 'excluded', errorCode: excluded.code, reason: excluded.reason });

@@ -2,8 +2,8 @@ import type { StripeDriftAccountMessage } from '../contracts/messages.js';
 import type { PipelineDeps } from './deps.js';
 
 /**
- * The per-account valves of a scheduled run, applied by gather to a replayed account before it reads
- * anything (docs/design.md, "Safety valves"): persistent drift and unsupported account types (the mirror's
+ * The per-account valves of a scheduled run, applied by gather to a replayed account, or one change events
+ * asked to check (no overrides ever), before it reads anything (docs/design.md, "Safety valves"): persistent drift and unsupported account types (the mirror's
  * triage of the run's snapshot date, as detection sees them) and the cooldown. A replay lifts persistent
  * drift or the cooldown only with the overrides (and reason) its message carries; an unsupported type is
  * never lifted. Returns why the account is excluded, or null to go on.

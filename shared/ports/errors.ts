@@ -60,3 +60,17 @@ export class InvalidStoreDataError extends Error {
     super(message, options);
   }
 }
+
+/** Why a Stripe webhook was refused: no signature header, a signature that does not match, a stale one. */
+export type WebhookRefusal = 'missing_signature' | 'bad_signature' | 'timestamp_outside_tolerance';
+
+export class WebhookSignatureError extends Error {
+  override readonly name = 'WebhookSignatureError';
+  constructor(
+    message: string,
+    readonly code: WebhookRefusal,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -79,6 +79,8 @@ export interface MirrorPort {
   newWwwDrift(snapshotDate: string): Promise<NewWwwDriftRow[]>;
   /** null when the account is not in the mirror for that date. */
   accountParts(accountId: string, snapshotDate: string): Promise<MirrorAccountParts | null>;
+  /** The newest snapshot date the Stripe-drift mirror has landed, up to `today` (null: none lately). */
+  latestSnapshotDate(today: string): Promise<string | null>;
 }
 
 export interface AuditTablePort {
@@ -195,6 +197,70 @@ export interface ControlStore {
   releaseLease(accountId: string, holder: string): Promise<void>;
 }
 
+// ---------------------------------------------------------------- change events (docs/design.md, "Events")
+
+export type EventSourceName = 'stripe' | 'ope';
+
+/** An account's check that change events asked for, waiting for its settle delay. */
+export interface PendingCheck {
+  readonly accountId: string;
+  readonly firstEventAtMs: number;
+  readonly dueAtMs: number;
+  /** The first events' ids (at most 50), and how many arrived in all. */
+  readonly eventIds: readonly string[];
+  readonly eventCount: number;
+  readonly sources: readonly EventSourceName[];
+  /** Changes with every event: completing a check read at another version keeps it (new events came). */
+  readonly version: number;
+}
+
+export interface AcceptEventRequest {
+  readonly eventId: string;
+  readonly type: string;
+  readonly source: EventSourceName;
+  /** The accounts to check (empty: record the event only). */
+  readonly accountIds: readonly string[];
+  /** What became of the event, for `driftcontrol events`. */
+  readonly outcome: string;
+  readonly nowMs: number;
+  readonly settleMs: number;
+  readonly maxWaitMs: number;
+}
+
+export interface RecentEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly source: EventSourceName;
+  readonly accountIds: readonly string[];
+  readonly outcome: string;
+  readonly receivedAtMs: number;
+}
+
+/**
+ * The event ledger: every accepted event id (Stripe delivers at least once, for days, in no order) and one
+ * pending check per account. Recording an event and scheduling its check is one transaction, so a failure
+ * leaves neither and the sender's retry finds the event new.
+ */
+export interface EventLedgerPort {
+  /** `duplicate`: this event id was accepted before; nothing changed. */
+  accept(request: AcceptEventRequest): Promise<'accepted' | 'duplicate'>;
+  /** Checks due now, oldest due first. */
+  due(nowMs: number, limit: number): Promise<PendingCheck[]>;
+  /** Every pending check (for the operator), oldest due first. */
+  pending(limit: number): Promise<PendingCheck[]>;
+  /** Removes a check that was handed on, unless events arrived since it was read (then false: it stays). */
+  complete(accountId: string, version: number): Promise<boolean>;
+  /** Takes up to `wanted` from the hour's budget of event checks; returns how many were granted. */
+  takeHourlyBudget(hourKey: string, wanted: number, max: number): Promise<number>;
+  recent(limit: number): Promise<RecentEvent[]>;
+}
+
+/** A Stripe webhook whose signature does not verify: refused (400), never processed. */
+export interface WebhookVerifierPort {
+  /** The event the payload carries; throws WebhookSignatureError when the signature does not verify. */
+  verify(rawBody: Buffer | string, signatureHeader: string | null): Promise<unknown>;
+}
+
 // ---------------------------------------------------------------- Pub/Sub
 
 export interface PublisherPort {
@@ -253,6 +319,8 @@ export interface SubsApiPort {
   zone(zoneId: string): Promise<ZoneRecord | null>;
   /** null when subs-api has no such account. */
   account(accountId: string): Promise<SubsApiAccount | null>;
+  /** The accounts subs_customer maps to a Stripe customer (live; empty when none). */
+  accountsOfCustomer(stripeCustomerId: string): Promise<string[]>;
 }
 
 export type WwwWriteResult =

@@ -7,6 +7,8 @@ import { parseJson, ValidationError } from '../domain/validate.js';
 import { emitAudit } from '../pipeline/audit.js';
 import type { Disposition, PipelineDeps } from '../pipeline/deps.js';
 import { type DetectRequest, detectDrift } from '../pipeline/detect.js';
+import { receiveStripeEvent } from '../pipeline/stripe-events.js';
+import { sweepPendingChecks } from '../pipeline/sweep-checks.js';
 import { getDeps } from './deps.js';
 import { installJsonErrors } from './json-errors.js';
 
@@ -196,4 +198,36 @@ export const detectDriftHttp = httpHandler('detect-drift', async (deps, req, res
   // Non-2xx makes Cloud Scheduler retry: 503 when the mirror has not landed yet, 409 while another call
   // holds the run (if that call died, the retry resumes the run). Everything else is final for the firing.
   res.status(result.status === 'not_ready' ? 503 : result.status === 'in_progress' ? 409 : 200).json(result);
+});
+
+// ---------------------------------------------------------------- stripe-events (HTTP, Stripe webhooks)
+
+/** The raw body Stripe signed: functions-framework keeps it as `rawBody`; the signature covers its bytes. */
+function rawBodyOf(req: Request): Buffer | null {
+  const raw = (req as Request & { rawBody?: Buffer }).rawBody;
+  return Buffer.isBuffer(raw) ? raw : null;
+}
+
+export const stripeEventsHttp = httpHandler('stripe-events', async (deps, req, res) => {
+  if (req.method !== 'POST') {
+    res.status(405).json({ error: { code: 'method_not_allowed', message: 'POST a Stripe event' } });
+    return;
+  }
+  const signature = req.headers['stripe-signature'];
+  const result = await receiveStripeEvent(
+    deps,
+    rawBodyOf(req) ?? '',
+    (Array.isArray(signature) ? signature[0] : signature) ?? null,
+  );
+  if (result.status === 400) {
+    res.status(400).json({ error: { code: result.outcome, message: result.reason } });
+    return;
+  }
+  res.status(200).json({ received: true, outcome: result.outcome, eventId: result.eventId });
+});
+
+// ---------------------------------------------------------------- event-sweeper (HTTP, Cloud Scheduler)
+
+export const eventSweeperHttp = httpHandler('event-sweeper', async (deps, _req, res) => {
+  res.status(200).json(await sweepPendingChecks(deps));
 });

@@ -1,9 +1,10 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
  * Conventions the platform team relies on: pinned providers, typed and described variables with units
- * in their names, the scheduler per drift system, the alerts, and the hashed source archive.
+ * in their names, the scheduler per drift system and the sweeper's every minute, the alerts, and the
+ * hashed source archive.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
@@ -17,6 +18,7 @@ import {
   blocks,
   loadAll,
   loadModule,
+  REPO_ROOT,
   resource,
   str,
   TF_DIRS,
@@ -79,7 +81,7 @@ describe('module layout (terraform-google-modules)', () => {
 
 // Words that describe a quantity with a unit; such a variable must say the unit in its name.
 const NEEDS_UNIT = /(timeout|memory|retention|deadline|backoff|delay|window|duration|expiration|rate|time)/;
-const UNIT_SUFFIX = /(_s|_min|_mb|_days|_per_s|_utc|_messages)$/;
+const UNIT_SUFFIX = /(_s|_min|_mb|_days|_per_s|_utc|_messages|_deliveries)$/;
 
 describe('variables', () => {
   const cases = () =>
@@ -113,10 +115,19 @@ describe('variables', () => {
     }
   });
 
+  it('a threshold variable names its unit too (a ratio has none)', () => {
+    for (const { where, name } of cases())
+      if (/threshold/.test(name) && !/_ratio_threshold$/.test(name)) expect(name, where).toMatch(UNIT_SUFFIX);
+  });
+
   it('the example environment outputs every secret an operator must add a value to', async () => {
     const example = await loadModule('example');
     const secrets = Object.keys(root.outputs).filter((o) => /_secrets?$/.test(o));
-    expect(secrets.sort()).toEqual(['replica_database_url_secrets', 'stripe_secrets']);
+    expect(secrets.sort()).toEqual([
+      'replica_database_url_secrets',
+      'stripe_secrets',
+      'stripe_webhook_secret',
+    ]);
     for (const o of secrets) expect(example.outputs[o]?.value, o).toBe(`\${module.driftcontrol.${o}}`);
   });
 });
@@ -146,6 +157,28 @@ describe('scheduler', () => {
   it('the attempt deadline covers detect-drift timeout and stays within Scheduler limits', () => {
     const t = Number(asBody(asBody(root.locals.function_defaults)['detect-drift']).timeout_s);
     expect(t + 30).toBeLessThanOrEqual(1800);
+  });
+
+  it('event-sweeper runs every minute in UTC, with a short attempt deadline and no retries', async () => {
+    const job = resource(root, 'google_cloud_scheduler_job', 'event_sweeper');
+    expect(job.body.schedule).toBe('* * * * *');
+    expect(job.body.time_zone).toBe('Etc/UTC');
+    expect(job.body.paused).toBe('${var.scheduler_paused}');
+    expect(block(job.body, 'retry_config')).toEqual({ retry_count: 0 });
+    expect(block(job.body, 'http_target')?.http_method).toBe('POST');
+    expect(root.locals.event_sweeper_uri).toBe('${module.function["event-sweeper"].function_uri}');
+    const deadline = async (vars: Record<string, unknown>) =>
+      (await evaluateRoot(root, { outputs: { d: job.body.attempt_deadline }, vars })).d;
+    // The function's own timeout (60 s), within Cloud Scheduler's 15-1800 s.
+    const timeout = Number(asBody(asBody(root.locals.function_defaults)['event-sweeper']).timeout_s);
+    expect(timeout).toBeLessThanOrEqual(60);
+    expect(await deadline({})).toBe(`${timeout}s`);
+    expect(await deadline({ function_settings_overrides: { 'event-sweeper': { timeout_s: 5 } } })).toBe(
+      '15s',
+    );
+    expect(JSON.stringify(root.outputs.event_sweeper_scheduler_job?.value)).toContain(
+      'google_cloud_scheduler_job.event_sweeper',
+    );
   });
 });
 
@@ -177,9 +210,37 @@ describe('monitoring', () => {
     expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');
   });
 
+  it('refused Stripe webhooks are counted by code from jsonPayload.event = "stripe_webhook_refused", and alerted on above a threshold', () => {
+    const metric = resource(root, 'google_logging_metric', 'stripe_webhooks_refused');
+    expect(String(metric.body.filter)).toContain('resource.labels.service_name = "stripe-events"');
+    expect(String(metric.body.filter)).toContain('jsonPayload.event = "stripe_webhook_refused"');
+    expect(asBody(metric.body.label_extractors).code).toBe('EXTRACT(jsonPayload.code)');
+    const policy = resource(root, 'google_monitoring_alert_policy', 'stripe_webhooks_refused');
+    const body = JSON.stringify(policy.body);
+    expect(body).toContain(
+      'logging.googleapis.com/user/${google_logging_metric.stripe_webhooks_refused.name}',
+    );
+    expect(body).toContain('${var.stripe_webhook_refused_alert_threshold_deliveries}');
+    expect(body).toContain('${var.stripe_webhook_refused_alert_window_s}s');
+    for (const v of [
+      'stripe_webhook_refused_alert_threshold_deliveries',
+      'stripe_webhook_refused_alert_window_s',
+    ])
+      expect(root.variables[v]?.default, v).toBeDefined();
+    // The line the metric counts is the line the code logs, and its codes are the codes the code has.
+    const handler = readFileSync(join(REPO_ROOT, 'shared', 'pipeline', 'stripe-events.ts'), 'utf8');
+    expect(handler).toMatch(/event: 'stripe_webhook_refused', code: error\.code/);
+    const errors = readFileSync(join(REPO_ROOT, 'shared', 'ports', 'errors.ts'), 'utf8');
+    const refusal = /type WebhookRefusal = ([^;]+);/.exec(errors)?.[1] ?? '';
+    const codes = [...refusal.matchAll(/'([a-z_]+)'/g)].map((m) => m[1] as string);
+    expect(codes.sort()).toEqual(['bad_signature', 'missing_signature', 'timestamp_outside_tolerance']);
+    const described = JSON.stringify(metric.body.metric_descriptor);
+    for (const c of codes) expect(described, c).toContain(c);
+  });
+
   it('every alert notifies the configured channels', () => {
     const policies = root.resources.filter((r) => r.type === 'google_monitoring_alert_policy');
-    expect(policies.length).toBe(3);
+    expect(policies.length).toBe(4);
     for (const p of policies)
       expect(p.body.notification_channels, p.name).toBe('${var.notification_channel_ids}');
   });

@@ -3,8 +3,9 @@
  * Holds the environment Terraform sets on each function to the adapter factory that reads it
  * (shared/adapters/environment.ts, shared/adapters/factory.ts): every variable set is one the factory
  * knows (KNOWN_ENV_VARS, the keys of its schema), every function gets what its adapters need, each
- * secret (each function's own Stripe restricted key, the read replicas' URLs) only where it is used and
- * only as a secret from its own Secret Manager secret, FIRESTORE_DATABASE exactly where a Firestore
+ * secret (each function's own Stripe restricted key, the webhook signing secret, the read replicas'
+ * URLs) only where it is used and only as a secret from its own Secret Manager secret, FIRESTORE_DATABASE
+ * exactly where a Firestore
  * grant is, the VPC connector only for the functions that reach the company network, and the
  * environment a function gets is one the factory accepts.
  */
@@ -15,6 +16,7 @@ import { BillingProdReplica } from '../../shared/adapters/replica/billing-prod.j
 import { CfProdReplica } from '../../shared/adapters/replica/cf-prod.js';
 import { OpeReplica } from '../../shared/adapters/replica/ope.js';
 import { StripeAdapter } from '../../shared/adapters/stripe/adapter.js';
+import { StripeWebhookVerifier } from '../../shared/adapters/stripe/webhooks.js';
 import { SubsApiClient } from '../../shared/adapters/subs-api.js';
 import { WwwClient } from '../../shared/adapters/www.js';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
@@ -80,24 +82,31 @@ type Port = keyof typeof LAZY_ENV_VARS;
 /** The live stores gather and plan-apply read (subs-api and the three read replicas). */
 const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
 
-/** The ports each function's core uses that need a lazily read variable (shared/pipeline/*.ts). */
+/**
+ * The ports each function's core uses that need a lazily read variable (shared/pipeline/*.ts).
+ * stripe-events verifies the webhook's signature and maps its customer through subs_customer, read live
+ * from subs-api; it calls no Stripe API and reads no replica. event-sweeper needs only Firestore,
+ * BigQuery and Pub/Sub (no lazily read variable).
+ */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
   gather: ['stripe', ...LIVE_TRUTH],
   'plan-apply': ['stripe', ...LIVE_TRUTH],
   'www-resync': ['subsApi', 'www'],
   'audit-writer': [],
+  'stripe-events': ['webhooks', 'subsApi'],
+  'event-sweeper': [],
 };
 
 /** The ports whose variable is a secret, and the secret it is mounted from. */
-type SecretPort = 'stripe' | 'ope' | 'billingProd' | 'cfProd';
-type ReplicaPort = Exclude<SecretPort, 'stripe'>;
+type SecretPort = 'stripe' | 'webhooks' | 'ope' | 'billingProd' | 'cfProd';
+type ReplicaPort = Exclude<SecretPort, 'stripe' | 'webhooks'>;
 
 /**
  * Per read replica: the variable Terraform mounts, the secret it names (the replica secret ids of
  * SAMPLE_VARS, which the stand-ins of google_secret_manager_secret.replica_database_url carry), and what
  * a running function reads from it (Secret Manager resolves it). The Stripe key is per function:
- * STRIPE_SECRET_OF.
+ * STRIPE_SECRET_OF; the webhook signing secret is stripe-events' alone: WEBHOOK_SECRET.
  */
 const REPLICA_SECRETS: Readonly<Record<ReplicaPort, { variable: string; secret: string; value: string }>> = {
   ope: {
@@ -116,16 +125,23 @@ const REPLICA_SECRETS: Readonly<Record<ReplicaPort, { variable: string; secret: 
     value: 'postgresql://driftcontrol_ro:fake@10.20.0.7:5432/cf_prod',
   },
 };
+/** The webhook endpoint's signing secret: the stand-in of google_secret_manager_secret.stripe_webhook. */
+const WEBHOOK_SECRET = SAMPLE_VARS.stripe_webhook_secret_id;
 const SECRET_VARIABLE: Readonly<Record<SecretPort, string>> = {
   stripe: 'STRIPE_API_KEY',
+  webhooks: 'STRIPE_WEBHOOK_SECRET',
   ope: REPLICA_SECRETS.ope.variable,
   billingProd: REPLICA_SECRETS.billingProd.variable,
   cfProd: REPLICA_SECRETS.cfProd.variable,
 };
 const SECRET_PORTS = Object.keys(SECRET_VARIABLE) as SecretPort[];
 
-/** The secret a function's port is mounted from: the function's own Stripe key, or the store's secret. */
+/**
+ * The secret a function's port is mounted from: the function's own Stripe key, the webhook signing
+ * secret, or the store's secret.
+ */
 function secretOf(port: SecretPort, fn: FunctionName): string {
+  if (port === 'webhooks') return WEBHOOK_SECRET;
   if (port !== 'stripe') return REPLICA_SECRETS[port].secret;
   const own = STRIPE_SECRET_OF[fn];
   if (own === undefined) throw new Error(`${fn} has no Stripe key of its own`);
@@ -137,6 +153,7 @@ const SECRET_VALUES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.values(REPLICA_SECRETS).map((s) => [s.secret, s.value])),
   [SAMPLE_VARS.stripe_gather_secret_id]: 'rk_live_fake_gather_read_only',
   [SAMPLE_VARS.stripe_plan_apply_secret_id]: 'rk_live_fake_plan_apply_heal',
+  [WEBHOOK_SECRET]: 'whsec_fake_endpoint_signing_secret',
 };
 
 const COMMON = ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'];
@@ -148,6 +165,8 @@ const LIVE_TRUTH_SECRETS = [
   'BILLING_PROD_DATABASE_URL',
   'CF_PROD_DATABASE_URL',
 ];
+/** Every secret the factory reads for a secret port. */
+const ALL_SECRETS = [...LIVE_TRUTH_SECRETS, 'STRIPE_WEBHOOK_SECRET'];
 
 /** The whole contract per function (docs/deploy.md shows the same table). */
 const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret: readonly string[] }>> = {
@@ -159,6 +178,9 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   },
   'www-resync': { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL', 'WWW_API_URL'], secret: [] },
   'audit-writer': { plain: COMMON, secret: [] },
+  // The signing secret only: no Stripe API key, no replica.
+  'stripe-events': { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL'], secret: ['STRIPE_WEBHOOK_SECRET'] },
+  'event-sweeper': { plain: [...COMMON, FIRESTORE], secret: [] },
 };
 
 /** The functions that reach the company network (subs-api, www, the replicas): those using such a port. */
@@ -209,11 +231,11 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       const options: readonly string[] = LAZY_ENV_VARS[port];
       expect(options, port).toContain(SECRET_VARIABLE[port]);
     }
-    expect(SECRET_PORTS.map((p) => SECRET_VARIABLE[p]).sort()).toEqual([...LIVE_TRUTH_SECRETS].sort());
+    expect(SECRET_PORTS.map((p) => SECRET_VARIABLE[p]).sort()).toEqual([...ALL_SECRETS].sort());
   });
 
   it.each(names)(
-    '%s: each secret (its own Stripe key, replica URLs) only where its port is used, only as a secret, from its own secret',
+    '%s: each secret (its own Stripe key, the webhook signing secret, replica URLs) only where its port is used, only as a secret, from its own secret',
     (fn) => {
       const env = terraformEnv(fn);
       for (const port of SECRET_PORTS) {
@@ -262,6 +284,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     const a = await createAdapters(values, { functionName: fn });
     try {
       expect(a.stripe instanceof StripeAdapter).toBe(NEEDS[fn].includes('stripe'));
+      expect(a.webhooks instanceof StripeWebhookVerifier).toBe(NEEDS[fn].includes('webhooks'));
       expect(a.subsApi instanceof SubsApiClient).toBe(NEEDS[fn].includes('subsApi'));
       expect(a.www instanceof WwwClient).toBe(NEEDS[fn].includes('www'));
       expect(a.ope instanceof OpeReplica).toBe(NEEDS[fn].includes('ope'));
@@ -285,8 +308,13 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(overridden['plan-apply']?.inputs.max_instances).toBe(7);
   });
 
-  it('gather, plan-apply and www-resync reach the company network through the VPC connector, the others do not', async () => {
-    expect(names.filter(reachesNetwork).sort()).toEqual(['gather', 'plan-apply', 'www-resync']);
+  it('gather, plan-apply, www-resync and stripe-events reach the company network through the VPC connector, the others do not', async () => {
+    expect(names.filter(reachesNetwork).sort()).toEqual([
+      'gather',
+      'plan-apply',
+      'stripe-events',
+      'www-resync',
+    ]);
     for (const f of names) {
       expect(deployed[f]?.inputs.vpc_connector, f).toBe(reachesNetwork(f) ? SAMPLE_VARS.vpc_connector : null);
       // Private ranges only by default: Stripe and Google APIs are reached directly, not through the VPC.
@@ -330,7 +358,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     for (const f of withGrant) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('(default)');
   });
 
-  it('subs-api’s URL reaches gather, plan-apply and www-resync, www’s only www-resync', () => {
+  it('subs-api’s URL reaches gather, plan-apply, www-resync and stripe-events, www’s only www-resync', () => {
     for (const f of names) {
       const plain = terraformEnv(f).plain;
       expect(plain.SUBS_API_URL, f).toBe(

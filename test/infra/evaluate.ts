@@ -10,8 +10,9 @@
  *   and the count or for_each keys of each of its resources, per instance.
  *
  * Resources cannot be created without a provider. A reference to one reads a stand-in whose attributes
- * are the resource's own expression when that is a literal or each.key / each.value (a hop topic's name
- * is its topology name), and otherwise a marker naming the attribute ("google_service_account.scheduler.email",
+ * are the resource's own expression when that is a literal, a variable or each.key / each.value (a hop
+ * topic's name is its topology name, the webhook secret's id its variable), and otherwise a marker naming
+ * the attribute ("google_service_account.scheduler.email",
  * "module.function.gather.runtime_service_account_email"), so a test still sees what is wired to what.
  */
 import { resolve } from 'node:path';
@@ -37,6 +38,7 @@ export const SAMPLE_VARS = {
   cf_prod_database_url_secret_id: 'sample-cf-prod-replica-url',
   stripe_gather_secret_id: 'sample-stripe-gather-key',
   stripe_plan_apply_secret_id: 'sample-stripe-plan-apply-key',
+  stripe_webhook_secret_id: 'sample-stripe-webhook-secret',
 } as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {
@@ -178,6 +180,8 @@ export async function evaluateRoot(root: TfModule, opts: EvalOptions): Promise<R
       const pure = pureExpression(own);
       if (pure !== undefined && /^each\.(key|value)(\.[a-z0-9_]+)*$/.test(pure.trim()))
         return pure.replace(/\beach\.key\b/g, 'stub_key').replace(/\beach\.value\b/g, 'stub_value');
+      // A variable is evaluated as itself (declared with its type, default and validations below).
+      if (pure !== undefined && /^var\.[a-z][a-z0-9_]*$/.test(pure.trim())) return pure.trim();
       return `"${marker}.${attr}"`;
     };
     const forEach = pureExpression(rewrite(r.body.for_each));

@@ -9,12 +9,16 @@
  * - audit-writer: a custom role with exactly the permissions tabledata.insertAll names, on the audit
  *   table only;
  * - Firestore: every grant conditioned on driftcontrol's own database, none unconditioned;
- * - ingress: internal-only by default, overridable per function.
+ * - ingress: internal-only by default, overridable per function;
+ * - the event path: stripe-events alone is public (allUsers, ALLOW_ALL: Stripe's webhooks cannot
+ *   authenticate with Google IAM, the code checks Stripe's signature) and alone reads the webhook
+ *   signing secret, with no Stripe API key and no replica; event-sweeper is called by the scheduler only
+ *   and reads the mirror dataset only.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, TOPICS, type TopicKey } from '../../shared/contracts/topology.js';
+import { FUNCTIONS, type FunctionName, TOPICS, type TopicKey } from '../../shared/contracts/topology.js';
 import { evaluateModuleCall, evaluateRoot, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
 import {
   asBody,
@@ -42,6 +46,8 @@ const OPERATOR = 'group:billing-oncall@example.com';
 const VARS = { ...SAMPLE_VARS, operator_members: [OPERATOR] };
 /** The topics `driftcontrol replay` republishes to (shared/pipeline/replay.ts): accounts, and zones. */
 const REPLAY_ENTRIES: readonly TopicKey[] = ['stripeDriftAccounts', 'wwwDriftZones'];
+/** The one function anyone may invoke, from anywhere (Stripe's webhooks). */
+const PUBLIC_FUNCTION: FunctionName = 'stripe-events';
 
 beforeAll(async () => {
   all = await loadAll();
@@ -153,7 +159,7 @@ describe('who may publish where', () => {
     expect(published.length).toBeGreaterThan(0);
     expect([...new Set(published)].sort()).toEqual(asStringList(out.operator_topics).sort());
     // A replay enters where detection does: never a hop that carries the pipeline's own decisions.
-    const detection = FUNCTIONS.find((f) => f.trigger.kind === 'http');
+    const detection = FUNCTIONS.find((f) => f.name === 'detect-drift');
     for (const k of asStringList(out.operator_topics)) {
       expect(detection?.publishes, k).toContain(k);
       expect(['accountViews', 'auditEvents']).not.toContain(k);
@@ -352,13 +358,15 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
     );
   });
 
-  it('gather only reads (viewer); the functions that write the ledger, leases and outcomes get user', async () => {
+  it('the functions that write the ledger, leases, final outcomes and the event path’s state get user; audit-writer nothing', async () => {
     const out = await evaluateRoot(root, { outputs: { roles: '${local.firestore_roles}' } });
     expect(out.roles).toEqual({
       'detect-drift': 'roles/datastore.user',
-      gather: 'roles/datastore.viewer',
+      gather: 'roles/datastore.user',
       'plan-apply': 'roles/datastore.user',
       'www-resync': 'roles/datastore.user',
+      'stripe-events': 'roles/datastore.user',
+      'event-sweeper': 'roles/datastore.user',
     });
   });
 
@@ -385,10 +393,15 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('ingress: internal-only by default', () => {
-  it('every function is internal-only unless an environment overrides it', () => {
+describe('ingress: internal-only by default, but for the public webhook receiver', () => {
+  it('every function is internal-only unless an environment overrides it, stripe-events alone ALLOW_ALL', () => {
     for (const f of FUNCTIONS)
-      expect(instance(f.name).inputs.ingress_settings, f.name).toBe('ALLOW_INTERNAL_ONLY');
+      expect(instance(f.name).inputs.ingress_settings, f.name).toBe(
+        f.name === PUBLIC_FUNCTION ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+      );
+    expect(
+      FUNCTIONS.filter((f) => instance(f.name).inputs.ingress_settings === 'ALLOW_ALL').map((f) => f.name),
+    ).toEqual([PUBLIC_FUNCTION]);
     expect(root.variables.ingress_settings?.default).toBe('ALLOW_INTERNAL_ONLY');
     expect(mod.variables.ingress_settings?.default).toBe('ALLOW_INTERNAL_ONLY');
     expect(
@@ -397,24 +410,39 @@ describe('ingress: internal-only by default', () => {
     ).toBe('${var.ingress_settings}');
   });
 
-  it('an override changes the function it names and no other; the deployment-wide setting changes all', async () => {
+  /** Default ingress of each function for a deployment-wide setting: the public one stays reachable. */
+  const byDefault = (f: string, setting: string) => (f === PUBLIC_FUNCTION ? 'ALLOW_ALL' : setting);
+
+  it('an override changes the function it names and no other; the deployment-wide setting changes all the authenticated ones', async () => {
     const one = await evaluateModuleCall(root, 'function', {
       ...SAMPLE_VARS,
-      ingress_settings_overrides: { 'detect-drift': 'ALLOW_ALL' },
+      ingress_settings_overrides: {
+        'detect-drift': 'ALLOW_ALL',
+        [PUBLIC_FUNCTION]: 'ALLOW_INTERNAL_AND_GCLB',
+      },
     });
     for (const f of FUNCTIONS)
       expect(instance(f.name, one).inputs.ingress_settings, f.name).toBe(
-        f.name === 'detect-drift' ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+        f.name === 'detect-drift'
+          ? 'ALLOW_ALL'
+          : f.name === PUBLIC_FUNCTION
+            ? 'ALLOW_INTERNAL_AND_GCLB'
+            : 'ALLOW_INTERNAL_ONLY',
       );
-    const everyone = await evaluateModuleCall(root, 'function', {
-      ...SAMPLE_VARS,
-      ingress_settings: 'ALLOW_INTERNAL_AND_GCLB',
-    });
-    for (const f of FUNCTIONS)
-      expect(instance(f.name, everyone).inputs.ingress_settings, f.name).toBe('ALLOW_INTERNAL_AND_GCLB');
+    for (const setting of ['ALLOW_INTERNAL_AND_GCLB', 'ALLOW_INTERNAL_ONLY']) {
+      const everyone = await evaluateModuleCall(root, 'function', {
+        ...SAMPLE_VARS,
+        ingress_settings: setting,
+      });
+      // Stripe calls from the internet: the deployment-wide setting never shuts it out.
+      for (const f of FUNCTIONS)
+        expect(instance(f.name, everyone).inputs.ingress_settings, `${f.name} ${setting}`).toBe(
+          byDefault(f.name, setting),
+        );
+    }
   });
 
-  it('every caller is internal: Cloud Scheduler and Pub/Sub push of the function’s own project, on its run.app URI', () => {
+  it('every caller of an authenticated function is internal: Cloud Scheduler and Pub/Sub push of the function’s own project, on its run.app URI', () => {
     const fn = resource(mod, 'google_cloudfunctions2_function', 'this').body;
     const sub = resource(mod, 'google_pubsub_subscription', 'trigger').body;
     expect(fn.project).toBe('${var.project_id}');
@@ -423,16 +451,124 @@ describe('ingress: internal-only by default', () => {
     expect(String(push?.push_endpoint)).toMatch(
       /^\$\{google_cloudfunctions2_function\.this\.service_config\[0\]\.uri\}\//,
     );
-    const job = resource(root, 'google_cloud_scheduler_job', 'detect_drift').body;
-    expect(job.project).toBe('${var.project_id}');
+    for (const name of ['detect_drift', 'event_sweeper'])
+      expect(resource(root, 'google_cloud_scheduler_job', name).body.project, name).toBe('${var.project_id}');
     expect(root.modules.function?.project_id).toBe('${var.project_id}');
     expect(mod.outputs.function_uri?.value).toBe(
       '${google_cloudfunctions2_function.this.service_config[0].uri}',
     );
     expect(root.locals.detect_drift_uri).toBe('${module.function["detect-drift"].function_uri}');
-    // No other invoker: detect-drift's only HTTP caller is the scheduler, each consumer's its push identity.
-    expect(Object.values(instance('detect-drift').inputs.invoker_members as Body)).toEqual([
-      'serviceAccount:google_service_account.scheduler.email',
-    ]);
+    // No other invoker: the only HTTP caller of detect-drift and event-sweeper is the scheduler, each
+    // consumer's its push identity.
+    for (const fn of ['detect-drift', 'event-sweeper'])
+      expect(Object.values(instance(fn).inputs.invoker_members as Body), fn).toEqual([
+        'serviceAccount:google_service_account.scheduler.email',
+      ]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('the event path: one public function, holding only what verifying and scheduling need', () => {
+  const secretIds = (fn: string, instances: Record<string, ProbedInstance> = deployed) =>
+    (instance(fn, instances).inputs.secret_environment_variables as Body[]).map((s) => String(s.secret_id));
+  const replicas = [
+    SAMPLE_VARS.ope_database_url_secret_id,
+    SAMPLE_VARS.billing_prod_database_url_secret_id,
+    SAMPLE_VARS.cf_prod_database_url_secret_id,
+  ];
+
+  let grants: Record<string, unknown>;
+  beforeAll(async () => {
+    grants = await evaluateRoot(root, {
+      outputs: {
+        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+        job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+      },
+      vars: SAMPLE_VARS,
+    });
+  }, 60_000);
+
+  it('stripe-events alone may be invoked by anyone and from anywhere (allUsers, ALLOW_ALL)', () => {
+    for (const f of FUNCTIONS) {
+      const i = instance(f.name);
+      const open = f.name === PUBLIC_FUNCTION;
+      expect(i.inputs.allow_unauthenticated, f.name).toBe(open);
+      expect(i.resources['google_cloud_run_service_iam_member.public_invoker'], f.name).toBe(open ? 1 : 0);
+      expect(i.inputs.ingress_settings === 'ALLOW_ALL', f.name).toBe(open);
+    }
+    // Anyone means anyone: no named invoker next to it, and no push identity (it is HTTP).
+    expect(instance(PUBLIC_FUNCTION).inputs.invoker_members).toEqual({});
+    expect(instance(PUBLIC_FUNCTION).inputs.trigger_topic_name).toBeNull();
+  });
+
+  it('stripe-events alone reads the webhook signing secret; it reads no Stripe key and no replica', () => {
+    const webhook = SAMPLE_VARS.stripe_webhook_secret_id;
+    for (const f of FUNCTIONS)
+      expect(secretIds(f.name).includes(webhook), f.name).toBe(f.name === PUBLIC_FUNCTION);
+    expect(secretIds(PUBLIC_FUNCTION)).toEqual([webhook]);
+    for (const other of [
+      SAMPLE_VARS.stripe_gather_secret_id,
+      SAMPLE_VARS.stripe_plan_apply_secret_id,
+      ...replicas,
+    ])
+      expect(secretIds(PUBLIC_FUNCTION)).not.toContain(other);
+    // The accessor grant follows the mount: one, on that secret, for stripe-events' own account.
+    expect(
+      instance(PUBLIC_FUNCTION).resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
+    ).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    for (const f of FUNCTIONS.filter((x) => x.name !== PUBLIC_FUNCTION))
+      expect(
+        instance(f.name).resources['google_secret_manager_secret_iam_member.runtime_secret_accessor'],
+        f.name,
+      ).not.toContain('STRIPE_WEBHOOK_SECRET');
+  });
+
+  it('the webhook secret cannot be one of the Stripe key secrets (a validation refuses it)', () => {
+    const conditions = blocks(root.variables.stripe_webhook_secret_id ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(conditions).toContain(
+      '${!contains([var.stripe_gather_secret_id, var.stripe_plan_apply_secret_id], var.stripe_webhook_secret_id)}',
+    );
+  });
+
+  it('stripe-events publishes nothing and holds no BigQuery grant', () => {
+    expect(FUNCTIONS.find((f) => f.name === PUBLIC_FUNCTION)?.publishes).toEqual([]);
+    const publisher = Object.values(grants.publisher as Record<string, { fn: string }>);
+    expect(publisher.filter((g) => g.fn === PUBLIC_FUNCTION)).toEqual([]);
+    expect(asStringList(grants.job_users)).not.toContain(PUBLIC_FUNCTION);
+    const readers = Object.values(grants.readers as Record<string, { fn: string }>);
+    expect(readers.filter((r) => r.fn === PUBLIC_FUNCTION)).toEqual([]);
+    const naming = iam.filter((r) => String(r.body.member).includes(`["${PUBLIC_FUNCTION}"]`));
+    expect(naming).toEqual([]);
+  });
+
+  it('event-sweeper reads the mirror dataset only, runs jobs, publishes to stripeDriftAccounts only, mounts nothing', () => {
+    const readers = Object.entries(grants.readers as Record<string, { fn: string; dataset: string }>).filter(
+      ([, r]) => r.fn === 'event-sweeper',
+    );
+    expect(readers).toEqual([['event-sweeper/mirror', { fn: 'event-sweeper', dataset: 'mirror' }]]);
+    expect(asStringList(grants.job_users)).toContain('event-sweeper');
+    const publishes = Object.values(grants.publisher as Record<string, { fn: string; topic: string }>)
+      .filter((g) => g.fn === 'event-sweeper')
+      .map((g) => g.topic);
+    expect(publishes).toEqual(['stripeDriftAccounts']);
+    expect(secretIds('event-sweeper')).toEqual([]);
+    expect(instance('event-sweeper').inputs.vpc_connector).toBeNull();
+    expect(instance('event-sweeper').inputs.allow_unauthenticated).toBe(false);
+  });
+
+  it('the BigQuery read grants keep the keys of the previous layout (no grant is removed and re-added)', () => {
+    expect(Object.keys(grants.readers as Body).sort()).toEqual(
+      [
+        'detect-drift/mirror',
+        'detect-drift/observability',
+        'gather/mirror',
+        'gather/observability',
+        'event-sweeper/mirror',
+      ].sort(),
+    );
   });
 });

@@ -5,7 +5,8 @@
  * and recreated. Checked twice: each moved block starts at an address of the previous layout and ends at
  * one this layout creates (as Terraform evaluates it), and Terraform itself plans the switch over a state
  * of the previous layout, with the real moved blocks, as moves only, plus the objects added since (the
- * read replicas' secret grants), which are created and nothing else is. The second check builds stand-ins
+ * read replicas' secret grants, the two functions of the event path with everything of theirs), which
+ * are created and nothing else is. The second check builds stand-ins
  * of both layouts from Terraform's built-in terraform_data resource (no provider to download): same
  * addresses, same moved blocks, resource types renamed. A third check plans the least-privilege switch
  * the same way: the previous single Stripe secret and the (default) Firestore database, which this
@@ -77,17 +78,27 @@ const OLD_ADDRESSES = [
   ]),
 ];
 
+/** Functions the previous layout did not have: the event path (a fixed fact, like the layout above). */
+const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper'];
+
 /**
- * Objects of the module instances that the previous layout did not have at all, so no moved block can
- * name them: the accessor grants of gather and plan-apply on the read replicas' URL secrets (live truth).
- * The switch creates exactly these.
+ * Objects that the previous layout did not have at all, so no moved block can name them: the accessor
+ * grants of gather and plan-apply on the read replicas' URL secrets (live truth), and every object of
+ * the new functions (their module instances, and their publish grants in the root). The switch creates
+ * exactly these.
  */
-const ADDED_SINCE = ['gather', 'plan-apply'].flatMap((fn) =>
-  [LAZY_ENV_VARS.ope[0], LAZY_ENV_VARS.billingProd[0], LAZY_ENV_VARS.cfProd[0]].map(
-    (key) =>
-      `module.function["${fn}"].google_secret_manager_secret_iam_member.runtime_secret_accessor["${key}"]`,
+const addedSince = (): string[] => [
+  ...['gather', 'plan-apply'].flatMap((fn) =>
+    [LAZY_ENV_VARS.ope[0], LAZY_ENV_VARS.billingProd[0], LAZY_ENV_VARS.cfProd[0]].map(
+      (key) =>
+        `module.function["${fn}"].google_secret_manager_secret_iam_member.runtime_secret_accessor["${key}"]`,
+    ),
   ),
-);
+  ...newModule.filter((a) => NEW_FUNCTIONS.some((fn) => a.startsWith(`module.function["${fn}"].`))),
+  ...newRoot.filter((a) =>
+    NEW_FUNCTIONS.some((fn) => a.startsWith(`google_pubsub_topic_iam_member.publisher["${fn}/`)),
+  ),
+];
 
 // ---------------------------------------------------------------- this layout, as Terraform evaluates it
 
@@ -164,9 +175,14 @@ describe('moved blocks', () => {
       expect(to[`google_pubsub_topic.hop["${old}"]`]).toBe(`google_pubsub_topic.hop["${key}"]`);
   });
 
-  it('the module moves each resource it now counts to index 0, and nothing else', () => {
-    const counted = mod.resources.filter((r) => r.body.count !== undefined).map((r) => `${r.type}.${r.name}`);
+  it('the module moves each resource of modules/event-function it now counts to index 0, and nothing else', () => {
+    // Counted resources modules/event-function never had (the public invoker) have nothing to move.
+    const counted = mod.resources
+      .filter((r) => r.body.count !== undefined)
+      .map((r) => `${r.type}.${r.name}`)
+      .filter((a) => OLD_MODULE_RESOURCES.includes(a));
     expect(counted.length).toBeGreaterThan(0);
+    expect(OLD_MODULE_RESOURCES).not.toContain('google_cloud_run_service_iam_member.public_invoker');
     expect(movedPairs(mod)).toEqual(expect.arrayContaining(counted.map((a) => ({ from: a, to: `${a}[0]` }))));
     expect(movedPairs(mod)).toHaveLength(counted.length);
   });
@@ -178,7 +194,20 @@ describe('moved blocks', () => {
     expect(new Set(landed).size, 'two old objects land on one address').toBe(landed.length);
     // Nothing this layout creates in those places is left without its old object (it would be created
     // anew next to the old one, which would be destroyed), except the objects added since.
-    expect([...created].filter((a) => !landed.includes(a)).sort()).toEqual([...ADDED_SINCE].sort());
+    expect([...created].filter((a) => !landed.includes(a)).sort()).toEqual(addedSince().sort());
+    // The new functions come whole: their runtime account and function at least, and stripe-events'
+    // public invoker and event-sweeper's scheduler grant among them.
+    for (const fn of NEW_FUNCTIONS)
+      expect(addedSince()).toContain(`module.function["${fn}"].google_cloudfunctions2_function.this`);
+    expect(addedSince()).toContain(
+      'module.function["stripe-events"].google_cloud_run_service_iam_member.public_invoker[0]',
+    );
+    expect(addedSince()).toContain(
+      'module.function["event-sweeper"].google_cloud_run_service_iam_member.invoker["scheduler"]',
+    );
+    expect(addedSince()).toContain(
+      'google_pubsub_topic_iam_member.publisher["event-sweeper/stripeDriftAccounts"]',
+    );
   });
 
   it('the function set of topology.json is the set the moves land on', () => {
@@ -306,9 +335,9 @@ describe('Terraform plans the switch from the previous layout as moves, plus onl
     );
     terraform(dir, ['init', '-input=false', '-no-color']);
     const plan = terraform(dir, ['plan', '-input=false', '-no-color']);
-    expect(plan).toContain(`Plan: ${ADDED_SINCE.length} to add, 0 to change, 0 to destroy.`);
+    expect(plan).toContain(`Plan: ${addedSince().length} to add, 0 to change, 0 to destroy.`);
     const created = [...plan.matchAll(/^ {2}# (\S+) will be created$/gm)].map((m) => m[1]);
-    expect(created.sort()).toEqual(ADDED_SINCE.map(standInAddress).sort());
+    expect(created.sort()).toEqual(addedSince().map(standInAddress).sort());
     const moves = plan.match(/ has moved to /g) ?? [];
     expect(moves).toHaveLength(OLD_ADDRESSES.length);
   });

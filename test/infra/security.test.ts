@@ -1,13 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
- * Least privilege and secrets: no public principals, no primitive or authoritative IAM, invokers
- * limited to push identities and the scheduler, the secrets (each Stripe restricted key, the read
- * replicas' URLs) never in Terraform, mounted only into the functions that use them, readable only by
- * those. The findings of the least-privilege review (publish rights, the split Stripe key, the audit
- * insert role, Firestore conditions, ingress) are held in least-privilege.test.ts.
+ * Least privilege and secrets: no public principal but the one deliberate grant (anyone may invoke
+ * stripe-events, Stripe's webhook receiver, which checks Stripe's signature itself), no primitive or
+ * authoritative IAM, invokers limited to push identities and the scheduler otherwise, the secrets (each
+ * Stripe restricted key, the webhook signing secret, the read replicas' URLs) never in Terraform,
+ * mounted only into the functions that use them, readable only by those. The findings of the
+ * least-privilege review (publish rights, the split Stripe key, the audit insert role, Firestore
+ * conditions, ingress, the public webhook receiver) are held in least-privilege.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS, FUNCTIONS } from '../../shared/contracts/topology.js';
+import { COLLECTIONS, FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
 import {
   evaluateModuleCall,
   evaluateRoot,
@@ -16,6 +18,7 @@ import {
   SAMPLE_VARS,
 } from './evaluate.js';
 import {
+  asBody,
   asStringList,
   attr,
   type Body,
@@ -53,6 +56,11 @@ function deployedAs(fn: string): ProbedInstance {
 
 const PRIMITIVE_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 const PUBLIC_PRINCIPALS = ['allUsers', 'allAuthenticatedUsers'];
+/** The one grant to a public principal: modules/function's run.invoker for allUsers, when asked for. */
+const PUBLIC_INVOKER = 'function:google_cloud_run_service_iam_member.public_invoker';
+const isPublicInvoker = (r: Resource) => `${r.module}:${r.type}.${r.name}` === PUBLIC_INVOKER;
+/** The one function anyone may invoke: Stripe's webhooks cannot authenticate with Google IAM. */
+const PUBLIC_FUNCTION: FunctionName = 'stripe-events';
 
 /** Project-wide roles this system may grant; anything broader must be argued for in review. */
 const ALLOWED_PROJECT_ROLES = [
@@ -73,10 +81,20 @@ describe('IAM', () => {
     expect(iam.length).toBeGreaterThan(10);
   });
 
-  it('no public principal anywhere in the Terraform text', () => {
+  it('no public principal in the Terraform but the one public invoker grant of modules/function', () => {
     for (const m of all) {
-      for (const p of PUBLIC_PRINCIPALS) expect(m.text.includes(p), `${m.key} mentions ${p}`).toBe(false);
+      // Never allAuthenticatedUsers, not even in a comment.
+      expect(m.text.includes('allAuthenticatedUsers'), `${m.key} mentions allAuthenticatedUsers`).toBe(false);
+      // allUsers as a value (comments may name it) only in the module's public invoker grant.
+      expect(m.text.split('"allUsers"').length - 1, `${m.key} "allUsers"`).toBe(m.key === 'function' ? 1 : 0);
     }
+    const publicGrants = iam.filter((r) => members(r).some((x) => PUBLIC_PRINCIPALS.includes(x)));
+    expect(publicGrants.map((r) => `${r.module}:${r.type}.${r.name}`)).toEqual([PUBLIC_INVOKER]);
+    const g = resource(mod, 'google_cloud_run_service_iam_member', 'public_invoker').body;
+    expect(g.member).toBe('allUsers');
+    expect(g.role).toBe('roles/run.invoker');
+    expect(g.service).toBe('${google_cloudfunctions2_function.this.name}');
+    expect(g.count).toBe('${var.allow_unauthenticated ? 1 : 0}');
   });
 
   it('every grant names a role that is not primitive (a predefined role, or a custom role defined here)', () => {
@@ -97,10 +115,11 @@ describe('IAM', () => {
     for (const r of iam) expect(r.type, `${r.module}:${r.name}`).toMatch(/_iam_member$/);
   });
 
-  it('every member is a single non-public principal', () => {
+  it('every member is a single principal, non-public but for the public invoker grant', () => {
     for (const r of iam) {
       const ms = members(r);
       expect(ms.length, `${r.module}:${r.type}.${r.name}`).toBe(1);
+      if (isPublicInvoker(r)) continue;
       for (const m of ms) for (const p of PUBLIC_PRINCIPALS) expect(m).not.toContain(p);
     }
   });
@@ -127,11 +146,12 @@ describe('who may invoke whom', () => {
   const invokerGrants = () =>
     iam.filter((r) => ['roles/run.invoker', 'roles/cloudfunctions.invoker'].includes(String(r.body.role)));
 
-  it('invoker grants exist only in the module: its push identity, or the principals the caller names', () => {
+  it('invoker grants exist only in the module: its push identity, the principals the caller names, or anyone when asked', () => {
     const who = invokerGrants().map((r) => `${r.module}:${r.name}:${members(r).join(',')}`);
     expect(who.sort()).toEqual(
       [
         'function:invoker:${each.value}',
+        'function:public_invoker:allUsers',
         'function:push_invoker:serviceAccount:${google_service_account.push[0].email}',
       ].sort(),
     );
@@ -153,18 +173,61 @@ describe('who may invoke whom', () => {
       ...(instancesOf(i, 'google_cloud_run_service_iam_member.push_invoker') === 1
         ? [`push identity of ${fn}`]
         : []),
+      ...(instancesOf(i, 'google_cloud_run_service_iam_member.public_invoker') === 1 ? ['allUsers'] : []),
     ];
   };
 
+  const SCHEDULER = 'serviceAccount:google_service_account.scheduler.email';
+  /** Who may invoke each HTTP function; each Pub/Sub-fed one is invoked by its own push identity only. */
+  const HTTP_INVOKERS: Readonly<Partial<Record<FunctionName, readonly string[]>>> = {
+    'detect-drift': [SCHEDULER],
+    'event-sweeper': [SCHEDULER],
+    // Stripe's webhooks: anyone, and the code checks Stripe's signature.
+    'stripe-events': ['allUsers'],
+  };
+
+  it('every HTTP function of topology.json has its invokers listed here', () => {
+    expect(Object.keys(HTTP_INVOKERS).sort()).toEqual(
+      FUNCTIONS.filter((f) => f.trigger.kind === 'http')
+        .map((f) => f.name)
+        .sort(),
+    );
+  });
+
   it.each(FUNCTIONS.map((f) => [f.name, f] as const))('%s is invoked only by whom it must be', (name, fn) => {
     expect(invokers(name)).toEqual(
-      fn.trigger.kind === 'http'
-        ? ['serviceAccount:google_service_account.scheduler.email']
-        : [`push identity of ${name}`],
+      fn.trigger.kind === 'http' ? [...(HTTP_INVOKERS[name] ?? [])] : [`push identity of ${name}`],
     );
     expect(Object.keys(deployedAs(name).inputs.invoker_members as Body)).toEqual(
       deployedAs(name).resources['google_cloud_run_service_iam_member.invoker'],
     );
+  });
+
+  it('stripe-events is the only function with an unauthenticated invoker', () => {
+    const open = FUNCTIONS.filter((f) => invokers(f.name).includes('allUsers')).map((f) => f.name);
+    expect(open).toEqual([PUBLIC_FUNCTION]);
+    for (const f of FUNCTIONS)
+      expect(deployedAs(f.name).inputs.allow_unauthenticated, f.name).toBe(f.name === PUBLIC_FUNCTION);
+    expect(
+      Object.entries(asBody(root.locals.function_allow_unauthenticated)).filter(([, v]) => v === true),
+    ).toEqual([[PUBLIC_FUNCTION, true]]);
+    expect(mod.variables.allow_unauthenticated?.default).toBe(false);
+    expect((root.modules.function as Body).allow_unauthenticated).toBe(
+      '${local.function_allow_unauthenticated[each.key]}',
+    );
+  });
+
+  it('event-sweeper is invocable only by the scheduler, which calls it with OIDC every minute once it may', async () => {
+    const job = resource(root, 'google_cloud_scheduler_job', 'event_sweeper');
+    expect(job.body.for_each).toBeUndefined();
+    expect(job.body.schedule).toBe('* * * * *');
+    const target = block(job.body, 'http_target');
+    expect(str(target, 'uri')).toBe('${local.event_sweeper_uri}');
+    const oidc = block(target ?? {}, 'oidc_token');
+    expect(str(oidc, 'service_account_email')).toBe('${google_service_account.scheduler.email}');
+    expect(str(oidc, 'audience')).toBe('${local.event_sweeper_uri}');
+    const out = await evaluateRoot(root, { outputs: { uri: '${local.event_sweeper_uri}' } });
+    expect(out.uri).toBe('module.function.event-sweeper.function_uri');
   });
 
   it('detect-drift is invocable only by the scheduler, which calls it with OIDC once it may', async () => {
@@ -178,17 +241,27 @@ describe('who may invoke whom', () => {
     expect(asStringList(mod.outputs.function_uri?.depends_on).sort()).toEqual(
       [
         '${google_cloud_run_service_iam_member.invoker}',
+        '${google_cloud_run_service_iam_member.public_invoker}',
         '${google_cloud_run_service_iam_member.push_invoker}',
       ].sort(),
     );
   });
 
-  it('the module refuses invokers for a Pub/Sub-fed function and public invokers for any', () => {
+  it('the module refuses invokers for a Pub/Sub-fed function and public invokers for any; allow_unauthenticated is HTTP only, alone', () => {
     const conditions = blocks(mod.variables.invoker_members ?? {}, 'validation').map((v) =>
       String(v.condition),
     );
     expect(conditions).toContain('${var.trigger_topic_name == null || length(var.invoker_members) == 0}');
     expect(conditions.join('\n')).toContain('^(user|group|serviceAccount):');
+    const open = blocks(mod.variables.allow_unauthenticated ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(open.sort()).toEqual(
+      [
+        '${!var.allow_unauthenticated || var.trigger_topic_name == null}',
+        '${!var.allow_unauthenticated || length(var.invoker_members) == 0}',
+      ].sort(),
+    );
   });
 
   it('the Pub/Sub service agent may mint tokens for the push identity only (not project-wide)', () => {
@@ -235,7 +308,7 @@ describe('who may invoke whom', () => {
       );
   });
 
-  it('every function keeps its ingress setting (internal-only by default), labels and build ordering', () => {
+  it('every function keeps its ingress setting (internal-only by default, stripe-events alone ALLOW_ALL), labels and build ordering', () => {
     const call = root.modules.function as Body;
     expect(call.ingress_settings).toBe('${local.function_ingress_settings[each.key]}');
     expect(call.labels).toBe('${local.labels}');
@@ -248,13 +321,15 @@ describe('who may invoke whom', () => {
       ].sort(),
     );
     for (const f of FUNCTIONS) {
-      expect(deployedAs(f.name).inputs.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+      expect(deployedAs(f.name).inputs.ingress_settings, f.name).toBe(
+        f.name === PUBLIC_FUNCTION ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+      );
       expect(deployedAs(f.name).locals.labels).toEqual({ app: 'driftcontrol', function: f.name });
     }
   });
 });
 
-describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () => {
+describe('secrets (the Stripe restricted keys, the webhook signing secret, the read replicas’ URLs)', () => {
   /** What gather or plan-apply mounts, as Terraform evaluates it (stand-ins of the secrets, evaluate.ts). */
   const liveTruthSecrets = (stripeSecretId: string) => [
     {
@@ -272,6 +347,10 @@ describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () =
     'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
   };
   const LIVE_TRUTH_SECRET_KEYS = liveTruthSecrets('').map((s) => s.key);
+  /** What stripe-events mounts: the webhook endpoint's signing secret, nothing else. */
+  const WEBHOOK_SECRETS = [
+    { key: 'STRIPE_WEBHOOK_SECRET', secret_id: SAMPLE_VARS.stripe_webhook_secret_id, version: 'latest' },
+  ];
 
   it('the secrets are created but no version: no value ever enters code or state', async () => {
     const stripe = resource(root, 'google_secret_manager_secret', 'stripe_key');
@@ -280,11 +359,14 @@ describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () =
     const replicas = resource(root, 'google_secret_manager_secret', 'replica_database_url');
     expect(replicas.body.for_each).toBe('${local.replica_databases}');
     expect(replicas.body.secret_id).toBe('${each.value.secret_id}');
+    const webhook = resource(root, 'google_secret_manager_secret', 'stripe_webhook');
+    expect(webhook.body.secret_id).toBe('${var.stripe_webhook_secret_id}');
+    expect(webhook.body.for_each).toBeUndefined();
     expect(
       resourcesOf(root, 'google_secret_manager_secret')
         .map((r) => r.name)
         .sort(),
-    ).toEqual(['replica_database_url', 'stripe_key']);
+    ).toEqual(['replica_database_url', 'stripe_key', 'stripe_webhook']);
     // One secret per store and one Stripe key per function that calls Stripe, named by its variable.
     const out = await evaluateRoot(root, {
       outputs: {
@@ -301,23 +383,42 @@ describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () =
     expect(out.stripe).toEqual(STRIPE_SECRET_OF);
     for (const m of all) {
       expect(resourcesOf(m, 'google_secret_manager_secret_version')).toEqual([]);
-      expect(m.text).not.toMatch(/secret_data|sk_live_|sk_test_|rk_live_/);
+      expect(m.text).not.toMatch(/secret_data|sk_live_|sk_test_|rk_live_|whsec_[A-Za-z0-9]/);
       // No database URL with credentials (user:password@) anywhere.
       expect(m.text).not.toMatch(/postgres(ql)?:\/\/[^\s"'@/]+:[^\s"'@]*@/);
     }
   });
 
-  it('only gather and plan-apply receive secrets: its own Stripe key and the three replica URLs, at runtime', () => {
+  /** What each function mounts, at runtime; a function not named here mounts nothing. */
+  const MOUNTS: Readonly<Partial<Record<FunctionName, readonly Body[]>>> = {
+    gather: liveTruthSecrets(SAMPLE_VARS.stripe_gather_secret_id),
+    'plan-apply': liveTruthSecrets(SAMPLE_VARS.stripe_plan_apply_secret_id),
+    'stripe-events': WEBHOOK_SECRETS,
+  };
+
+  it.each(FUNCTIONS.map((f) => [f.name] as const))(
+    '%s mounts exactly its secrets (gather, plan-apply: its own Stripe key and the three replica URLs; stripe-events: the webhook signing secret; others none)',
+    (fn) => {
+      const mounted = [...(deployedAs(fn).inputs.secret_environment_variables as Body[])].sort((a, b) =>
+        String(a.key).localeCompare(String(b.key)),
+      );
+      expect(mounted).toEqual([...(MOUNTS[fn] ?? [])]);
+    },
+  );
+
+  it('only gather, plan-apply and stripe-events receive secrets; only stripe-events the webhook signing secret, and no Stripe key or replica', () => {
     const withSecret = FUNCTIONS.filter(
       (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
     ).map((f) => f.name);
-    expect(withSecret.sort()).toEqual(['gather', 'plan-apply']);
-    for (const f of withSecret) {
-      const mounted = [...(deployedAs(f).inputs.secret_environment_variables as Body[])].sort((a, b) =>
-        String(a.key).localeCompare(String(b.key)),
-      );
-      expect(mounted).toEqual(liveTruthSecrets(STRIPE_SECRET_OF[f] as string));
-    }
+    expect(withSecret.sort()).toEqual(['gather', 'plan-apply', 'stripe-events']);
+    const reading = (secretId: string) =>
+      FUNCTIONS.filter((f) =>
+        (deployedAs(f.name).inputs.secret_environment_variables as Body[]).some(
+          (s) => s.secret_id === secretId,
+        ),
+      ).map((f) => f.name);
+    expect(reading(SAMPLE_VARS.stripe_webhook_secret_id)).toEqual([PUBLIC_FUNCTION]);
+    expect(Object.keys(STRIPE_SECRET_OF)).not.toContain(PUBLIC_FUNCTION);
   });
 
   it('the module grants secretAccessor on exactly the secrets it mounts, before deploying', () => {
@@ -352,7 +453,7 @@ describe('secrets (the Stripe restricted keys, the read replicas’ URLs)', () =
       outputs: { names: '${local.secret_environment_names}' },
       vars: SAMPLE_VARS,
     });
-    const secretKeys = LIVE_TRUTH_SECRET_KEYS;
+    const secretKeys = [...LIVE_TRUTH_SECRET_KEYS, 'STRIPE_WEBHOOK_SECRET'];
     expect(asStringList(out.names).sort()).toEqual(
       [...secretKeys, ...secretKeys.map((k) => `${k}_FILE`)].sort(),
     );
@@ -381,6 +482,29 @@ describe('Firestore', () => {
     }
   });
 
+  it('TTL policies on expireAt for the event ledger and the event budget, in the functions’ database, unindexed', async () => {
+    const ttl = resource(root, 'google_firestore_field', 'expire_at_ttl').body;
+    expect(ttl.for_each).toBe('${toset(local.firestore_ttl_collections)}');
+    expect(ttl.collection).toBe('${local.collections[each.key]}');
+    expect(ttl.database).toBe('${local.firestore_database}');
+    expect(ttl.field).toBe('expireAt');
+    expect(ttl.ttl_config).toEqual([{}]);
+    expect(ttl.index_config).toEqual([{}]);
+    expect(asStringList(ttl.depends_on)).toContain('${google_firestore_database.driftcontrol}');
+    expect(resourcesOf(root, 'google_firestore_field').map((r) => r.name)).toEqual(['expire_at_ttl']);
+    const out = await evaluateRoot(root, {
+      outputs: {
+        collections: `\${[for k in ${String(ttl.for_each).slice(2, -1)} : local.collections[k]]}`,
+        database: ttl.database,
+      },
+      vars: SAMPLE_VARS,
+    });
+    expect(asStringList(out.collections).sort()).toEqual(
+      [COLLECTIONS.events, COLLECTIONS.eventBudget].sort(),
+    );
+    expect(out.database).toBe('driftcontrol');
+  });
+
   it('the database is protected from deletion', () => {
     const db: Body = resource(root, 'google_firestore_database', 'driftcontrol').body;
     expect(attr(db, 'delete_protection_state')).toBe('DELETE_PROTECTION_ENABLED');
@@ -401,7 +525,7 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     ],
     gather: [
       'project roles/bigquery.jobUser',
-      'firestore database driftcontrol roles/datastore.viewer',
+      'firestore database driftcontrol roles/datastore.user',
       'dataset billing_mirror roles/bigquery.dataViewer',
       'dataset billing_observability roles/bigquery.dataViewer',
     ],
@@ -410,7 +534,19 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     'audit-writer': [
       'table cfbill_migrations_audit custom role driftcontrolAuditInsert (bigquery.tables.get, bigquery.tables.updateData)',
     ],
+    // The event ledger and pending checks; nothing in BigQuery.
+    'stripe-events': ['firestore database driftcontrol roles/datastore.user'],
+    // Pending checks and the budget; one query on the mirror's manifest: the mirror only, not the views.
+    'event-sweeper': [
+      'project roles/bigquery.jobUser',
+      'firestore database driftcontrol roles/datastore.user',
+      'dataset billing_mirror roles/bigquery.dataViewer',
+    ],
   };
+
+  it('the table names every function of topology.json', () => {
+    expect(Object.keys(expected).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+  });
 
   let out: Record<string, unknown>;
   beforeAll(async () => {

@@ -257,11 +257,49 @@ describe('variable validations, as Terraform enforces them', () => {
       ok: false,
       with: { stripe_gather_secret_id: 'stripe-key' },
     },
+    { module: 'root', name: 'stripe_webhook_secret_id', value: 'stripe-webhook-signing-secret', ok: true },
+    { module: 'root', name: 'stripe_webhook_secret_id', value: 'whsec in a name', ok: false },
+    // The public function must never mount a Stripe API key: its secret cannot be either key's.
+    {
+      module: 'root',
+      name: 'stripe_webhook_secret_id',
+      value: 'stripe-gather-restricted-key',
+      ok: false,
+    },
+    {
+      module: 'root',
+      name: 'stripe_webhook_secret_id',
+      value: 'stripe-plan-apply-restricted-key',
+      ok: false,
+    },
+    { module: 'root', name: 'stripe_webhook_refused_alert_threshold_deliveries', value: 0, ok: true },
+    { module: 'root', name: 'stripe_webhook_refused_alert_threshold_deliveries', value: -1, ok: false },
+    { module: 'root', name: 'stripe_webhook_refused_alert_window_s', value: 600, ok: true },
+    { module: 'root', name: 'stripe_webhook_refused_alert_window_s', value: 30, ok: false },
     {
       module: 'root',
       name: 'extra_environment_variables',
       value: { 'www-resync': { STRIPE_API_BASE: 'https://stripe.example.com' } },
       ok: true,
+    },
+    // The signature tolerance is a plain setting; the signing secret never (in either form).
+    {
+      module: 'root',
+      name: 'extra_environment_variables',
+      value: { 'stripe-events': { STRIPE_WEBHOOK_TOLERANCE_S: '120' } },
+      ok: true,
+    },
+    {
+      module: 'root',
+      name: 'extra_environment_variables',
+      value: { 'stripe-events': { STRIPE_WEBHOOK_SECRET: 'whsec_x' } },
+      ok: false,
+    },
+    {
+      module: 'root',
+      name: 'extra_environment_variables',
+      value: { 'event-sweeper': { STRIPE_WEBHOOK_SECRET_FILE: '/secrets/webhook' } },
+      ok: false,
     },
     { module: 'root', name: 'extra_environment_variables', value: { www_resync: { X: 'y' } }, ok: false },
     // Store tuning may be set per function; a secret never (it would land in state, next to its mount).
@@ -339,6 +377,47 @@ describe('variable validations, as Terraform enforces them', () => {
       with: PUBSUB,
     },
     { module: 'function', name: 'invoker_members', value: { anyone: 'allUsers' }, ok: false, with: HTTP },
+    // The only way to a public function: explicit, HTTP only, and with no named invoker beside it.
+    {
+      module: 'function',
+      name: 'allow_unauthenticated',
+      value: true,
+      ok: true,
+      with: { ...HTTP, invoker_members: {} },
+    },
+    {
+      module: 'function',
+      name: 'allow_unauthenticated',
+      value: true,
+      ok: false,
+      with: { ...PUBSUB, invoker_members: {} },
+    },
+    {
+      module: 'function',
+      name: 'allow_unauthenticated',
+      value: true,
+      ok: false,
+      with: {
+        ...HTTP,
+        invoker_members: { scheduler: 'serviceAccount:dc-scheduler@acme.iam.gserviceaccount.com' },
+      },
+    },
+    {
+      module: 'function',
+      name: 'allow_unauthenticated',
+      value: false,
+      ok: true,
+      with: {
+        ...HTTP,
+        invoker_members: { scheduler: 'serviceAccount:dc-scheduler@acme.iam.gserviceaccount.com' },
+      },
+    },
+    {
+      module: 'root',
+      name: 'ingress_settings_overrides',
+      value: { 'stripe-events': 'ALLOW_INTERNAL_AND_GCLB' },
+      ok: true,
+    },
     { module: 'function', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
     { module: 'function', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
   ];

@@ -216,6 +216,8 @@ describe('functions', () => {
       'function_secret_environment',
       'function_vpc_connector',
       'function_invoker_members',
+      'function_allow_unauthenticated',
+      'function_ingress_settings',
       'function_trigger_topic_names',
     ]) {
       expect(call, `the module call looks up local.${name}`).toContain(`local.${name}[each.key]`);
@@ -226,6 +228,8 @@ describe('functions', () => {
       'function_secret_environment',
       'function_vpc_connector',
       'function_invoker_members',
+      'function_allow_unauthenticated',
+      'bigquery_read_datasets',
     ]) {
       expect(Object.keys(asBody(root.locals[name])).sort(), `local.${name}`).toEqual(
         FUNCTIONS.map((f) => f.name).sort(),

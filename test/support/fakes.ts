@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { nextDueAtMs } from '../../shared/adapters/firestore-events.js';
+import { StripeWebhookVerifier } from '../../shared/adapters/stripe/webhooks.js';
 import type { TopicKey } from '../../shared/contracts/topology.js';
 import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
@@ -8,16 +10,20 @@ import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
 import { StripeCallError } from '../../shared/ports/errors.js';
 import type {
+  AcceptEventRequest,
   BillingProdPort,
   CfProdPort,
   ControlStore,
+  EventLedgerPort,
   FinalOutcome,
   MirrorHealth,
   MirrorPort,
   NewStripeDriftRow,
   NewWwwDriftRow,
   OpePort,
+  PendingCheck,
   PublisherPort,
+  RecentEvent,
   RunClaim,
   RunClaimRequest,
   StripePort,
@@ -223,6 +229,9 @@ export class FakeMirror implements MirrorPort {
   async newWwwDrift() {
     return this.wwwRows;
   }
+  async latestSnapshotDate(): Promise<string | null> {
+    return this.health_.today.snapshotDate;
+  }
   async accountParts(accountId: string) {
     const v = this.views.get(accountId);
     if (!v) return null;
@@ -274,6 +283,11 @@ export class FakeZones {
   subsApi: SubsApiPort = {
     zone: async (id: string) => this.subs.get(id) ?? null,
     account: (id: string) => this.stores.subsApiAccount(id),
+    accountsOfCustomer: async (customerId: string) =>
+      [...this.stores.views.values()]
+        .filter((v) => v.subsCustomer.data.stripeCustomerId === customerId)
+        .map((v) => v.accountId)
+        .sort(),
   };
   wwwPort = {
     zone: async (id: string) => this.www.get(id) ?? null,
@@ -307,8 +321,11 @@ export function fakeDeps(view?: AccountView) {
     control.gates.set(view.accountId, { ...view.gates.data });
   }
   const inserted: AuditRecord[] = [];
+  const events = new FakeEventLedger();
   const deps: PipelineDeps = {
     mirror,
+    events,
+    webhooks: new StripeWebhookVerifier(FAKE_WEBHOOK_SECRET, 300),
     auditTable: { insert: async (rows) => void inserted.push(...rows) },
     stripe,
     control,
@@ -321,5 +338,78 @@ export function fakeDeps(view?: AccountView) {
     clock: { now },
     log: pino({ level: 'silent' }),
   };
-  return { deps, publisher, control, mirror, zones, stores, stripe, inserted };
+  return { deps, publisher, control, mirror, zones, stores, stripe, inserted, events };
+}
+
+/** The signing secret of the fake deps' webhook endpoint. */
+export const FAKE_WEBHOOK_SECRET = 'whsec_fake_test_secret';
+
+/** The event ledger in memory, with the Firestore adapter's rules (nextDueAtMs, versions, the hour budget). */
+export class FakeEventLedger implements EventLedgerPort {
+  readonly events = new Map<string, RecentEvent>();
+  readonly checks = new Map<string, PendingCheck>();
+  readonly budget = new Map<string, number>();
+  /** Set to make the next call fail, as a Firestore outage would. */
+  failNext: Error | null = null;
+
+  private fail() {
+    const error = this.failNext;
+    this.failNext = null;
+    if (error) throw error;
+  }
+
+  async accept(r: AcceptEventRequest): Promise<'accepted' | 'duplicate'> {
+    this.fail();
+    if (this.events.has(r.eventId)) return 'duplicate';
+    this.events.set(r.eventId, {
+      eventId: r.eventId,
+      type: r.type,
+      source: r.source,
+      accountIds: [...r.accountIds],
+      outcome: r.outcome,
+      receivedAtMs: r.nowMs,
+    });
+    for (const accountId of r.accountIds) {
+      const c = this.checks.get(accountId);
+      const first = c?.firstEventAtMs ?? r.nowMs;
+      this.checks.set(accountId, {
+        accountId,
+        firstEventAtMs: first,
+        dueAtMs: nextDueAtMs(first, r.nowMs, r.settleMs, r.maxWaitMs),
+        eventIds: [...(c?.eventIds ?? []), r.eventId].slice(0, 50),
+        eventCount: (c?.eventCount ?? 0) + 1,
+        sources: [...new Set([...(c?.sources ?? []), r.source])].sort(),
+        version: (c?.version ?? 0) + 1,
+      });
+    }
+    return 'accepted';
+  }
+
+  async due(nowMs: number, limit: number): Promise<PendingCheck[]> {
+    this.fail();
+    return (await this.pending(Number.MAX_SAFE_INTEGER)).filter((c) => c.dueAtMs <= nowMs).slice(0, limit);
+  }
+
+  async pending(limit: number): Promise<PendingCheck[]> {
+    return [...this.checks.values()].sort((a, b) => a.dueAtMs - b.dueAtMs).slice(0, limit);
+  }
+
+  async complete(accountId: string, version: number): Promise<boolean> {
+    this.fail();
+    const c = this.checks.get(accountId);
+    if (c && c.version !== version) return false;
+    this.checks.delete(accountId);
+    return true;
+  }
+
+  async takeHourlyBudget(hourKey: string, wanted: number, max: number): Promise<number> {
+    const used = this.budget.get(hourKey) ?? 0;
+    const granted = Math.max(0, Math.min(wanted, max - used));
+    this.budget.set(hourKey, used + granted);
+    return granted;
+  }
+
+  async recent(limit: number): Promise<RecentEvent[]> {
+    return [...this.events.values()].sort((a, b) => b.receivedAtMs - a.receivedAtMs).slice(0, limit);
+  }
 }

@@ -587,6 +587,25 @@ describe('fault injection and what the SDK does with it', () => {
     expect(handle.fired()).toBe(seen.filter((r) => r.fault !== null).length);
   });
 
+  it('a fault with `every` hits every n-th matching request after `skip`, also set over HTTP', async () => {
+    const created = await fetch(`${server.url}/_admin/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'api_error', path: '^/v1/customers/cus_alpha$', skip: 1, every: 3 }),
+    });
+    expect(created.status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${server.url}/v1/customers/cus_alpha`, {
+        headers: { Authorization: 'Bearer sk_test_x' },
+      });
+      statuses.push(res.status);
+    }
+    // Request 1 is skipped; of the rest, the 3rd and 6th matches (requests 4 and 7) fail.
+    expect(statuses).toEqual([200, 200, 200, 500, 200, 200, 500, 200]);
+    expect(server.listFaults()[0]).toMatchObject({ every: 3, fired: 2 });
+  });
+
   it('lock_timeout carries Stripe-Should-Retry: true and the Stripe error envelope', async () => {
     server.injectFault({ kind: 'lock_timeout', path: '^/v1/customers/' });
     const res = await fetch(`${server.url}/v1/customers/cus_alpha`, {

@@ -1,35 +1,16 @@
 import type { Firestore } from '@google-cloud/firestore';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createFirestore,
-  FirestoreControlStore,
-  InvalidControlDocumentError,
-} from '../../../shared/adapters/firestore.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FirestoreControlStore, InvalidControlDocumentError } from '../../../shared/adapters/firestore.js';
 import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../../shared/contracts/topology.js';
 import { DEFAULT_CONFIG } from '../../../shared/domain/config.js';
-import { uniqueProjectId, useEmulators } from '../../setup/emulators.js';
+import { useFirestoreProject } from '../../setup/emulators.js';
 
+const project = useFirestoreProject('fs');
 let db: Firestore;
 let store: FirestoreControlStore;
-let projectId: string;
-let firestoreHost: string;
-
-beforeAll(async () => {
-  ({ firestoreHost } = await useEmulators());
-  projectId = uniqueProjectId('fs');
-  db = createFirestore(projectId);
+beforeAll(() => {
+  db = project.db();
   store = new FirestoreControlStore(db);
-});
-afterAll(async () => {
-  await db?.terminate();
-});
-beforeEach(async () => {
-  // The emulator's own reset endpoint, scoped to this file's project.
-  const res = await fetch(
-    `http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
-    { method: 'DELETE' },
-  );
-  expect(res.ok).toBe(true);
 });
 
 const configDoc = () => db.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID);

@@ -151,6 +151,31 @@ describe('gatherAccount', () => {
       expect(f.publisher.audits()[0]?.reason).toContain('will retry');
     },
   );
+
+  it('a redelivery after the final word (the ack was lost in a crash) publishes nothing and adds no row', async () => {
+    const f = fakeDeps(healthyView());
+    expect((await gatherAccount(f.deps, msg, 'msg-1')).outcome).toBe('published');
+    // Meanwhile plan-apply healed the account: a second gather of a replay would now be `excluded`.
+    const again = await gatherAccount(f.deps, msg, 'msg-1');
+    expect(again).toMatchObject({ disposition: 'ack', outcome: 'already_final' });
+    expect(f.publisher.audits().map((a) => a.outcome)).toEqual(['published']);
+    expect(f.publisher.messages.filter((m) => m.topic === 'accountViews')).toHaveLength(1);
+  });
+
+  it('a retried failure is not final: the redelivery gathers and publishes', async () => {
+    const f = fakeDeps(healthyView());
+    const read = f.deps.subsApi.account;
+    f.deps.subsApi.account = async () => {
+      throw new UpstreamError('subs-api: 503', 'subs-api', true, 503);
+    };
+    expect((await gatherAccount(f.deps, msg, 'msg-1')).disposition).toBe('retry');
+    f.deps.subsApi.account = read;
+    expect((await gatherAccount(f.deps, msg, 'msg-1')).outcome).toBe('published');
+    expect(f.publisher.audits().map((a) => [a.outcome, a.will_retry])).toEqual([
+      ['failed', true],
+      ['published', false],
+    ]);
+  });
 });
 
 describe('resyncZone', () => {

@@ -18,6 +18,21 @@ output "stripe_secrets" {
   value       = module.driftcontrol.stripe_secrets
 }
 
+output "stripe_webhook_url" {
+  description = "URL of stripe-events to give Stripe as the webhook endpoint."
+  value       = module.driftcontrol.stripe_webhook_url
+}
+
+output "stripe_webhook_secret" {
+  description = "Secret to add the webhook endpoint's signing secret (whsec_…) to."
+  value       = module.driftcontrol.stripe_webhook_secret
+}
+
+output "event_sweeper_scheduler_job" {
+  description = "Scheduler job calling event-sweeper every minute."
+  value       = module.driftcontrol.event_sweeper_scheduler_job
+}
+
 output "firestore_database" {
   description = "Firestore database of driftcontrol's control state (FIRESTORE_DATABASE of the operator CLI)."
   value       = module.driftcontrol.firestore_database

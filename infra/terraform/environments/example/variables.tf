@@ -52,7 +52,7 @@ variable "scheduler_paused" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL of subs-api (gather, plan-apply, www-resync)."
+  description = "Base URL of subs-api (gather, plan-apply, www-resync, stripe-events)."
   default     = ""
 }
 
@@ -64,7 +64,7 @@ variable "www_base_url" {
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id through which gather, plan-apply and www-resync reach subs-api, www and the read replicas, or null."
+  description = "Serverless VPC Access connector id through which gather, plan-apply, www-resync and stripe-events reach subs-api, www and the read replicas, or null."
   default     = null
 }
 

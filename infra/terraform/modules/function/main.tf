@@ -3,7 +3,9 @@
 # - fed by Pub/Sub (trigger_topic_name set): a push subscription we own on the trigger topic, its own
 #   dead-letter topic, a pull subscription on that dead-letter topic, and a push identity that is the
 #   only principal allowed to invoke the function;
-# - HTTP (trigger_topic_name null): invoker_members, and nobody else, may invoke it.
+# - HTTP (trigger_topic_name null): invoker_members, and nobody else, may invoke it; or, with
+#   allow_unauthenticated (stripe-events alone: Stripe cannot authenticate with Google IAM, the code checks
+#   its signature), anyone.
 #
 # Why a push subscription we own instead of the function's event_trigger (Eventarc): the Eventarc-managed
 # subscription cannot be given a dead-letter policy or a name from Terraform, and the design needs both
@@ -76,9 +78,9 @@ resource "google_cloudfunctions2_function" "this" {
     vpc_connector                    = var.vpc_connector
     vpc_connector_egress_settings    = var.vpc_connector == null ? null : var.vpc_connector_egress_settings
 
-    # Secret values (the Stripe key, the read replicas' URLs) are resolved by the platform when an
-    # instance starts; they never pass through Terraform. "latest" picks up a rotated value on the next
-    # cold start.
+    # Secret values (a Stripe key, the webhook signing secret, the read replicas' URLs) are resolved by
+    # the platform when an instance starts; they never pass through Terraform. "latest" picks up a
+    # rotated value on the next cold start.
     dynamic "secret_environment_variables" {
       for_each = var.secret_environment_variables
       content {
@@ -95,7 +97,8 @@ resource "google_cloudfunctions2_function" "this" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# HTTP: exactly the principals given may invoke the function (detect-drift: the scheduler's identity).
+# HTTP: exactly the principals given may invoke the function (detect-drift, event-sweeper: the
+# scheduler's identity), or anyone when allow_unauthenticated says so (stripe-events).
 # Gen2 functions are Cloud Run services: invocation is roles/run.invoker on the service.
 # https://cloud.google.com/functions/docs/securing/authenticating
 # ---------------------------------------------------------------------------------------------------
@@ -108,6 +111,22 @@ resource "google_cloud_run_service_iam_member" "invoker" {
   service  = google_cloudfunctions2_function.this.name
   role     = "roles/run.invoker"
   member   = each.value
+}
+
+# The one way to make a function public, and a deliberate one (var.allow_unauthenticated, HTTP only):
+# anyone on the internet may then invoke it, so its code must authenticate every request itself.
+# Used only by stripe-events, whose caller (Stripe's webhooks) cannot hold a Google identity and whose
+# requests carry Stripe's signature instead (functions.tf, local.function_allow_unauthenticated).
+# An organisation policy restricting IAM members to the company's domains
+# (iam.allowedPolicyMemberDomains) refuses this grant: docs/deploy.md, "Stripe webhooks".
+resource "google_cloud_run_service_iam_member" "public_invoker" {
+  count = var.allow_unauthenticated ? 1 : 0
+
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.this.name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
 }
 
 # ---------------------------------------------------------------------------------------------------

@@ -4,11 +4,12 @@ output "function_name" {
 }
 
 output "function_uri" {
-  description = "HTTPS URI of the function's Cloud Run service. Known only once its invokers are granted, so a caller that reads it (the scheduler job) never calls before it may."
+  description = "HTTPS URI of the function's Cloud Run service. Known only once its invokers are granted, so a caller that reads it (a scheduler job) never calls before it may."
   value       = google_cloudfunctions2_function.this.service_config[0].uri
 
   depends_on = [
     google_cloud_run_service_iam_member.invoker,
+    google_cloud_run_service_iam_member.public_invoker,
     google_cloud_run_service_iam_member.push_invoker,
   ]
 }

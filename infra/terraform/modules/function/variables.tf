@@ -100,7 +100,7 @@ variable "max_concurrent_requests" {
 
 variable "ingress_settings" {
   type        = string
-  description = "ALLOW_INTERNAL_ONLY (default: enough for callers that are Cloud Scheduler or Pub/Sub push in the same project, using the run.app URL), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Authentication is required either way (no public invoker)."
+  description = "ALLOW_INTERNAL_ONLY (default: enough for callers that are Cloud Scheduler or Pub/Sub push in the same project, using the run.app URL), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Authentication (an IAM invoker) is required either way, unless allow_unauthenticated is set."
   default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
@@ -154,7 +154,24 @@ variable "invoker_members" {
 
   validation {
     condition     = alltrue([for m in values(var.invoker_members) : can(regex("^(user|group|serviceAccount):", m))])
-    error_message = "invoker_members must be user:, group: or serviceAccount: principals; public principals are not allowed."
+    error_message = "invoker_members must be user:, group: or serviceAccount: principals; public principals are not allowed (see allow_unauthenticated)."
+  }
+}
+
+variable "allow_unauthenticated" {
+  type        = bool
+  description = "HTTP functions only: let anyone invoke the function without a Google identity (roles/run.invoker for allUsers, gcloud's --allow-unauthenticated). Only for a caller that cannot authenticate with Google IAM and whose requests the function's code authenticates itself (stripe-events: Stripe's webhooks, checked by their signature). Needs no invoker_members, and is refused for a Pub/Sub-fed function."
+  default     = false
+
+  validation {
+    condition     = !var.allow_unauthenticated || var.trigger_topic_name == null
+    error_message = "allow_unauthenticated is for HTTP functions only: a Pub/Sub-fed function is invoked only by its own push identity."
+  }
+
+  # Anyone may call it already: a named invoker next to allUsers would only suggest otherwise.
+  validation {
+    condition     = !var.allow_unauthenticated || length(var.invoker_members) == 0
+    error_message = "allow_unauthenticated and invoker_members exclude each other: anyone may already invoke an unauthenticated function."
   }
 }
 

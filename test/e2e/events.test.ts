@@ -1,0 +1,256 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalPipeline } from '../../local/run/pipeline.js';
+import { LOCAL_WEBHOOK_SECRET } from '../../local/run/pipeline.js';
+import { WebhookSender } from '../../local/stripe/index.js';
+import { plan } from '../../shared/core/planner.js';
+import type { AccountView } from '../../shared/domain/account-view.js';
+import { gatherLive } from '../../shared/pipeline/gather.js';
+import { auditRows, startTestPipeline, stripeWrites, waitForAudit } from './support.js';
+
+const run = promisify(execFile);
+
+/**
+ * The event path on the local stack (docs/design.md, "Events"): the local Stripe sends signed webhooks to
+ * stripe-events as Stripe does; event-sweeper hands settled checks to gather; plan-apply heals with every
+ * valve of the nightly run. No nightly run is started here: only people changing Stripe.
+ */
+describe('drift healed in seconds through Stripe events', () => {
+  let p: LocalPipeline;
+  let stripe: Stripe;
+  const healthy: AccountView[] = [];
+  const persistent: AccountView[] = [];
+  const SETTLE_S = 1;
+
+  const take = (from: AccountView[]) => {
+    const view = from.shift();
+    if (!view) throw new Error('ran out of accounts');
+    return view;
+  };
+  const firstItem = (view: AccountView) => {
+    const sub = view.stripe.subscriptions.data.find((s) => s.status === 'active' && s.items.length > 0);
+    if (!sub) throw new Error(`${view.accountId} has no active subscription`);
+    return { sub, item: sub.items[0] as (typeof sub.items)[number] };
+  };
+  /** A person raises an item's quantity in Stripe's dashboard: drift between OPE and Stripe. */
+  const personChangesQuantity = async (view: AccountView, quantity: number) => {
+    const { sub, item } = firstItem(view);
+    await stripe.subscriptions.update(sub.id, {
+      items: [{ id: item.id, quantity }],
+      proration_behavior: 'none',
+    });
+    return { sub, item };
+  };
+  const eventRows = (accountId: string) =>
+    auditRows(p, "trigger = 'event' AND account_id = @a", { a: accountId });
+  /** Waits for the check's settle delay and sweeps, as Cloud Scheduler's next call would. */
+  const settleAndSweep = async () => {
+    await p.stack.stripe.webhooks.settled();
+    await new Promise((r) => setTimeout(r, SETTLE_S * 1000 + 200));
+    return p.sweepEvents();
+  };
+
+  beforeAll(async () => {
+    p = await startTestPipeline({
+      accounts: 200,
+      seed: 7,
+      config: { eventSettleSeconds: SETTLE_S, eventMaxWaitSeconds: 30 },
+    });
+    stripe = new Stripe('sk_test_dashboard_person', {
+      ...p.stack.stripe.clientConfig(),
+      maxNetworkRetries: 0,
+    });
+    const [triage] = [await p.deps.mirror.newStripeDrift(p.snapshotDate)];
+    const persistentIds = new Set(
+      triage.filter((r) => r.excludedCode === 'persistent_drift').map((r) => r.accountId),
+    );
+    for (let i = 0; i < p.world.accounts && (healthy.length < 4 || persistent.length < 1); i++) {
+      const view = await gatherLive(p.deps, `acc_${String(i).padStart(7, '0')}`);
+      if (view?.cfProd.data.accountType !== 'self_serve') continue;
+      const active = view.stripe.subscriptions.data.filter(
+        (s) => s.status === 'active' && s.items.length > 0,
+      );
+      if (active.length !== 1) continue;
+      if (plan(view).outcome === 'noop' && healthy.length < 4) healthy.push(view);
+      else if (persistentIds.has(view.accountId) && persistent.length < 1) persistent.push(view);
+    }
+    expect(healthy.length).toBe(4);
+  }, 240_000);
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  it('a quantity changed by a person in Stripe is healed through the event path, with no nightly run', async () => {
+    const view = take(healthy);
+    const { item } = await personChangesQuantity(view, 7);
+    const swept = await settleAndSweep();
+    expect(swept.status).toBe(200);
+    expect(swept.body).toMatchObject({ status: 'swept', published: [view.accountId] });
+    const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
+      rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+    );
+    const gather = rows.find((r) => r.stage === 'gather');
+    const apply = rows.find((r) => r.stage === 'plan_apply');
+    expect(apply?.outcome).toBe('applied');
+    expect(apply?.run_id).toMatch(/^event-/);
+    // The audit says which events led to the check.
+    const events = JSON.parse(gather?.params_json ?? '{}').events;
+    expect(events.sources).toEqual(['stripe']);
+    expect(events.ids[0]).toMatch(/^evt_/);
+    // Healed: the live plan is noop again and the item has its quantity back.
+    const after = await gatherLive(p.deps, view.accountId);
+    expect(after && plan(after).outcome).toBe('noop');
+    expect(
+      after?.stripe.subscriptions.data.flatMap((s) => s.items).find((i) => i.id === item.id)?.quantity,
+    ).toBe(item.quantity);
+    // The heal's own webhook was recognised: no second check is pending for the account.
+    await p.stack.stripe.webhooks.settled();
+    expect((await p.deps.events.pending(100)).map((c) => c.accountId)).not.toContain(view.accountId);
+    const own = (await p.deps.events.recent(50)).filter(
+      (e) => e.outcome === 'own_change' || e.accountIds.includes(view.accountId),
+    );
+    expect(own.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a flood of events for one account makes one check', async () => {
+    const view = take(healthy);
+    const { sub } = firstItem(view);
+    for (let n = 0; n < 6; n++)
+      await stripe.subscriptions.update(sub.id, { metadata: { support_note: `touched ${n}` } });
+    await p.stack.stripe.webhooks.settled();
+    const pending = (await p.deps.events.pending(100)).filter((c) => c.accountId === view.accountId);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]?.eventCount).toBe(6);
+    await settleAndSweep();
+    const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
+      rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+    );
+    expect(new Set(rows.map((r) => r.run_id)).size).toBe(1);
+    expect(rows.filter((r) => r.stage === 'gather')).toHaveLength(1);
+    expect(JSON.parse(rows.find((r) => r.stage === 'gather')?.params_json ?? '{}').events.count).toBe(6);
+    // Metadata a person added is not drift: nothing written.
+    expect(rows.find((r) => r.stage === 'plan_apply')?.outcome).toBe('noop');
+  }, 120_000);
+
+  it('persistent drift is not healed by events either', async () => {
+    const view = take(persistent);
+    const writesBefore = stripeWrites(p).length;
+    await personChangesQuantity(view, 9);
+    await settleAndSweep();
+    const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
+      rs.some((r) => r.stage === 'gather'),
+    );
+    expect(rows.find((r) => r.stage === 'gather')).toMatchObject({
+      outcome: 'excluded',
+      error_code: 'persistent_drift',
+    });
+    expect(rows.some((r) => r.stage === 'plan_apply')).toBe(false);
+    // Only the person's own write happened.
+    expect(stripeWrites(p).length).toBe(writesBefore + 1);
+  }, 120_000);
+
+  it('the kill switch holds event checks back until it is off', async () => {
+    const view = take(healthy);
+    await p.setConfig({ killSwitch: true });
+    try {
+      await personChangesQuantity(view, 4);
+      const swept = await settleAndSweep();
+      expect(swept.body).toMatchObject({ status: 'halted', published: [] });
+      expect((await p.deps.events.pending(100)).map((c) => c.accountId)).toContain(view.accountId);
+      expect(await eventRows(view.accountId)).toHaveLength(0);
+    } finally {
+      await p.setConfig({ killSwitch: false });
+    }
+    expect((await p.sweepEvents()).body).toMatchObject({ published: [view.accountId] });
+    const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
+      rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+    );
+    expect(rows.find((r) => r.stage === 'plan_apply')?.outcome).toBe('applied');
+  }, 120_000);
+
+  it("`driftcontrol events` shows an account's pending check and the events behind it", async () => {
+    const view = healthy[0] as AccountView;
+    const { sub } = firstItem(view);
+    await stripe.subscriptions.update(sub.id, { metadata: { support_note: 'cli' } });
+    await p.stack.stripe.webhooks.settled();
+    const cli = fileURLToPath(new URL('../../bin/driftcontrol.mjs', import.meta.url));
+    const { stdout } = await run(process.execPath, [cli, 'events', '--account', view.accountId, '--json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...p.env },
+    });
+    const report = JSON.parse(stdout);
+    expect(report.pending).toHaveLength(1);
+    expect(report.pending[0]).toMatchObject({ accountId: view.accountId, sources: ['stripe'] });
+    expect(report.recent.every((e: { accountIds: string[] }) => e.accountIds.includes(view.accountId))).toBe(
+      true,
+    );
+    expect(report.recent.map((e: { eventId: string }) => e.eventId)).toContain(
+      report.pending[0].eventIds.at(-1),
+    );
+    await settleAndSweep();
+  }, 120_000);
+
+  describe('anyone who can reach the endpoint is an attacker', () => {
+    const url = () => p.functionUrls['stripe-events'];
+    const event = (id: string, customer: string) =>
+      JSON.stringify({
+        id,
+        object: 'event',
+        type: 'customer.subscription.updated',
+        created: Math.floor(Date.now() / 1000),
+        request: { id: null, idempotency_key: null },
+        data: { object: { id: 'sub_forged', object: 'subscription', customer } },
+      });
+
+    it.each([
+      ['no signature', () => ({}), 'missing_signature'],
+      [
+        'a signature made with another secret',
+        (b: string) => ({ 'Stripe-Signature': WebhookSender.sign(b, 'whsec_not_ours') }),
+        'bad_signature',
+      ],
+      [
+        'a genuine signature replayed an hour later',
+        (b: string) => ({
+          'Stripe-Signature': WebhookSender.sign(
+            b,
+            LOCAL_WEBHOOK_SECRET,
+            Math.floor(Date.now() / 1000) - 3600,
+          ),
+        }),
+        'timestamp_outside_tolerance',
+      ],
+    ])('%s: 400, nothing scheduled', async (_name, headers, code) => {
+      const customer = healthy[0]?.stripe.customer.data?.id ?? 'cus_none';
+      const body = event(`evt_forged_${code}`, customer);
+      const before = (await p.deps.events.pending(1000)).length;
+      const answer = await fetch(url(), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers(body) },
+        body,
+      });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toEqual({ error: { code: 'refused', message: code } });
+      expect((await p.deps.events.pending(1000)).length).toBe(before);
+      expect((await p.deps.events.recent(1000)).some((e) => e.eventId === `evt_forged_${code}`)).toBe(false);
+    });
+
+    it('a genuine event delivered again is recognised and changes nothing', async () => {
+      const view = healthy[0] as AccountView;
+      const body = event('evt_delivered_twice', view.stripe.customer.data?.id as string);
+      const send = () =>
+        WebhookSender.post(url(), body, {
+          'Stripe-Signature': WebhookSender.sign(body, LOCAL_WEBHOOK_SECRET),
+        });
+      expect(await send()).toBe(200);
+      const first = (await p.deps.events.pending(1000)).find((c) => c.accountId === view.accountId);
+      expect(first?.eventIds).toContain('evt_delivered_twice');
+      expect(await send()).toBe(200);
+      const second = (await p.deps.events.pending(1000)).find((c) => c.accountId === view.accountId);
+      expect(second?.version).toBe(first?.version);
+      expect(second?.eventCount).toBe(first?.eventCount);
+    });
+  });
+});
