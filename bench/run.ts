@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a lower bound measured in the same run.
-// Options: --only planner|pipeline|warehouse, --views N, --rounds N (planner), --accounts N (pipeline),
+// Options: --only planner|pipeline|warehouse|events, --changes N --settle-s N (events), --views N, --rounds N (planner), --accounts N (pipeline),
 // --warehouse-accounts N (default 1,000,000: about 3 minutes and 9 GB of RSS on a 2-core machine).
 import { parseArgs } from 'node:util';
+import { benchEvents } from './events.js';
 import { benchPipeline } from './pipeline.js';
 import { benchPlanner } from './planner.js';
 import { benchWarehouse } from './warehouse.js';
@@ -13,12 +14,20 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     accounts: { type: 'string', default: '2000' },
     'warehouse-accounts': { type: 'string', default: '1000000' },
+    changes: { type: 'string', default: '20' },
+    'settle-s': { type: 'string', default: '2' },
   },
 });
 
 const benches: Record<string, () => Promise<unknown> | unknown> = {
   planner: () => benchPlanner({ views: Number(values.views), rounds: Number(values.rounds) }),
   pipeline: () => benchPipeline({ accounts: Number(values.accounts) }),
+  events: () =>
+    benchEvents({
+      accounts: 500,
+      changes: Number(values.changes),
+      settleSeconds: Number(values['settle-s']),
+    }),
   warehouse: () => benchWarehouse({ accounts: Number(values['warehouse-accounts']), rounds: 1, seed: 42 }),
 };
 

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Out } from '../../shared/cli/io.js';
 import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
 import { type CycleSummary, moveTruthAfterMirror, runNightlyCycle } from '../run/cycle.js';
+import { type EventDemoResult, formatEventDemo, runEventDemo } from '../run/event-demo.js';
 import { startLocalPipeline } from '../run/pipeline.js';
 
 /**
@@ -67,7 +68,17 @@ export function registerRunLocal(program: Command, out: Out): void {
       },
       5,
     )
-    .option('--json', 'print the summaries as JSON', false)
+    .option(
+      '--event-changes <n>',
+      'after the nightly cycle, change N items directly in the local Stripe (as people do in its dashboard) and show them healed through Stripe events',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be 0 to 100');
+        return n;
+      },
+      3,
+    )
+    .option('--json', 'print the summaries as one JSON document: { cycles, events }', false)
     .option('--no-second-run', 'skip the second cycle for the same snapshot date')
     .option(
       '--keep',
@@ -80,6 +91,7 @@ export function registerRunLocal(program: Command, out: Out): void {
         seed: number;
         dryRun: boolean;
         truthChanges: number;
+        eventChanges: number;
         json: boolean;
         secondRun: boolean;
         keep: boolean;
@@ -134,9 +146,7 @@ export function registerRunLocal(program: Command, out: Out): void {
             note('Second cycle for the same snapshot date (the run ledger should make it a no-op)...');
             summaries.push(await runNightlyCycle(pipeline));
           }
-          if (options.json) {
-            out.stdout(`${JSON.stringify(summaries, null, 2)}\n`);
-          } else {
+          if (!options.json) {
             out.stdout(`${formatSummary(first)}\n`);
             const second = summaries[1];
             if (second) {
@@ -148,7 +158,18 @@ export function registerRunLocal(program: Command, out: Out): void {
               );
             }
           }
-          out.setExit(first.drained ? 0 : 1);
+          let events: EventDemoResult | null = null;
+          if (options.eventChanges > 0) {
+            note(
+              `Changing ${options.eventChanges} item(s) directly in the local Stripe; the event path heals them...`,
+            );
+            events = await runEventDemo(pipeline, { changes: options.eventChanges });
+            if (!options.json) out.stdout(`\n${formatEventDemo(events)}\n`);
+          }
+          if (options.json) out.stdout(`${JSON.stringify({ cycles: summaries, events }, null, 2)}\n`);
+          // Every change got its final word (a heal, or a restriction that blocked it, with why).
+          const eventsHealed = events === null || events.heals.every((h) => h.outcome !== null);
+          out.setExit(first.drained && eventsHealed ? 0 : 1);
           if (options.keep) {
             const env = pipeline.env;
             note('\nThe stack keeps running. In another shell:');

@@ -13,7 +13,7 @@ import type {
  * The event ledger on Firestore (docs/design.md, "Events"):
  *
  *   driftcontrol_events/{eventId}            { type, source, accountIds, outcome, receivedAtMs, expireAt }
- *   driftcontrol_pending_checks/{accountId}  { firstEventAtMs, dueAtMs, eventIds, eventCount, sources, version }
+ *   driftcontrol_pending_checks/{accountId}  { firstEventAtMs, dueAtMs, eventIds, eventCount, sources }
  *   driftcontrol_event_budget/{hour}         { used, expireAt }
  *
  * Event documents expire (a TTL policy on `expireAt`, infra/terraform) after Stripe's three days of
@@ -30,7 +30,6 @@ const PendingDoc = z.looseObject({
   eventIds: z.array(z.string()),
   eventCount: z.number(),
   sources: z.array(z.enum(['stripe', 'ope'])),
-  version: z.number(),
 });
 const EventDoc = z.looseObject({
   type: z.string(),
@@ -51,6 +50,26 @@ export function nextDueAtMs(
   maxWaitMs: number,
 ): number {
   return Math.max(nowMs, Math.min(nowMs + settleMs, firstEventAtMs + maxWaitMs));
+}
+
+/**
+ * What stays of a pending check after the events read with it were handed on: the events that arrived
+ * since, as a check of their own, due a settle delay from now at the earliest.
+ */
+export function remainderOf(
+  current: Omit<PendingCheck, 'accountId'>,
+  handedOn: Pick<PendingCheck, 'eventIds' | 'eventCount'>,
+  nowMs: number,
+  settleMs: number,
+): Omit<PendingCheck, 'accountId'> {
+  const seen = new Set(handedOn.eventIds);
+  return {
+    firstEventAtMs: nowMs,
+    dueAtMs: Math.max(current.dueAtMs, nowMs + settleMs),
+    eventIds: current.eventIds.filter((id) => !seen.has(id)),
+    eventCount: current.eventCount - handedOn.eventCount,
+    sources: current.sources,
+  };
 }
 
 export class FirestoreEventLedger implements EventLedgerPort {
@@ -90,7 +109,6 @@ export class FirestoreEventLedger implements EventLedgerPort {
           eventIds: ids.length < MAX_EVENT_IDS ? [...ids, request.eventId] : ids,
           eventCount: (current?.eventCount ?? 0) + 1,
           sources: [...new Set([...(current?.sources ?? []), request.source])].sort(),
-          version: (current?.version ?? 0) + 1,
         });
       });
       return 'accepted';
@@ -113,13 +131,17 @@ export class FirestoreEventLedger implements EventLedgerPort {
     return snaps.docs.flatMap((d) => this.parseCheck(d.id, d.data()));
   }
 
-  async complete(accountId: string, version: number): Promise<boolean> {
+  async complete(handedOn: PendingCheck, nowMs: number, settleMs: number): Promise<boolean> {
+    const ref = this.check(handedOn.accountId);
     return this.db.runTransaction(async (tx) => {
-      const snap = await tx.get(this.check(accountId));
-      if (!snap.exists) return true;
-      if (snap.get('version') !== version) return false;
-      tx.delete(this.check(accountId));
-      return true;
+      const snap = await tx.get(ref);
+      const parsed = snap.exists ? PendingDoc.safeParse(snap.data()) : null;
+      if (!parsed?.success || parsed.data.eventCount <= handedOn.eventCount) {
+        if (snap.exists) tx.delete(ref);
+        return true;
+      }
+      tx.set(ref, remainderOf(parsed.data, handedOn, nowMs, settleMs));
+      return false;
     });
   }
 
@@ -162,8 +184,17 @@ export class FirestoreEventLedger implements EventLedgerPort {
     });
   }
 
+  /** A document that does not parse is skipped, loudly: it would otherwise hold a slot of every sweep. */
   private parseCheck(accountId: string, data: unknown): PendingCheck[] {
     const parsed = PendingDoc.safeParse(data);
-    return parsed.success ? [{ accountId, ...parsed.data }] : [];
+    if (parsed.success) return [{ accountId, ...parsed.data }];
+    console.warn(
+      JSON.stringify({
+        event: 'invalid_pending_check',
+        account_id: accountId,
+        issues: parsed.error.issues.length,
+      }),
+    );
+    return [];
   }
 }

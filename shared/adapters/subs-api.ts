@@ -55,10 +55,16 @@ export class SubsApiClient implements SubsApiPort {
     const path = `/v1/customers/${encodeURIComponent(stripeCustomerId)}`;
     return withReadRetries(async () => {
       const answer = await this.http.request('GET', path);
+      // No account maps to it: a customer the company does not know (not an error, nothing to check).
+      if (answer.status === 404) return [];
       if (answer.status !== 200) throw this.http.fail('GET', path, answer);
       const parsed = CustomerBody.safeParse(answer.body);
-      if (!parsed.success || parsed.data.stripeCustomerId !== stripeCustomerId)
-        throw new UpstreamError(`subs-api GET ${path}: invalid customer answer`, 'subs-api', true, 200);
+      if (!parsed.success || parsed.data.stripeCustomerId !== stripeCustomerId) {
+        const issues = parsed.success
+          ? `stripeCustomerId: names ${parsed.data.stripeCustomerId}`
+          : parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+        throw new UpstreamError(`subs-api GET ${path}: invalid customer (${issues})`, 'subs-api', true, 200);
+      }
       return parsed.data.accountIds;
     }, this.retry);
   }

@@ -22,7 +22,7 @@ const IDEMPOTENCY_KEY_PREFIX = 'driftcontrol-';
  * writes: its event must not start a check that fights the heal it reports (docs/design.md, "Events").
  */
 export function isOwnIdempotencyKey(key: string | null): boolean {
-  return key !== null && key.startsWith(IDEMPOTENCY_KEY_PREFIX);
+  return key?.startsWith(IDEMPOTENCY_KEY_PREFIX) === true;
 }
 
 export interface PreconditionMismatch {

@@ -15,23 +15,26 @@ import type { PipelineDeps } from './deps.js';
 /** The objects a heal reads: their changes can make or clear drift. */
 const WATCHED = /^(customer|customer\.subscription|invoice|payment_method)\.[a-z_.]+$/;
 
-/** What is read of an event; Stripe adds fields over time, so unknown ones are allowed. */
-const StripeEventEnvelope = z.looseObject({
+/** First, what every event has: its id and type (read before anything else, to ignore other types). */
+const EventHead = z.looseObject({
   id: z.string().regex(/^evt_[A-Za-z0-9_]+$/, 'must be an event id (evt_…)'),
   type: z.string().min(1).max(128),
+});
+
+/** Then what a watched event is read for; Stripe adds fields over time, so unknown ones are allowed. */
+const CustomerRef = z
+  .union([z.string(), z.looseObject({ id: z.string() })])
+  .nullable()
+  .optional();
+const StripeEventEnvelope = EventHead.extend({
   request: z
     .looseObject({ id: z.string().nullable().optional(), idempotency_key: z.string().nullable().optional() })
     .nullable()
     .optional(),
   data: z.looseObject({
-    object: z.looseObject({
-      id: z.string().min(1).max(255),
-      object: z.string().min(1).max(64),
-      customer: z
-        .union([z.string(), z.looseObject({ id: z.string() })])
-        .nullable()
-        .optional(),
-    }),
+    object: z.looseObject({ object: z.string().min(1).max(64), customer: CustomerRef }),
+    /** A detached payment method's customer is only here (the object's is null after the detach). */
+    previous_attributes: z.looseObject({ customer: CustomerRef }).nullable().optional(),
   }),
 });
 type StripeEventEnvelope = z.infer<typeof StripeEventEnvelope>;
@@ -39,7 +42,10 @@ type StripeEventEnvelope = z.infer<typeof StripeEventEnvelope>;
 export type WebhookOutcome =
   /** 400: not from Stripe (or not as Stripe sent it). */
   | 'refused'
-  /** 400: signed, but not an event this endpoint can read. */
+  /**
+   * 200: signed by Stripe, but not an event this endpoint can read. Acked (a retry cannot help, and an
+   * endpoint that keeps failing gets disabled by Stripe), logged as a warning for someone to look at.
+   */
   | 'invalid_event'
   /** 200: a type whose objects a heal does not read. */
   | 'ignored_type'
@@ -66,10 +72,9 @@ type EventDeps = Pick<PipelineDeps, 'webhooks' | 'events' | 'subsApi' | 'control
 /** The Stripe customer an event's object belongs to (the object itself for a customer event). */
 export function customerOf(event: StripeEventEnvelope): string | null {
   const object = event.data.object;
-  if (object.object === 'customer') return object.id;
-  const customer = object.customer;
-  if (typeof customer === 'string') return customer;
-  return customer?.id ?? null;
+  if (object.object === 'customer') return typeof object.id === 'string' ? object.id : null;
+  const idOf = (ref: z.infer<typeof CustomerRef>) => (typeof ref === 'string' ? ref : (ref?.id ?? null));
+  return idOf(object.customer) ?? idOf(event.data.previous_attributes?.customer);
 }
 
 /**
@@ -102,16 +107,18 @@ export async function receiveStripeEvent(
     deps.log.warn({ event: 'stripe_webhook_refused', code: error.code }, error.message);
     return { status: 400, outcome: 'refused', eventId: null, accountIds: [], reason: error.code };
   }
+  const unreadable = (error: z.ZodError, eventId: string | null) => {
+    const reason = `a signed event this endpoint cannot read: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+    deps.log.warn({ event: 'stripe_webhook_unreadable', event_id: eventId }, reason);
+    return { status: 200 as const, outcome: 'invalid_event' as const, eventId, accountIds: [], reason };
+  };
+  const head = EventHead.safeParse(verified);
+  if (!head.success) return unreadable(head.error, null);
+  if (!WATCHED.test(head.data.type))
+    return answer(200, 'ignored_type', `${head.data.type} is not a change a heal reads`, head.data.id);
   const parsed = StripeEventEnvelope.safeParse(verified);
-  if (!parsed.success)
-    return answer(
-      400,
-      'invalid_event',
-      `not a readable Stripe event: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!parsed.success) return unreadable(parsed.error, head.data.id);
   const event = parsed.data;
-  if (!WATCHED.test(event.type))
-    return answer(200, 'ignored_type', `${event.type} is not a change a heal reads`, event.id);
   if (isOwnIdempotencyKey(event.request?.idempotency_key ?? null))
     return answer(200, 'own_change', `${event.type} was written by driftcontrol itself`, event.id);
   const customerId = customerOf(event);

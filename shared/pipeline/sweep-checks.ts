@@ -1,5 +1,6 @@
 import type { RunContext, StripeDriftAccountMessage } from '../contracts/messages.js';
 import { hashOf } from '../core/canonical.js';
+import { mirrorVerdict } from '../core/safety.js';
 import type { PendingCheck } from '../ports/index.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -11,7 +12,8 @@ import type { PipelineDeps } from './deps.js';
  * the gates, the restrictions, the Stripe write budget). Here: the kill switch (checks wait, nothing is
  * published), the per-run cap (per sweep) and the hourly blast radius of the event path.
  *
- * A check is published first and removed after, and only if no event arrived meanwhile: a crash between
+ * A check is published first and removed after; events that arrived meanwhile stay as a check of their
+ * own (with its own settle delay). A crash between
  * the two publishes it again on the next sweep under the same run id (derived from its events), which
  * gather and plan-apply answer from their final-outcome ledger. Nothing is lost, nothing applied twice.
  */
@@ -51,20 +53,25 @@ export async function sweepPendingChecks(deps: SweepDeps): Promise<SweepResult> 
     deferred: due,
     kept: 0,
   });
-  const due = await deps.events.due(nowMs, Math.max(config.perRunCap, 1));
+  // The per-run cap bounds one sweep.
+  const due = await deps.events.due(nowMs, config.perRunCap);
   if (due.length === 0) return { status: 'swept', reason: null, due: 0, published: [], deferred: 0, kept: 0 };
   if (config.killSwitch) return halted('the kill switch is on: checks wait', due.length);
-  // Persistent drift is judged on the newest mirror, as the nightly run judges it.
+  // Persistent drift is judged on the newest mirror, held to the landing and sanity checks the nightly
+  // run holds it to (a half-loaded or shrunken partition would misjudge it).
   const snapshotDate = await deps.mirror.latestSnapshotDate(now.toISOString().slice(0, 10));
   if (snapshotDate === null)
     return halted('no mirror landed in the last five weeks: checks wait', due.length);
-  const capped = due.slice(0, config.perRunCap);
+  const health = await deps.mirror.health('stripe', snapshotDate);
+  const mirror = mirrorVerdict(health.today, health.yesterday, config);
+  if (!mirror.ok)
+    return halted(`the mirror of ${snapshotDate} fails its checks: ${mirror.reason}`, due.length);
   const granted = await deps.events.takeHourlyBudget(
     hourKeyOf(nowMs),
-    capped.length,
+    due.length,
     config.maxEventChecksPerHour,
   );
-  const taken = capped.slice(0, granted);
+  const taken = due.slice(0, granted);
   const published: string[] = [];
   let kept = 0;
   for (const check of taken) {
@@ -91,7 +98,7 @@ export async function sweepPendingChecks(deps: SweepDeps): Promise<SweepResult> 
     };
     await deps.publisher.publish('stripeDriftAccounts', message, { orderingKey: check.accountId });
     published.push(check.accountId);
-    if (!(await deps.events.complete(check.accountId, check.version))) kept++;
+    if (!(await deps.events.complete(check, nowMs, config.eventSettleSeconds * 1000))) kept++;
   }
   deps.log.info(
     { event: 'event_sweep', due: due.length, published: published.length, kept, snapshot_date: snapshotDate },
@@ -100,9 +107,7 @@ export async function sweepPendingChecks(deps: SweepDeps): Promise<SweepResult> 
   return {
     status: 'swept',
     reason:
-      granted < capped.length
-        ? `hourly budget of ${config.maxEventChecksPerHour} event checks reached`
-        : null,
+      granted < due.length ? `hourly budget of ${config.maxEventChecksPerHour} event checks reached` : null,
     due: due.length,
     published,
     deferred: due.length - published.length,

@@ -210,8 +210,6 @@ export interface PendingCheck {
   readonly eventIds: readonly string[];
   readonly eventCount: number;
   readonly sources: readonly EventSourceName[];
-  /** Changes with every event: completing a check read at another version keeps it (new events came). */
-  readonly version: number;
 }
 
 export interface AcceptEventRequest {
@@ -248,8 +246,11 @@ export interface EventLedgerPort {
   due(nowMs: number, limit: number): Promise<PendingCheck[]>;
   /** Every pending check (for the operator), oldest due first. */
   pending(limit: number): Promise<PendingCheck[]>;
-  /** Removes a check that was handed on, unless events arrived since it was read (then false: it stays). */
-  complete(accountId: string, version: number): Promise<boolean>;
+  /**
+   * Removes a check that was handed on. Events that arrived since it was read stay, as a check of their
+   * own due a settle delay from now (then false).
+   */
+  complete(handedOn: PendingCheck, nowMs: number, settleMs: number): Promise<boolean>;
   /** Takes up to `wanted` from the hour's budget of event checks; returns how many were granted. */
   takeHourlyBudget(hourKey: string, wanted: number, max: number): Promise<number>;
   recent(limit: number): Promise<RecentEvent[]>;

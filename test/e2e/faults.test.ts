@@ -9,7 +9,7 @@ import type { AccountView } from '../../shared/domain/account-view.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
 import { gatherLive } from '../../shared/pipeline/gather.js';
 import { replayAccounts } from '../../shared/pipeline/replay.js';
-import { auditRows, startTestPipeline, stripeWrites, waitForAudit } from './support.js';
+import { auditRows, runContexts, startTestPipeline, stripeWrites, waitForAudit } from './support.js';
 
 /**
  * Faults on the real local stack (issue 5): redelivery, crashes, Stripe errors, poison messages, a
@@ -25,16 +25,7 @@ describe('pipeline under faults', { timeout: 120_000 }, () => {
     if (!view) throw new Error('ran out of healable accounts');
     return view;
   };
-  let runSeq = 0;
-  const run = (overrides: Partial<RunContext> = {}): RunContext => ({
-    runId: `test-run-${++runSeq}`,
-    system: 'stripe',
-    snapshotDate: p.snapshotDate,
-    trigger: 'manual',
-    requestedBy: 'faults.test',
-    dryRun: false,
-    ...overrides,
-  });
+  const run = runContexts(() => p, { prefix: 'test-run', trigger: 'manual', requestedBy: 'faults.test' });
   const publishView = (view: AccountView, r: RunContext) => {
     const message: AccountViewMessage = {
       schemaVersion: 1,

@@ -7,7 +7,7 @@ import type { AccountView } from '../../shared/domain/account-view.js';
 import { scheduledRunId } from '../../shared/pipeline/detect.js';
 import { gatherLive } from '../../shared/pipeline/gather.js';
 import { replayAccounts } from '../../shared/pipeline/replay.js';
-import { startTestPipeline, stripeWrites, waitForAudit } from './support.js';
+import { runContexts, startTestPipeline, stripeWrites, waitForAudit } from './support.js';
 
 /**
  * Live truth on the real local stack (issue 11): gather reads subs-api, the OPE, billing_prod and cf_prod
@@ -25,15 +25,10 @@ describe('live truth', { timeout: 180_000 }, () => {
     if (!c) throw new Error('ran out of quantity-drift accounts');
     return c;
   };
-  let runSeq = 0;
-  const run = (overrides: Partial<RunContext> = {}): RunContext => ({
-    runId: `live-truth-${++runSeq}`,
-    system: 'stripe',
-    snapshotDate: p.snapshotDate,
+  const run = runContexts(() => p, {
+    prefix: 'live-truth',
     trigger: 'replay',
     requestedBy: 'live-truth.test',
-    dryRun: false,
-    ...overrides,
   });
   const finalRow = async (runId: string, accountId: string) =>
     (

@@ -3,6 +3,7 @@ import {
   type LocalPipelineOptions,
   startLocalPipeline,
 } from '../../local/run/pipeline.js';
+import type { RunContext } from '../../shared/contracts/messages.js';
 import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
 import type { AuditRecord } from '../../shared/domain/audit.js';
 import { uniqueProjectId, useEmulators } from '../setup/emulators.js';
@@ -67,4 +68,24 @@ export function stripeWrites(p: LocalPipeline, objectId?: string) {
   return p.stack.stripe
     .requests(objectId ? { objectId } : {})
     .filter((r) => r.method !== 'GET' && r.applied && !r.replayed);
+}
+
+/**
+ * Run contexts for messages a test publishes itself, each with a fresh run id (`prefix-1`, `prefix-2`, …),
+ * on the pipeline's snapshot date; `pipeline` is read at each call (it is started in beforeAll).
+ */
+export function runContexts(
+  pipeline: () => LocalPipeline,
+  base: { readonly prefix: string; readonly trigger: RunContext['trigger']; readonly requestedBy: string },
+): (overrides?: Partial<RunContext>) => RunContext {
+  let seq = 0;
+  return (overrides = {}) => ({
+    runId: `${base.prefix}-${++seq}`,
+    system: 'stripe',
+    snapshotDate: pipeline().snapshotDate,
+    trigger: base.trigger,
+    requestedBy: base.requestedBy,
+    dryRun: false,
+    ...overrides,
+  });
 }

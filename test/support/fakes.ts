@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { nextDueAtMs } from '../../shared/adapters/firestore-events.js';
+import { nextDueAtMs, remainderOf } from '../../shared/adapters/firestore-events.js';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/webhooks.js';
 import type { TopicKey } from '../../shared/contracts/topology.js';
 import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
@@ -344,7 +344,7 @@ export function fakeDeps(view?: AccountView) {
 /** The signing secret of the fake deps' webhook endpoint. */
 export const FAKE_WEBHOOK_SECRET = 'whsec_fake_test_secret';
 
-/** The event ledger in memory, with the Firestore adapter's rules (nextDueAtMs, versions, the hour budget). */
+/** The event ledger in memory, with the Firestore adapter's rules (nextDueAtMs, remainderOf, the hour budget). */
 export class FakeEventLedger implements EventLedgerPort {
   readonly events = new Map<string, RecentEvent>();
   readonly checks = new Map<string, PendingCheck>();
@@ -379,7 +379,6 @@ export class FakeEventLedger implements EventLedgerPort {
         eventIds: [...(c?.eventIds ?? []), r.eventId].slice(0, 50),
         eventCount: (c?.eventCount ?? 0) + 1,
         sources: [...new Set([...(c?.sources ?? []), r.source])].sort(),
-        version: (c?.version ?? 0) + 1,
       });
     }
     return 'accepted';
@@ -394,12 +393,18 @@ export class FakeEventLedger implements EventLedgerPort {
     return [...this.checks.values()].sort((a, b) => a.dueAtMs - b.dueAtMs).slice(0, limit);
   }
 
-  async complete(accountId: string, version: number): Promise<boolean> {
+  async complete(handedOn: PendingCheck, nowMs: number, settleMs: number): Promise<boolean> {
     this.fail();
-    const c = this.checks.get(accountId);
-    if (c && c.version !== version) return false;
-    this.checks.delete(accountId);
-    return true;
+    const c = this.checks.get(handedOn.accountId);
+    if (!c || c.eventCount <= handedOn.eventCount) {
+      this.checks.delete(handedOn.accountId);
+      return true;
+    }
+    this.checks.set(handedOn.accountId, {
+      accountId: c.accountId,
+      ...remainderOf(c, handedOn, nowMs, settleMs),
+    });
+    return false;
   }
 
   async takeHourlyBudget(hourKey: string, wanted: number, max: number): Promise<number> {

@@ -52,7 +52,6 @@ describe('FirestoreEventLedger', () => {
       accountId: 'acc_1',
       eventIds: ['evt_1'],
       eventCount: 1,
-      version: 1,
       dueAtMs: T0 + 60_000,
     });
     const doc = await db.collection(COLLECTIONS.events).doc('evt_1').get();
@@ -73,7 +72,6 @@ describe('FirestoreEventLedger', () => {
     const checks = await ledger.pending(10);
     expect(checks).toHaveLength(1);
     expect(checks[0]?.eventCount).toBe(10);
-    expect(checks[0]?.version).toBe(10);
   });
 
   it('an event naming no account is recorded, with no check', async () => {
@@ -90,14 +88,26 @@ describe('FirestoreEventLedger', () => {
     expect((await ledger.due(T0 + 60_000, 1)).map((c) => c.accountId)).toEqual(['acc_b']);
   });
 
-  it('complete removes a check read at its version, and keeps one that got events since', async () => {
+  it('complete removes a handed-on check; events that came since stay as a check of their own', async () => {
     await ledger.accept(request());
     const [read] = await ledger.pending(10);
+    if (!read) throw new Error('no pending check');
     await ledger.accept(request({ eventId: 'evt_2', nowMs: T0 + 1000 }));
-    expect(await ledger.complete('acc_1', read?.version ?? 0)).toBe(false);
-    const [now] = await ledger.pending(10);
-    expect(await ledger.complete('acc_1', now?.version ?? 0)).toBe(true);
+    expect(await ledger.complete(read, T0 + 2000, 60_000)).toBe(false);
+    const [rest] = await ledger.pending(10);
+    // Only the new event, with a settle delay of its own from now (not the old first event's deadline).
+    expect(rest).toEqual({
+      accountId: 'acc_1',
+      firstEventAtMs: T0 + 2000,
+      dueAtMs: T0 + 62_000,
+      eventIds: ['evt_2'],
+      eventCount: 1,
+      sources: ['stripe'],
+    });
+    expect(await ledger.complete(rest as NonNullable<typeof rest>, T0 + 3000, 60_000)).toBe(true);
     expect(await ledger.pending(10)).toEqual([]);
+    // A check already gone (another sweep removed it) completes quietly.
+    expect(await ledger.complete(read, T0 + 4000, 60_000)).toBe(true);
   });
 
   it('the hourly budget is granted up to its maximum, under concurrent sweeps too', async () => {

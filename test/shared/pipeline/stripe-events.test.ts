@@ -96,10 +96,39 @@ describe('receiveStripeEvent', () => {
     expect(await events.pending(10)).toEqual([]);
   });
 
-  it('a signed body that is not an event is answered 400 invalid_event', async () => {
+  it.each([
+    ['not an event at all', { id: 'not-an-event', data: {} }],
+    ['a watched type whose object is not readable', { id: 'evt_9', type: 'customer.updated', data: {} }],
+  ])(
+    'a signed body that is %s is acked 200 invalid_event (Stripe would retry a 400 for days)',
+    async (_n, e) => {
+      const { receive, events } = setup();
+      const body = JSON.stringify(e);
+      expect(await receive(body, signed(body))).toMatchObject({ status: 200, outcome: 'invalid_event' });
+      expect(await events.pending(10)).toEqual([]);
+    },
+  );
+
+  it('an invoice.upcoming event (its invoice has no id) is read, not refused', async () => {
     const { receive } = setup();
-    const body = JSON.stringify({ id: 'not-an-event', data: {} });
-    expect(await receive(body, signed(body))).toMatchObject({ status: 400, outcome: 'invalid_event' });
+    const body = eventBody({ type: 'invoice.upcoming' }, { id: undefined, object: 'invoice' });
+    expect(await receive(body, signed(body))).toMatchObject({ status: 200, outcome: 'scheduled' });
+  });
+
+  it('a detached payment method is mapped through its previous customer', async () => {
+    const { receive } = setup();
+    const body = JSON.stringify({
+      id: 'evt_pm',
+      type: 'payment_method.detached',
+      data: {
+        object: { id: 'pm_1', object: 'payment_method', customer: null },
+        previous_attributes: { customer: customerId },
+      },
+    });
+    expect(await receive(body, signed(body))).toMatchObject({
+      outcome: 'scheduled',
+      accountIds: [view.accountId],
+    });
   });
 
   it('a redelivered event (same id) changes nothing', async () => {
@@ -119,7 +148,7 @@ describe('receiveStripeEvent', () => {
     }
     const checks = await events.pending(10);
     expect(checks).toHaveLength(1);
-    expect(checks[0]).toMatchObject({ eventIds: ['evt_3', 'evt_1', 'evt_2'], eventCount: 3, version: 3 });
+    expect(checks[0]).toMatchObject({ eventIds: ['evt_3', 'evt_1', 'evt_2'], eventCount: 3 });
   });
 
   it('a failing store throws (Stripe delivers again), and the retry is not taken for a duplicate', async () => {

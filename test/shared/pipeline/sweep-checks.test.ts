@@ -95,6 +95,19 @@ describe('sweepPendingChecks', () => {
     expect(await s.events.pending(10)).toHaveLength(1);
   });
 
+  it('a newest mirror that fails its landing checks: nothing published, as at night', async () => {
+    const s = setup(['acc_1']);
+    await s.scheduleAll();
+    s.mirror.health_ = {
+      ...s.mirror.health_,
+      today: { ...s.mirror.health_.today, missingTables: ['subs_customer'] },
+    };
+    const result = await sweepPendingChecks(s.deps);
+    expect(result).toMatchObject({ status: 'halted', published: [] });
+    expect(result.reason).toMatch(/2026-11-24 fails its checks/);
+    expect(await s.events.pending(10)).toHaveLength(1);
+  });
+
   it.each([
     ['the per-run cap', { perRunCap: 2, maxEventChecksPerHour: 100 }, 2],
     ['the hourly blast radius', { perRunCap: 100, maxEventChecksPerHour: 3 }, 3],
@@ -122,12 +135,19 @@ describe('sweepPendingChecks', () => {
     const s = setup(['acc_1']);
     await s.scheduleAll();
     const complete = s.events.complete.bind(s.events);
-    s.events.complete = async (accountId, version) => {
-      await s.schedule('evt_late', accountId);
-      return complete(accountId, version);
+    s.events.complete = async (check, nowMs, settleMs) => {
+      await s.schedule('evt_late', check.accountId);
+      return complete(check, nowMs, settleMs);
     };
     expect(await sweepPendingChecks(s.deps)).toMatchObject({ published: ['acc_1'], kept: 1 });
-    expect((await s.events.pending(10))[0]?.eventIds).toEqual(['evt_0', 'evt_late']);
+    // Only the late event stays, due a settle delay from now: the next sweep does not take it yet.
+    const [rest] = await s.events.pending(10);
+    expect(rest).toMatchObject({ eventIds: ['evt_late'], eventCount: 1, dueAtMs: NOW + 60_000 });
+    s.events.complete = complete;
+    expect((await sweepPendingChecks(s.deps)).published).toEqual([]);
+    s.advance(60_000);
+    expect((await sweepPendingChecks(s.deps)).published).toEqual(['acc_1']);
+    expect(s.published().at(-1)?.events?.ids).toEqual(['evt_late']);
   });
 
   it('a crash between publish and removal publishes the same run again (gather answers it from its ledger)', async () => {
