@@ -51,6 +51,15 @@ export function formatSummary(s: CycleSummary): string {
   ].join('\n');
 }
 
+/** A commander option parser for a whole number from 0 to `max`. */
+function wholeNumberFrom0To(max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`must be 0 to ${max}`);
+    return n;
+  };
+}
+
 export function registerRunLocal(program: Command, out: Out): void {
   program
     .command('run-local')
@@ -61,21 +70,13 @@ export function registerRunLocal(program: Command, out: Out): void {
     .option(
       '--truth-changes <n>',
       'after the mirror lands, move the live truth of N new-drift accounts as customers would (gather reads live; detection sees the mirror)',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('must be 0 to 1000');
-        return n;
-      },
+      wholeNumberFrom0To(1000),
       5,
     )
     .option(
       '--event-changes <n>',
       'after the nightly cycle, change N items directly in the local Stripe (as people do in its dashboard) and show them healed through Stripe events',
-      (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be 0 to 100');
-        return n;
-      },
+      wholeNumberFrom0To(100),
       3,
     )
     .option('--json', 'print the summaries as one JSON document: { cycles, events }', false)
