@@ -2,7 +2,7 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { AUDIT_TABLE, DATASETS } from '../contracts/topology.js';
 import type { OpeSubscription } from '../domain/account-view.js';
 import type { AuditRecord, DriftSystem } from '../domain/audit.js';
-import type { Interval } from '../domain/common.js';
+import { dayBefore, type Interval } from '../domain/common.js';
 import { UpstreamError } from '../ports/errors.js';
 import type {
   AuditTablePort,
@@ -44,12 +44,6 @@ export const MIRROR_TABLES: Readonly<Record<DriftSystem, readonly string[]>> = {
 };
 
 type Row = Record<string, unknown>;
-
-function dayBefore(date: string): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() - 1);
-  return d.toISOString().slice(0, 10);
-}
 
 /** BigQuery returns DATE/TIMESTAMP as wrapper objects with a `value`; plain strings locally and in tests. */
 function text(v: unknown): string | null {

@@ -22,6 +22,7 @@ import {
 } from './environment.js';
 import { FirestoreControlStore } from './firestore.js';
 import { FirestoreEventLedger } from './firestore-events.js';
+import { FirestoreLifecycleStore } from './firestore-lifecycle.js';
 import { PubSubPublisher } from './pubsub.js';
 import { BillingProdReplica } from './replica/billing-prod.js';
 import { CfProdReplica } from './replica/cf-prod.js';
@@ -145,6 +146,10 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
       functionName,
     );
   const events = new FirestoreEventLedger(firestore);
+  const lifecycle = new FirestoreLifecycleStore(
+    firestore,
+    async () => (await control.getConfig()).persistentAfterHours * 3_600_000,
+  );
   const webhookSecret = config.stripe.webhookSecret;
   const webhooks: WebhookVerifierPort =
     webhookSecret === undefined
@@ -231,6 +236,7 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     stripe,
     control,
     events,
+    lifecycle,
     webhooks,
     publisher,
     subsApi,

@@ -35,3 +35,10 @@ export type Interval = z.infer<typeof Interval>;
 
 /** How many intervals fit in a year: the basis of annualised money effects. */
 export const INTERVALS_PER_YEAR: Readonly<Record<Interval, number>> = { month: 12, year: 1 };
+
+/** The calendar date before a YYYY-MM-DD date (UTC): yesterday's snapshot. */
+export function dayBefore(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}

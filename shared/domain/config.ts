@@ -39,6 +39,16 @@ export const DriftControlConfig = z.strictObject({
   /** Mirror sanity: fewest accounts a snapshot partition may hold. */
   minMirrorAccounts: z.number().int().min(0).max(1_000_000_000).default(1),
   /**
+   * Drift lifecycle (docs/design.md, "Drift lifecycle"): drift open this long without a heal is persistent
+   * and not healed automatically, on both paths (24 h: what the nightly snapshot diff means).
+   */
+  persistentAfterHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24),
+  /**
    * Event-driven checks (docs/design.md, "Events"): an account's check waits this long after its latest
    * change event, so a burst of events makes one check and the change has settled when it is read.
    */

@@ -6,6 +6,7 @@ import type {
   Clock,
   ControlStore,
   EventLedgerPort,
+  LifecyclePort,
   MirrorPort,
   OpePort,
   PublisherPort,
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   readonly control: ControlStore;
   /** Change events accepted and the checks they scheduled (docs/design.md, "Events"). */
   readonly events: EventLedgerPort;
+  /** The drift lifecycle per account (docs/design.md, "Drift lifecycle"). */
+  readonly lifecycle: LifecyclePort;
   /** Verifies a Stripe webhook's signature (stripe-events only). */
   readonly webhooks: WebhookVerifierPort;
   readonly publisher: PublisherPort;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunContext, StripeDriftAccountMessage, WwwDriftZoneMessage } from '../contracts/messages.js';
 import { blastRadiusVerdict, mirrorVerdict, selectForRun } from '../core/safety.js';
 import type { DriftSystem, Trigger } from '../domain/audit.js';
+import { dayBefore } from '../domain/common.js';
 import type { NewStripeDriftRow, NewWwwDriftRow } from '../ports/index.js';
 import { emitAudit } from './audit.js';
 import type { PipelineDeps } from './deps.js';
@@ -129,6 +130,20 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
     if (c.row.excludedReason !== null)
       await exclude(c, c.row.excludedCode ?? 'excluded', c.row.excludedReason);
     else eligible.push(c);
+  }
+  // The drift lifecycle hears what the snapshot diff says (docs/design.md, "Drift lifecycle"): drift in
+  // both snapshots is open since yesterday's at least, so the event path judges it as the nightly run does.
+  if (request.system === 'stripe') {
+    const persistent = candidates
+      .filter((c) => c.row.excludedCode === 'persistent_drift')
+      .map((c) => c.accountId);
+    await deps.lifecycle.markPersistent(
+      'stripe',
+      persistent,
+      `${dayBefore(request.snapshotDate)}T00:00:00.000Z`,
+      startedAt.toISOString(),
+      runId,
+    );
   }
 
   const blast = blastRadiusVerdict(eligible.length, health.today.accounts, config);

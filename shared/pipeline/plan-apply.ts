@@ -1,5 +1,6 @@
 import type { AccountViewMessage } from '../contracts/messages.js';
 import { idempotencyKey, type PreconditionMismatch, preconditionVerdict } from '../core/apply-policy.js';
+import { driftSignature } from '../core/lifecycle.js';
 import { plan } from '../core/planner.js';
 import { stampRunId } from '../core/stamp.js';
 import {
@@ -119,6 +120,17 @@ async function checkAgainstLive(
   };
 }
 
+/** Final outcomes that say where an account's drift stands (a halt or a held lease says nothing of it). */
+const OBSERVED: ReadonlySet<AuditOutcome> = new Set([
+  'applied',
+  'noop',
+  'blocked',
+  'needs_human',
+  'dry_run',
+  'stale',
+  'failed',
+]);
+
 export async function planAndApply(
   deps: PipelineDeps,
   message: AccountViewMessage,
@@ -150,7 +162,24 @@ export async function planAndApply(
     reason: string,
     extra: Partial<Parameters<typeof emitAudit>[1]> = {},
   ) => {
-    const row = await audit(outcome, { reason, ...extra });
+    // The account's drift lifecycle, from this final word on the live truth (docs/design.md, "Drift
+    // lifecycle"): written first so the row says where the drift stands; a redelivery of the same run
+    // changes nothing.
+    const lifecycle =
+      disposition === 'ack' && p !== null && (message.truth ?? 'live') === 'live' && OBSERVED.has(outcome)
+        ? await deps.lifecycle.observe(run.system, accountId, {
+            at: deps.clock.now().toISOString(),
+            signature: driftSignature(p),
+            outcome,
+            runId: run.runId,
+            trigger: run.trigger,
+          })
+        : null;
+    const row = await audit(outcome, {
+      reason,
+      ...extra,
+      ...(lifecycle ? { result: { ...(extra.result ?? describe(p as Plan)), lifecycle } } : {}),
+    });
     // An acked outcome is this run's final word on the account: a later delivery adds no second one.
     if (disposition === 'ack')
       await deps.control.recordFinal(run.runId, STAGE, accountId, { outcome, rowId: row.row_id });

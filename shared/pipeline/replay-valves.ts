@@ -1,4 +1,5 @@
 import type { StripeDriftAccountMessage } from '../contracts/messages.js';
+import { isPersistent } from '../core/lifecycle.js';
 import type { PipelineDeps } from './deps.js';
 
 /**
@@ -9,7 +10,7 @@ import type { PipelineDeps } from './deps.js';
  * never lifted. Returns why the account is excluded, or null to go on.
  */
 export async function replayExclusion(
-  deps: Pick<PipelineDeps, 'mirror' | 'control' | 'clock'>,
+  deps: Pick<PipelineDeps, 'mirror' | 'control' | 'clock' | 'lifecycle'>,
   message: StripeDriftAccountMessage,
 ): Promise<{ code: string; reason: string } | null> {
   const overrides = message.overrides;
@@ -20,8 +21,19 @@ export async function replayExclusion(
       code,
       reason: `${triage?.excludedReason ?? code} (in the mirror of ${message.run.snapshotDate})`,
     };
+  const config = await deps.control.getConfig();
+  // The drift lifecycle's rule too: drift open longer than the window without a heal, whichever path saw
+  // it (an event-driven check may see drift the last snapshot did not).
+  if (!overrides?.includePersistent) {
+    const record = await deps.lifecycle.get('stripe', message.accountId);
+    const windowMs = config.persistentAfterHours * 3_600_000;
+    if (record !== null && isPersistent(record, deps.clock.now().getTime(), windowMs))
+      return {
+        code: 'persistent_drift',
+        reason: `drift open since ${record.firstSeenAt} without a heal, longer than ${config.persistentAfterHours}h (drift lifecycle)`,
+      };
+  }
   if (!overrides?.ignoreCooldown) {
-    const config = await deps.control.getConfig();
     const healedAt = (await deps.control.lastHealedAt([message.accountId])).get(message.accountId);
     const nowMs = deps.clock.now().getTime();
     if (healedAt !== undefined && nowMs - healedAt < config.cooldownHours * 3_600_000)

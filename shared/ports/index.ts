@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { TopicKey } from '../contracts/topology.js';
+import type { DriftLifecycle, DriftObservation } from '../core/lifecycle.js';
 import type { MirrorPartitionStats } from '../core/safety.js';
 import type {
   AccountGates,
@@ -254,6 +255,28 @@ export interface EventLedgerPort {
   /** Takes up to `wanted` from the hour's budget of event checks; returns how many were granted. */
   takeHourlyBudget(hourKey: string, wanted: number, max: number): Promise<number>;
   recent(limit: number): Promise<RecentEvent[]>;
+}
+
+/**
+ * The drift lifecycle per account and drift system (shared/core/lifecycle.ts), changed only through its
+ * pure rules, each change in a transaction.
+ */
+export interface LifecyclePort {
+  get(system: DriftSystem, accountId: string): Promise<DriftLifecycle | null>;
+  /** Applies one observation (`observe`); returns the record now in force (null: none). */
+  observe(
+    system: DriftSystem,
+    accountId: string,
+    observation: DriftObservation,
+  ): Promise<DriftLifecycle | null>;
+  /** The nightly diff's persistent drift (`observePersistent`), for many accounts. */
+  markPersistent(
+    system: DriftSystem,
+    accountIds: readonly string[],
+    seenSince: string,
+    at: string,
+    runId: string,
+  ): Promise<void>;
 }
 
 /** A Stripe webhook whose signature does not verify: refused (400), never processed. */

@@ -50,6 +50,14 @@ export function viewFiles(): ViewFile[] {
   });
 }
 
+/**
+ * Whether a view reads the audit table (directly or through the audit views) rather than the mirror: it
+ * has no snapshot partitions to filter, and its tests land audit rows (test/shared/warehouse/audit-views).
+ */
+export function readsAudit(v: SqlFile): boolean {
+  return /\b(?:billing_audit\.|billing_observability\.audit_)/.test(v.sql);
+}
+
 export function queryFiles(): SqlFile[] {
   return sqlFiles(QUERIES_DIR);
 }

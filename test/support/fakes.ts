@@ -3,8 +3,14 @@ import { nextDueAtMs, remainderOf } from '../../shared/adapters/firestore-events
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/webhooks.js';
 import type { TopicKey } from '../../shared/contracts/topology.js';
 import { LIVE_CHANGE_ID_FIELD } from '../../shared/core/apply-policy.js';
+import {
+  type DriftLifecycle,
+  type DriftObservation,
+  observe,
+  observePersistent,
+} from '../../shared/core/lifecycle.js';
 import type { AccountView } from '../../shared/domain/account-view.js';
-import type { AuditRecord } from '../../shared/domain/audit.js';
+import type { AuditRecord, DriftSystem } from '../../shared/domain/audit.js';
 import { DEFAULT_CONFIG, DriftControlConfig } from '../../shared/domain/config.js';
 import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain/plan.js';
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
@@ -16,6 +22,7 @@ import type {
   ControlStore,
   EventLedgerPort,
   FinalOutcome,
+  LifecyclePort,
   MirrorHealth,
   MirrorPort,
   NewStripeDriftRow,
@@ -322,9 +329,11 @@ export function fakeDeps(view?: AccountView) {
   }
   const inserted: AuditRecord[] = [];
   const events = new FakeEventLedger();
+  const lifecycle = new FakeLifecycle(control);
   const deps: PipelineDeps = {
     mirror,
     events,
+    lifecycle,
     webhooks: new StripeWebhookVerifier(FAKE_WEBHOOK_SECRET, 300),
     auditTable: { insert: async (rows) => void inserted.push(...rows) },
     stripe,
@@ -338,7 +347,7 @@ export function fakeDeps(view?: AccountView) {
     clock: { now },
     log: pino({ level: 'silent' }),
   };
-  return { deps, publisher, control, mirror, zones, stores, stripe, inserted, events };
+  return { deps, publisher, control, mirror, zones, stores, stripe, inserted, events, lifecycle };
 }
 
 /** The signing secret of the fake deps' webhook endpoint. */
@@ -416,5 +425,36 @@ export class FakeEventLedger implements EventLedgerPort {
 
   async recent(limit: number): Promise<RecentEvent[]> {
     return [...this.events.values()].sort((a, b) => b.receivedAtMs - a.receivedAtMs).slice(0, limit);
+  }
+}
+
+/** The drift lifecycle in memory, with the pure rules the Firestore adapter applies. */
+export class FakeLifecycle implements LifecyclePort {
+  readonly records = new Map<string, DriftLifecycle>();
+  constructor(private readonly control: FakeControl) {}
+  private windowMs() {
+    return this.control.config.persistentAfterHours * 3_600_000;
+  }
+  async get(system: DriftSystem, accountId: string) {
+    return this.records.get(`${system}_${accountId}`) ?? null;
+  }
+  async observe(system: DriftSystem, accountId: string, obs: DriftObservation) {
+    const key = `${system}_${accountId}`;
+    const next = observe(this.records.get(key) ?? null, obs, this.windowMs());
+    if (next) this.records.set(key, next);
+    return next;
+  }
+  async markPersistent(
+    system: DriftSystem,
+    ids: readonly string[],
+    since: string,
+    at: string,
+    runId: string,
+  ) {
+    for (const id of ids) {
+      const key = `${system}_${id}`;
+      const prev = this.records.get(key) ?? null;
+      if (prev?.lastRunId !== runId) this.records.set(key, observePersistent(prev, since, at, runId));
+    }
   }
 }

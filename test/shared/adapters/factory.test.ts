@@ -223,6 +223,7 @@ describe('createAdapters on the local stack', () => {
           'control',
           'env',
           'events',
+          'lifecycle',
           'log',
           'mirror',
           'ope',

@@ -26,6 +26,67 @@ const msg = {
   publishedAt: '2026-11-24T12:00:00Z',
 };
 
+describe('gatherAccount: an event-driven check and the drift lifecycle', () => {
+  const eventMsg = {
+    ...msg,
+    run: { ...run, runId: 'event-abc', trigger: 'event' as const },
+    events: { ids: ['evt_1'], count: 1, sources: ['stripe' as const], firstAt: '2026-11-24T11:59:00Z' },
+  };
+  // The fake clock starts at 2026-11-24T12:00Z.
+  it.each([
+    ['open 25 h without a heal: persistent, excluded', '2026-11-23T10:00:00Z', 'blocked', 'excluded'],
+    ['open 2 h: new drift, checked', '2026-11-24T10:00:00Z', 'blocked', 'published'],
+    ['healed 25 h ago: checked', '2026-11-23T10:00:00Z', 'applied', 'published'],
+  ])('%s', async (_name, firstSeen, outcome, expected) => {
+    const f = fakeDeps(healthyView());
+    await f.lifecycle.observe('stripe', 'acc_1', {
+      at: firstSeen,
+      signature: 'sig',
+      outcome,
+      runId: 'earlier',
+      trigger: 'scheduled',
+    });
+    await gatherAccount(f.deps, eventMsg, 'msg-1');
+    const row = f.publisher.audits()[0];
+    expect(row?.outcome).toBe(expected);
+    expect(row?.trigger).toBe('event');
+    expect(JSON.parse(row?.params_json ?? '{}').events.ids).toEqual(['evt_1']);
+    if (expected === 'excluded') {
+      expect(row?.error_code).toBe('persistent_drift');
+      expect(row?.reason).toContain(`open since ${firstSeen} without a heal, longer than 24h`);
+      expect(f.publisher.messages.filter((m) => m.topic === 'accountViews')).toEqual([]);
+    }
+  });
+
+  it('a replay that lifts persistent drift (with a reason) is checked despite the lifecycle', async () => {
+    const f = fakeDeps(healthyView());
+    await f.lifecycle.markPersistent(
+      'stripe',
+      ['acc_1'],
+      '2026-11-20T00:00:00Z',
+      '2026-11-24T06:00:00Z',
+      'r0',
+    );
+    const replay = {
+      ...msg,
+      run: { ...run, runId: 'replay-1', trigger: 'replay' as const, requestedBy: 'oncall' },
+      overrides: {
+        includePersistent: true,
+        ignoreCooldown: false,
+        ignoreCaps: false,
+        reason: 'customer asked us to',
+      },
+    };
+    expect((await gatherAccount(f.deps, replay, 'msg-1')).outcome).toBe('published');
+    const without = { ...replay, run: { ...replay.run, runId: 'replay-2' }, overrides: undefined };
+    await gatherAccount(f.deps, without, 'msg-2');
+    expect(f.publisher.audits().at(-1)).toMatchObject({
+      outcome: 'excluded',
+      error_code: 'persistent_drift',
+    });
+  });
+});
+
 describe('gatherAccount', () => {
   it('reads every store live into a valid view, each part stamped when it was read, and publishes it', async () => {
     const f = fakeDeps(healthyView());

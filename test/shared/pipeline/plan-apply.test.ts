@@ -29,6 +29,53 @@ const drifted = () =>
     customer(v).metadata.bad_debt = 'true';
   });
 
+describe('planAndApply: the drift lifecycle', () => {
+  it.each([
+    ['applied', (f: ReturnType<typeof fakeDeps>) => f, 'healed'],
+    [
+      'dry_run',
+      async (f: ReturnType<typeof fakeDeps>) => {
+        await f.control.updateConfig({ dryRun: true });
+        return f;
+      },
+      'open',
+    ],
+  ])('a final %s records the drift as %s, on the audit row too', async (outcome, prepare, status) => {
+    const view = drifted();
+    const f = await prepare(fakeDeps(view));
+    const r = await planAndApply(f.deps, message(view), 'msg-1');
+    expect(r.outcome).toBe(outcome);
+    const record = await f.lifecycle.get('stripe', 'acc_1');
+    expect(record).toMatchObject({ status, attempts: 1, lastRunId: run.runId, lastTrigger: 'scheduled' });
+    expect(record?.signature).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.parse(f.publisher.audits()[0]?.result_json ?? '{}').lifecycle).toEqual(record);
+  });
+
+  it('an account that needs nothing has no lifecycle; one that was open is cleared', async () => {
+    const view = healthyView();
+    const f = fakeDeps(view);
+    await planAndApply(f.deps, message(view), 'msg-1');
+    expect(await f.lifecycle.get('stripe', 'acc_1')).toBeNull();
+    await f.lifecycle.observe('stripe', 'acc_1', {
+      at: '2026-11-23T06:00:00Z',
+      signature: 'old',
+      outcome: 'blocked',
+      runId: 'earlier',
+      trigger: 'scheduled',
+    });
+    await planAndApply(f.deps, message(view, { runId: 'later' }), 'msg-2');
+    expect((await f.lifecycle.get('stripe', 'acc_1'))?.status).toBe('cleared');
+  });
+
+  it('a halt says nothing of the drift: no lifecycle change', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    await f.control.updateConfig({ killSwitch: true });
+    await planAndApply(f.deps, message(view), 'msg-1');
+    expect(await f.lifecycle.get('stripe', 'acc_1')).toBeNull();
+  });
+});
+
 describe('planAndApply', () => {
   it('applies one write per object with deterministic keys, stamps the run, audits once', async () => {
     const view = drifted();

@@ -7,7 +7,7 @@ import {
 import { parseBigQuery } from '../../../local/bigquery/translate/cst.js';
 import { MANIFEST_COLUMNS } from '../../../local/synthetic/load.js';
 import { MIRROR_COLUMNS } from '../../../local/synthetic/rows.js';
-import { ddlFiles, queryFiles, viewFiles } from '../../../shared/warehouse/sql-files.js';
+import { ddlFiles, queryFiles, readsAudit, viewFiles } from '../../../shared/warehouse/sql-files.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CST inspection
 type Node = any;
@@ -85,7 +85,7 @@ describe('partition filter check', () => {
   it('every view over the mirror is partitioned, so reading one needs the filter; the audit views are not', () => {
     for (const v of viewFiles())
       expect(partitioned.get(`billing_observability.${v.name}`)).toBe(
-        v.name.startsWith('audit_') ? undefined : 'snapshot_date',
+        readsAudit(v) ? undefined : 'snapshot_date',
       );
   });
 
