@@ -3,6 +3,8 @@
 # function name below (sizing, environment, secrets, VPC connector, invokers, who may call it without
 # a Google identity); the module call only looks them up. Each of these maps names every function, so a
 # function added to topology.json fails the plan until it is given its settings here.
+# The module call and every grant below cover local.deployed_functions (main.tf): all of them, but
+# ope-events when var.ope_change_topic_id is unset (it would have no topic to read).
 
 locals {
   # Sizing chosen per function; override per environment with var.function_settings_overrides.
@@ -28,7 +30,11 @@ locals {
   # - event-sweeper: one call a minute from the scheduler, one BigQuery query and a bounded batch of
   #   Firestore reads and publishes: 60 s timeout; max 1 instance with concurrency 1, so two sweeps
   #   never run at once (an overlapping call is refused and the next minute sweeps anyway).
-  # - Both load the same adapter factory (Firestore, BigQuery, Pub/Sub clients) as the others, so the
+  # - ope-events: one push per OPE change message (up to 500 account ids), one Firestore transaction
+  #   writing a pending check per account: I/O bound, so concurrency 16; 2 instances (32 messages in
+  #   flight) keep a burst of OPE changes from flooding Firestore, and what waits stays in the
+  #   subscription; 60 s timeout, far below the push ack deadline.
+  # - These load the same adapter factory (Firestore, BigQuery, Pub/Sub clients) as the others, so the
   #   same 512 MiB.
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
   # message still being processed.
@@ -40,6 +46,7 @@ locals {
     "audit-writer"  = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 3, max_concurrent_requests = 32 }
     "stripe-events" = { memory_mb = 512, cpu = "1", timeout_s = 30, min_instances = 0, max_instances = 5, max_concurrent_requests = 20 }
     "event-sweeper" = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
+    "ope-events"    = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 2, max_concurrent_requests = 16 }
   }
 
   function_settings = {
@@ -97,6 +104,10 @@ locals {
     "event-sweeper" = {
       FIRESTORE_DATABASE = local.firestore_database
     }
+    # Reads the config, writes one pending check per account of an OPE change message (a transaction).
+    "ope-events" = {
+      FIRESTORE_DATABASE = local.firestore_database
+    }
   }
 
   # Secrets are read at runtime from Secret Manager, never from Terraform. Each is mounted as a secret
@@ -137,6 +148,7 @@ locals {
   # account secretAccessor on exactly these, and nobody else gets access. Only gather and plan-apply
   # read the live truth (the replicas) and call Stripe. stripe-events only verifies what Stripe sends:
   # the webhook signing secret, and no Stripe API key (it calls no Stripe API) and no replica.
+  # ope-events reads only the message and Firestore: nothing.
   function_secret_environment = {
     "detect-drift"  = []
     "gather"        = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
@@ -145,6 +157,7 @@ locals {
     "audit-writer"  = []
     "stripe-events" = local.stripe_webhook_secret_env
     "event-sweeper" = []
+    "ope-events"    = []
   }
 
   # Every name a secret is mounted under, and its _FILE form: never a plain variable
@@ -159,7 +172,7 @@ locals {
   # replicas), www-resync (subs-api and www), stripe-events (subs-api), through the connector when one
   # is given, with var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private
   # addresses go through the VPC, Stripe and Google APIs are reached directly). detect-drift,
-  # audit-writer and event-sweeper only talk to Google APIs and get none.
+  # audit-writer, event-sweeper and ope-events only talk to Google APIs and get none.
   function_vpc_connector = {
     "detect-drift"  = null
     "gather"        = var.vpc_connector
@@ -168,6 +181,7 @@ locals {
     "audit-writer"  = null
     "stripe-events" = var.vpc_connector
     "event-sweeper" = null
+    "ope-events"    = null
   }
 
   # Who may invoke a function without any Google identity (roles/run.invoker for allUsers, granted by
@@ -188,6 +202,7 @@ locals {
     "audit-writer"  = false
     "stripe-events" = true
     "event-sweeper" = false
+    "ope-events"    = false
   }
 
   # Network ingress per function: var.ingress_settings (internal-only by default), unless
@@ -223,13 +238,31 @@ locals {
     "audit-writer"  = {}
     "stripe-events" = {}
     "event-sweeper" = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
+    "ope-events"    = {}
   }
 
-  # The hop topic feeding each Pub/Sub-fed function (null: HTTP). Read from the topic resource, so each
-  # push subscription is created after its topic.
+  # The topic feeding each deployed Pub/Sub-fed function (null: HTTP), and the project it lives in. A hop
+  # topic is read from its resource, so each push subscription is created after its topic. An external
+  # topic (ope-events' OPE change topic) is the one the deployment names (local.external_topics,
+  # main.tf), in its own project, which may be another: the subscription is created in this project
+  # either way (modules/function), and nothing here creates or grants anything on that topic.
   function_trigger_topic_names = {
-    for fn, f in local.functions :
-    fn => f.trigger_topic_key == null ? null : google_pubsub_topic.hop[f.trigger_topic_key].name
+    for fn, f in local.deployed_functions : fn => (
+      f.trigger_topic_key == null ? null : (
+        contains(local.external_topic_keys, f.trigger_topic_key)
+        ? local.external_topics[f.trigger_topic_key].name
+        : google_pubsub_topic.hop[f.trigger_topic_key].name
+      )
+    )
+  }
+  function_trigger_topic_project_ids = {
+    for fn, f in local.deployed_functions : fn => (
+      f.trigger_topic_key == null ? null : (
+        contains(local.external_topic_keys, f.trigger_topic_key)
+        ? local.external_topics[f.trigger_topic_key].project_id
+        : var.project_id
+      )
+    )
   }
 
   build_service_account_id = google_service_account.build.id
@@ -240,14 +273,14 @@ locals {
   # Filtered on the topology, not on the outputs, so the keys are known when planning (operator grants
   # in pubsub.tf iterate them).
   dead_letter_subscriptions = {
-    for fn, f in local.functions : fn => module.function[fn].dead_letter_subscription_name
+    for fn, f in local.deployed_functions : fn => module.function[fn].dead_letter_subscription_name
     if f.trigger_topic_key != null
   }
 }
 
 module "function" {
   source   = "./modules/function"
-  for_each = local.functions
+  for_each = local.deployed_functions
 
   project_id         = var.project_id
   region             = var.region
@@ -283,6 +316,7 @@ module "function" {
   allow_unauthenticated = local.function_allow_unauthenticated[each.key]
 
   trigger_topic_name               = local.function_trigger_topic_names[each.key]
+  trigger_topic_project_id         = local.function_trigger_topic_project_ids[each.key]
   enable_message_ordering          = each.value.message_ordering
   pubsub_service_agent_email       = google_project_service_identity.pubsub.email
   ack_deadline_s                   = var.pubsub_ack_deadline_s
@@ -310,9 +344,10 @@ module "function" {
 locals {
   # Firestore: detect-drift writes the run ledger, plan-apply the per-account lease, cooldown and final
   # outcome, gather and www-resync their final outcome per account or zone (a redelivery after it adds
-  # no second audit row); stripe-events the event ledger and the pending checks; event-sweeper deletes
-  # the pending checks it hands on and counts the event path's hourly budget; all read the config,
-  # gather the gates. audit-writer gets nothing.
+  # no second audit row); stripe-events the event ledger and the pending checks; ope-events the pending
+  # checks (one per account of an OPE change message, in a transaction); event-sweeper deletes the
+  # pending checks it hands on and counts the event path's hourly budget; all read the config, gather
+  # the gates. audit-writer gets nothing.
   firestore_roles = {
     "detect-drift"  = "roles/datastore.user"
     "gather"        = "roles/datastore.user"
@@ -320,6 +355,7 @@ locals {
     "www-resync"    = "roles/datastore.user"
     "stripe-events" = "roles/datastore.user"
     "event-sweeper" = "roles/datastore.user"
+    "ope-events"    = "roles/datastore.user"
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
@@ -340,18 +376,21 @@ locals {
     "audit-writer"  = []
     "stripe-events" = []
     "event-sweeper" = ["mirror"]
+    "ope-events"    = []
   }
 
   # One dataViewer grant per (function, dataset), keyed "<function>/<dataset key>" as before.
   bigquery_readers = {
     for pair in flatten([
       for fn, keys in local.bigquery_read_datasets : [for key in keys : { fn = fn, dataset = key }]
+      if contains(local.deployed_function_names, fn)
     ]) : "${pair.fn}/${pair.dataset}" => pair
   }
 }
 
+# A function that is not deployed (local.deployed_functions) holds no grant: each for_each below skips it.
 resource "google_project_iam_member" "runtime_firestore" {
-  for_each = local.firestore_roles
+  for_each = { for fn, role in local.firestore_roles : fn => role if contains(local.deployed_function_names, fn) }
 
   project = var.project_id
   role    = each.value
@@ -367,7 +406,7 @@ resource "google_project_iam_member" "runtime_firestore" {
 }
 
 resource "google_project_iam_member" "runtime_bigquery_job_user" {
-  for_each = toset(local.bigquery_job_users)
+  for_each = toset([for fn in local.bigquery_job_users : fn if contains(local.deployed_function_names, fn)])
 
   project = var.project_id
   role    = "roles/bigquery.jobUser"

@@ -17,6 +17,33 @@ locals {
   # Topic key (camelCase, as the code names it) -> topic name.
   topics = local.topology.topics
 
+  # Topics another team owns (topology.json externalTopics: the OPE team's change topic). This
+  # deployment never creates one, never grants anything on one and never publishes to one: it only
+  # subscribes to it, at the id the deployment gives (local.external_topic_ids). Their names in
+  # topology.json are the stand-ins the local stack creates.
+  external_topic_keys = toset(local.topology.externalTopics)
+
+  # The hop topics: the topics this deployment creates and grants on (pubsub.tf), every topic but the
+  # external ones.
+  hop_topics = { for k, name in local.topics : k => name if !contains(local.external_topic_keys, k) }
+
+  # External topic key -> full id (projects/PROJECT/topics/NAME) of the existing topic the deployment
+  # subscribes to, or null when it does not consume that topic (variable null or empty). One entry per
+  # key of externalTopics (test/infra holds the two together): a function fed by an external topic
+  # missing here fails the plan.
+  external_topic_ids = {
+    opeChanges = var.ope_change_topic_id == "" ? null : var.ope_change_topic_id
+  }
+
+  # The same ids split into project and topic name (the validation of each variable guarantees the form).
+  # The topic may live in another project: the push subscription is created in this one (modules/function).
+  external_topics = {
+    for k, id in local.external_topic_ids : k => id == null ? null : {
+      project_id = regex("^projects/([^/]+)/topics/([^/]+)$", id)[0]
+      name       = regex("^projects/([^/]+)/topics/([^/]+)$", id)[1]
+    }
+  }
+
   # Function name -> what modules/function needs from the topology. An HTTP function has no trigger
   # topic. With message ordering, Pub/Sub delivers one message per ordering key (account or zone id) at
   # a time, in publish order; the audit writer's rows carry their own ids and times and need none.
@@ -30,8 +57,22 @@ locals {
   }
   function_names = keys(local.functions)
 
+  # The functions this deployment runs (module.function in functions.tf): every function of the topology
+  # but one fed by an external topic the deployment does not name (local.external_topic_ids null).
+  # Without its topic such a function could never receive a message, so it is not deployed at all: no
+  # function, identity, grant, subscription, dead letter or alert, rather than an idle function holding
+  # Firestore and publish rights it never uses; and a deployment that does not set the variable plans no
+  # change. Read from the topology and variables only, so the keys are known when planning.
+  deployed_functions = {
+    for name, f in local.functions : name => f
+    if f.trigger_topic_key == null ? true : (
+      contains(local.external_topic_keys, f.trigger_topic_key) ? local.external_topic_ids[f.trigger_topic_key] != null : true
+    )
+  }
+  deployed_function_names = keys(local.deployed_functions)
+
   # A function may publish only to the topics listed for it, and gets roles/pubsub.publisher on
-  # exactly these (pubsub.tf).
+  # exactly these (pubsub.tf), which are never external topics (a precondition there refuses one).
   publishes = { for name, f in local.topology.functions : name => f.publishes }
 
   # Dataset key -> dataset id, the audit table, collection key -> collection name.
@@ -81,7 +122,7 @@ resource "google_project_service_identity" "pubsub" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# One source archive for all five functions, named by its content hash.
+# One source archive for all the functions, named by its content hash.
 # scripts/package-functions.mjs writes the folder; the hash below is computed by Terraform from the
 # folder's content (sorted "path sha256" lines, the same formula the script prints), so any change to
 # the built code changes the object name and every function is rebuilt from it.

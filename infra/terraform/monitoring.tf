@@ -1,7 +1,9 @@
 # Alerts: dead-letter backlog, halted runs, function error rates (issue 6), refused Stripe webhook
 # deliveries. Every alert goes to
-# var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology
-# (local.function_names in main.tf, local.dead_letter_subscriptions in functions.tf).
+# var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology, as
+# deployed (local.deployed_function_names in main.tf: ope-events only with var.ope_change_topic_id;
+# local.dead_letter_subscriptions in functions.tf). No alert reads a topic, so none reaches an external
+# one; ope-events' own subscription backlog is the OPE team's traffic, its dead letter is alerted on here.
 
 locals {
   audit_table_ref = "${local.datasets.audit}.${local.audit_table}"
@@ -117,7 +119,7 @@ resource "google_monitoring_alert_policy" "function_error_rate" {
   severity     = "ERROR"
 
   dynamic "conditions" {
-    for_each = toset(local.function_names)
+    for_each = toset(local.deployed_function_names)
     content {
       display_name = "${conditions.value} 5xx ratio above ${var.function_error_ratio_threshold}"
       condition_threshold {

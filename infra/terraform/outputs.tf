@@ -14,14 +14,14 @@ output "scheduler_service_account" {
 }
 
 output "topics" {
-  description = "Hop topic names by topic key of shared/contracts/topology.json."
+  description = "Hop topic names by topic key of shared/contracts/topology.json (the topics this deployment created; never an external topic such as the OPE change topic)."
   value       = { for k, t in google_pubsub_topic.hop : k => t.name }
 }
 
 output "subscriptions" {
-  description = "Push subscription feeding each Pub/Sub-fed function."
+  description = "Push subscription feeding each deployed Pub/Sub-fed function (ope-events' on the OPE change topic only when ope_change_topic_id is set)."
   value = {
-    for fn, f in local.functions : fn => module.function[fn].subscription_name
+    for fn, f in local.deployed_functions : fn => module.function[fn].subscription_name
     if f.trigger_topic_key != null
   }
 }

@@ -1,9 +1,11 @@
-# Hop topics (topics in shared/contracts/topology.json, keyed as the code keys them). Consumer
-# subscriptions, dead-letter topics and dead-letter subscriptions are created per Pub/Sub-fed function
-# by modules/function.
+# Hop topics (topics in shared/contracts/topology.json, keyed as the code keys them), but the external
+# ones (externalTopics: the OPE team's change topic), which another team owns: this deployment never
+# creates one, never grants anything on one and never publishes to one (local.hop_topics, main.tf).
+# Consumer subscriptions, dead-letter topics and dead-letter subscriptions are created per Pub/Sub-fed
+# function by modules/function, an external topic's included (on the id var.ope_change_topic_id gives).
 
 resource "google_pubsub_topic" "hop" {
-  for_each = local.topics
+  for_each = local.hop_topics
 
   project = var.project_id
   name    = each.value
@@ -17,15 +19,17 @@ resource "google_pubsub_topic" "hop" {
   depends_on = [google_project_service.enabled]
 }
 
-# Each function publishes only to the topics listed for it in topology.json (publishes): gather alone to
-# accountViews, the pipeline functions to auditEvents. These and the operators' grant on the replay
-# entry (below) are the only publish grants on the hop topics.
+# Each deployed function publishes only to the topics listed for it in topology.json (publishes): gather
+# alone to accountViews, the pipeline functions (ope-events too) to auditEvents. These and the operators'
+# grant on the replay entry (below) are the only publish grants on the hop topics, and there are none
+# on an external topic: a `publishes` naming one fails the plan (precondition) rather than deploy code
+# that would publish to another team's topic.
 resource "google_pubsub_topic_iam_member" "publisher" {
   for_each = {
     for pair in flatten([
       for fn, topic_keys in local.publishes : [
         for key in topic_keys : { fn = fn, topic = key }
-      ]
+      ] if contains(local.deployed_function_names, fn)
     ]) : "${pair.fn}/${pair.topic}" => pair
   }
 
@@ -33,6 +37,13 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   topic   = google_pubsub_topic.hop[each.value.topic].name
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:${local.runtime_service_accounts[each.value.fn]}"
+
+  lifecycle {
+    precondition {
+      condition     = !contains(local.external_topic_keys, each.value.topic)
+      error_message = "topology.json lets ${each.value.fn} publish to ${each.value.topic}, an external topic: driftcontrol never publishes to another team's topic."
+    }
+  }
 }
 
 locals {
@@ -40,7 +51,7 @@ locals {
   # moved to topology.json (stripe_drift_accounts for stripeDriftAccounts). The members are a variable,
   # so no moved block can name these instances; a changed key would remove and re-add the same binding
   # in no fixed order, and could leave an operator without it until the next apply.
-  operator_topic_grant_keys = { for k in keys(local.topics) : k => lower(replace(k, "/([A-Z])/", "_$1")) }
+  operator_topic_grant_keys = { for k in keys(local.hop_topics) : k => lower(replace(k, "/([A-Z])/", "_$1")) }
 
   # The only topics operators may publish to: the replay entries, where `driftcontrol replay`
   # republishes what detection would have published: accounts for gather (stripeDriftAccounts) and,
@@ -67,6 +78,13 @@ resource "google_pubsub_topic_iam_member" "operator_publisher" {
   topic   = google_pubsub_topic.hop[each.value.topic].name
   role    = "roles/pubsub.publisher"
   member  = each.value.member
+
+  lifecycle {
+    precondition {
+      condition     = !contains(local.external_topic_keys, each.value.topic)
+      error_message = "Operators may publish to replay entries only, never to ${each.value.topic}, an external topic."
+    }
+  }
 }
 
 # Operators drain dead letters (driftcontrol replay --from-dead-letter, gcloud pubsub subscriptions

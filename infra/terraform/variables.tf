@@ -78,7 +78,7 @@ variable "function_settings_overrides" {
     max_instances           = optional(number)
     max_concurrent_requests = optional(number)
   }))
-  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper). Only the attributes given are overridden."
+  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper, ope-events). Only the attributes given are overridden."
   default     = {}
 
   validation {
@@ -284,6 +284,23 @@ variable "cf_prod_database_url_secret_id" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.cf_prod_database_url_secret_id))
     error_message = "cf_prod_database_url_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Company events: the OPE team's change topic (an external topic of topology.json), read by ope-events
+# ---------------------------------------------------------------------------------------------------
+
+variable "ope_change_topic_id" {
+  type        = string
+  description = "Full id (projects/PROJECT/topics/NAME) of the OPE team's existing change topic (account ids whose OPE subscriptions changed), possibly in another project. Terraform never creates it, grants on it or publishes to it: it creates ope-events' push subscription (and its dead letter) on it, in this project; the identity running Terraform needs pubsub.topics.attachSubscription on it (roles/pubsub.subscriber, granted by the OPE team: docs/deploy.md, \"OPE change events\"). Null or empty (the default): ope-events is not deployed at all, and nothing else changes."
+  default     = null
+
+  # Pub/Sub's forms: a project id (optionally domain-scoped, example.com:project) and a topic name of
+  # 3-255 characters starting with a letter.
+  validation {
+    condition     = var.ope_change_topic_id == null || var.ope_change_topic_id == "" || can(regex("^projects/([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/[A-Za-z][-A-Za-z0-9_.~+%]{2,254}$", var.ope_change_topic_id))
+    error_message = "ope_change_topic_id must be null, empty, or a full topic id projects/PROJECT/topics/NAME (e.g. projects/acme-ope-prod/topics/subscription-changes), not a bare topic name."
   }
 }
 

@@ -31,9 +31,30 @@ export interface EventDemoResult {
   readonly webhooksDelivered: number;
 }
 
+/** The first item of an account's one active subscription. */
+export function firstActiveItem(view: AccountView) {
+  const sub = view.stripe.subscriptions.data.find((s) => s.status === 'active' && s.items.length > 0);
+  if (!sub) throw new Error(`${view.accountId} has no active subscription`);
+  return { sub, item: sub.items[0] as (typeof sub.items)[number] };
+}
+
+/**
+ * Whether raising the first item's quantity by `by` in OPE (or in Stripe) makes drift a heal may apply
+ * (not an item whose quantity is not compared, not blocked by a restriction such as an expired card).
+ */
+export function healableWhenRaised(view: AccountView, where: 'ope' | 'stripe', by = 3): boolean {
+  const raised = structuredClone(view);
+  const { item } = firstActiveItem(raised);
+  if (where === 'stripe') item.quantity += by;
+  else
+    for (const sub of raised.ope.data.subscriptions)
+      for (const o of sub.items) if (o.id === item.metadata.ope_item_id) o.quantity += by;
+  return plan(raised).outcome === 'changes';
+}
+
 /**
  * Accounts whose live plan is noop, with one active subscription, no drift in the mirror and no heal
- * yet (no cooldown): a person's change makes new drift the event path may heal.
+ * yet (no cooldown), where a person's raise of an item's quantity makes drift the event path may heal.
  */
 export async function healthyAccounts(p: LocalPipeline, wanted: number): Promise<AccountView[]> {
   const triaged = new Set((await p.deps.mirror.newStripeDrift(p.snapshotDate)).map((r) => r.accountId));
@@ -44,7 +65,8 @@ export async function healthyAccounts(p: LocalPipeline, wanted: number): Promise
     const view = await gatherLive(p.deps, id);
     if (view?.cfProd.data.accountType !== 'self_serve') continue;
     const active = view.stripe.subscriptions.data.filter((s) => s.status === 'active' && s.items.length > 0);
-    if (active.length === 1 && plan(view).outcome === 'noop') out.push(view);
+    if (active.length === 1 && plan(view).outcome === 'noop' && healableWhenRaised(view, 'stripe'))
+      out.push(view);
   }
   return out;
 }
@@ -69,10 +91,7 @@ export async function runEventDemo(
   const deliveredBefore = p.stack.stripe.webhooks.deliveries().filter((d) => d.delivered).length;
   const changedAt = new Map<string, number>();
   for (const view of accounts) {
-    const sub = view.stripe.subscriptions.data.find(
-      (s) => s.status === 'active',
-    ) as AccountView['stripe']['subscriptions']['data'][number];
-    const item = sub.items[0] as (typeof sub.items)[number];
+    const { sub, item } = firstActiveItem(view);
     await person.subscriptions.update(sub.id, {
       items: [{ id: item.id, quantity: item.quantity + 3 }],
       proration_behavior: 'none',

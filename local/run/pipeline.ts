@@ -6,7 +6,13 @@ import { bigQueryClient } from '../../shared/adapters/bigquery.js';
 import { type Adapters, createAdapters } from '../../shared/adapters/factory.js';
 import { createFirestore } from '../../shared/adapters/firestore.js';
 import { createPubSub } from '../../shared/adapters/pubsub.js';
-import { COLLECTIONS, CONFIG_DOCUMENT_ID, type FunctionName } from '../../shared/contracts/topology.js';
+import type { OpeChangeMessage } from '../../shared/contracts/messages.js';
+import {
+  COLLECTIONS,
+  CONFIG_DOCUMENT_ID,
+  type FunctionName,
+  TOPICS,
+} from '../../shared/contracts/topology.js';
 import type { DriftSystem } from '../../shared/domain/audit.js';
 import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/config.js';
 import { type LocalBigQuery, startLocalBigQuery } from '../bigquery/index.js';
@@ -100,6 +106,11 @@ export interface LocalPipeline {
   readonly functions: readonly ServedFunction[];
   readonly config: DriftControlConfig;
   setConfig(patch: Partial<DriftControlConfig>): Promise<void>;
+  /**
+   * Publishes an OPE change event for these accounts, as the company's OPE does after it changed their
+   * subscriptions (the local OPE stand-in; change the truth first with `truth`). Returns the message id.
+   */
+  publishOpeChange(accountIds: readonly string[]): Promise<string>;
   /** POSTs to event-sweeper as Cloud Scheduler would: due event checks go to gather. */
   sweepEvents(): Promise<{ status: number; body: unknown }>;
   /** POSTs to detect-drift as Cloud Scheduler would. */
@@ -287,6 +298,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       async setConfig(patch) {
         Object.assign(pipeline.config, patch);
         await firestore.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set(pipeline.config);
+      },
+      publishOpeChange(accountIds) {
+        const message: OpeChangeMessage = {
+          schemaVersion: 1,
+          kind: 'ope_subscriptions_changed',
+          accountIds: [...accountIds],
+          changedAt: new Date().toISOString(),
+        };
+        return pubsub.topic(TOPICS.opeChanges).publishMessage({ json: message });
       },
       async sweepEvents() {
         const res = await fetch(functionUrls['event-sweeper'], {

@@ -41,15 +41,19 @@ const EventDoc = z.looseObject({
 
 /**
  * When a pending check falls due after one more event: the settle delay after the latest event (a burst
- * makes one check), but never later than the longest wait after the first (a stream cannot starve it).
+ * makes one check), never sooner than an earlier event asked (an OPE change's longer settle delay is not
+ * cut short by a Stripe event after it), and never later than the longest wait after the first event (a
+ * stream cannot starve it).
  */
 export function nextDueAtMs(
   firstEventAtMs: number,
+  currentDueAtMs: number | null,
   nowMs: number,
   settleMs: number,
   maxWaitMs: number,
 ): number {
-  return Math.max(nowMs, Math.min(nowMs + settleMs, firstEventAtMs + maxWaitMs));
+  const wanted = Math.max(currentDueAtMs ?? 0, nowMs + settleMs);
+  return Math.max(nowMs, Math.min(wanted, firstEventAtMs + maxWaitMs));
 }
 
 /**
@@ -105,7 +109,13 @@ export class FirestoreEventLedger implements EventLedgerPort {
         const ids = current?.eventIds ?? [];
         tx.set(this.check(accountId), {
           firstEventAtMs,
-          dueAtMs: nextDueAtMs(firstEventAtMs, request.nowMs, request.settleMs, request.maxWaitMs),
+          dueAtMs: nextDueAtMs(
+            firstEventAtMs,
+            current?.dueAtMs ?? null,
+            request.nowMs,
+            request.settleMs,
+            request.maxWaitMs,
+          ),
           eventIds: ids.length < MAX_EVENT_IDS ? [...ids, request.eventId] : ids,
           eventCount: (current?.eventCount ?? 0) + 1,
           sources: [...new Set([...(current?.sources ?? []), request.source])].sort(),

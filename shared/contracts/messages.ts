@@ -99,3 +99,15 @@ export const WwwDriftZoneMessage = z.strictObject({
   publishedAt: Instant,
 });
 export type WwwDriftZoneMessage = z.infer<typeof WwwDriftZoneMessage>;
+
+/**
+ * The company's OPE change topic -> ope-events: the accounts whose OPE subscriptions changed. A trigger,
+ * never truth: each account is checked live after the OPE settle delay (docs/design.md, "Events").
+ */
+export const OpeChangeMessage = z.strictObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal('ope_subscriptions_changed'),
+  accountIds: z.array(Id).min(1).max(500),
+  changedAt: Instant,
+});
+export type OpeChangeMessage = z.infer<typeof OpeChangeMessage>;

@@ -46,6 +46,11 @@ const FunctionSchema = z.strictObject({
   publishes: z.array(TopicKeySchema),
 });
 
+/** Topics another team owns (the OPE change topic): subscribed to, never created or published to here. */
+export const EXTERNAL_TOPICS: ReadonlySet<TopicKey> = new Set(
+  z.array(TopicKeySchema).parse(topology.externalTopics),
+);
+
 export const FUNCTIONS: readonly FunctionSpec[] = Object.entries(topology.functions).map(([name, spec]) => ({
   name: name as FunctionName,
   ...FunctionSchema.parse(spec),

@@ -17,7 +17,16 @@ export type Trigger = z.infer<typeof Trigger>;
 export const DriftSystem = z.enum(['stripe', 'www']);
 export type DriftSystem = z.infer<typeof DriftSystem>;
 
-export const AuditStage = z.enum(['detect', 'gather', 'plan_apply', 'www_resync', 'audit_writer', 'replay']);
+/** `events`: change events taken in (a malformed OPE change message is audited here). */
+export const AuditStage = z.enum([
+  'detect',
+  'gather',
+  'plan_apply',
+  'www_resync',
+  'audit_writer',
+  'replay',
+  'events',
+]);
 export type AuditStage = z.infer<typeof AuditStage>;
 
 export const AuditOutcome = z.enum([

@@ -53,6 +53,11 @@ export const DriftControlConfig = z.strictObject({
    * change event, so a burst of events makes one check and the change has settled when it is read.
    */
   eventSettleSeconds: z.number().int().min(0).max(86_400).default(60),
+  /**
+   * The settle delay after an OPE change event: longer, so the company's own OPE-to-Stripe sync acts
+   * first and the check finds nothing to heal when it did.
+   */
+  opeSettleSeconds: z.number().int().min(0).max(86_400).default(300),
   /** A stream of events postpones an account's check at most this long after its first event. */
   eventMaxWaitSeconds: z.number().int().min(0).max(86_400).default(900),
   /** Blast radius of the event path: at most this many event-driven checks start per clock hour. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstActiveItem, healableWhenRaised } from '../../local/run/event-demo.js';
 import type { LocalPipeline } from '../../local/run/pipeline.js';
 import { LOCAL_WEBHOOK_SECRET } from '../../local/run/pipeline.js';
 import { WebhookSender } from '../../local/stripe/index.js';
@@ -23,6 +24,8 @@ describe('drift healed in seconds through Stripe events', () => {
   let stripe: Stripe;
   const healthy: AccountView[] = [];
   const persistent: AccountView[] = [];
+  /** Healthy accounts whose OPE quantity may be raised and healed (a valid card, no restriction). */
+  const opeRaisable: AccountView[] = [];
   const SETTLE_S = 1;
 
   const take = (from: AccountView[]) => {
@@ -30,16 +33,12 @@ describe('drift healed in seconds through Stripe events', () => {
     if (!view) throw new Error('ran out of accounts');
     return view;
   };
-  const firstItem = (view: AccountView) => {
-    const sub = view.stripe.subscriptions.data.find((s) => s.status === 'active' && s.items.length > 0);
-    if (!sub) throw new Error(`${view.accountId} has no active subscription`);
-    return { sub, item: sub.items[0] as (typeof sub.items)[number] };
-  };
+  const firstItem = firstActiveItem;
   /** A person raises an item's quantity in Stripe's dashboard: drift between OPE and Stripe. */
-  const personChangesQuantity = async (view: AccountView, quantity: number) => {
+  const personChangesQuantity = async (view: AccountView, by: number) => {
     const { sub, item } = firstItem(view);
     await stripe.subscriptions.update(sub.id, {
-      items: [{ id: item.id, quantity }],
+      items: [{ id: item.id, quantity: item.quantity + by }],
       proration_behavior: 'none',
     });
     return { sub, item };
@@ -67,17 +66,24 @@ describe('drift healed in seconds through Stripe events', () => {
     const persistentIds = new Set(
       triage.filter((r) => r.excludedCode === 'persistent_drift').map((r) => r.accountId),
     );
-    for (let i = 0; i < p.world.accounts && (healthy.length < 4 || persistent.length < 1); i++) {
+    for (
+      let i = 0;
+      i < p.world.accounts && (healthy.length < 4 || persistent.length < 1 || opeRaisable.length < 2);
+      i++
+    ) {
       const view = await gatherLive(p.deps, `acc_${String(i).padStart(7, '0')}`);
       if (view?.cfProd.data.accountType !== 'self_serve') continue;
       const active = view.stripe.subscriptions.data.filter(
         (s) => s.status === 'active' && s.items.length > 0,
       );
       if (active.length !== 1) continue;
-      if (plan(view).outcome === 'noop' && healthy.length < 4) healthy.push(view);
+      const noop = plan(view).outcome === 'noop';
+      if (noop && opeRaisable.length < 2 && healableWhenRaised(view, 'ope')) opeRaisable.push(view);
+      else if (noop && healthy.length < 4 && healableWhenRaised(view, 'stripe')) healthy.push(view);
       else if (persistentIds.has(view.accountId) && persistent.length < 1) persistent.push(view);
     }
     expect(healthy.length).toBe(4);
+    expect(opeRaisable.length).toBe(2);
   }, 240_000);
   afterAll(async () => {
     await p?.stop();
@@ -85,7 +91,7 @@ describe('drift healed in seconds through Stripe events', () => {
 
   it('a quantity changed by a person in Stripe is healed through the event path, with no nightly run', async () => {
     const view = take(healthy);
-    const { item } = await personChangesQuantity(view, 7);
+    const { item } = await personChangesQuantity(view, 6);
     const swept = await settleAndSweep();
     expect(swept.status).toBe(200);
     expect(swept.body).toMatchObject({ status: 'swept', published: [view.accountId] });
@@ -138,7 +144,7 @@ describe('drift healed in seconds through Stripe events', () => {
   it('persistent drift is not healed by events either', async () => {
     const view = take(persistent);
     const writesBefore = stripeWrites(p).length;
-    await personChangesQuantity(view, 9);
+    await personChangesQuantity(view, 8);
     await settleAndSweep();
     const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
       rs.some((r) => r.stage === 'gather'),
@@ -156,7 +162,7 @@ describe('drift healed in seconds through Stripe events', () => {
     const view = take(healthy);
     await p.setConfig({ killSwitch: true });
     try {
-      await personChangesQuantity(view, 4);
+      await personChangesQuantity(view, 3);
       const swept = await settleAndSweep();
       expect(swept.body).toMatchObject({ status: 'halted', published: [] });
       expect((await p.deps.events.pending(100)).map((c) => c.accountId)).toContain(view.accountId);
@@ -170,6 +176,82 @@ describe('drift healed in seconds through Stripe events', () => {
     );
     expect(rows.find((r) => r.stage === 'plan_apply')?.outcome).toBe('applied');
   }, 120_000);
+
+  describe('OPE change events', () => {
+    /** The company changes an item's quantity in OPE and publishes its change event. */
+    const opeChangesQuantity = async (view: AccountView, by: number) => {
+      const { sub, item } = firstItem(view);
+      const quantity = item.quantity + by;
+      await p.truth.setItemQuantity(item.metadata.ope_item_id as string, quantity);
+      await p.publishOpeChange([view.accountId]);
+      return { sub, item, quantity };
+    };
+    const pendingOf = async (accountId: string) => {
+      for (let i = 0; i < 50; i++) {
+        const check = (await p.deps.events.pending(1000)).find((c) => c.accountId === accountId);
+        if (check) return check;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`no pending check for ${accountId}`);
+    };
+    const published = async () => ((await p.sweepEvents()).body as { published: string[] }).published;
+
+    it('an OPE change is healed in Stripe after the OPE settle delay, not before', async () => {
+      await p.setConfig({ opeSettleSeconds: 3 });
+      const view = take(opeRaisable);
+      const { item, quantity } = await opeChangesQuantity(view, 4);
+      const check = await pendingOf(view.accountId);
+      expect(check).toMatchObject({ sources: ['ope'], eventCount: 1 });
+      expect(check.dueAtMs - check.firstEventAtMs).toBe(3000);
+      // Before the settle delay, the sweep leaves it for the company's own sync.
+      expect(await published()).not.toContain(view.accountId);
+      await new Promise((r) => setTimeout(r, Math.max(0, check.dueAtMs - Date.now()) + 200));
+      expect(await published()).toContain(view.accountId);
+      const rows = await waitForAudit(
+        p,
+        "trigger = 'event' AND account_id = @a",
+        { a: view.accountId },
+        (rs) => rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+      );
+      expect(rows.find((r) => r.stage === 'plan_apply')?.outcome).toBe('applied');
+      expect(JSON.parse(rows.find((r) => r.stage === 'gather')?.params_json ?? '{}').events.sources).toEqual([
+        'ope',
+      ]);
+      const after = await gatherLive(p.deps, view.accountId);
+      const healedItem = after?.stripe.subscriptions.data
+        .flatMap((s) => s.items)
+        .find((i) => i.id === item.id);
+      expect(healedItem?.quantity).toBe(quantity);
+    }, 120_000);
+
+    it("when the company's sync already made Stripe match, the check finds nothing to do", async () => {
+      await p.setConfig({ opeSettleSeconds: 3 });
+      const view = take(opeRaisable);
+      const { sub, item, quantity } = await opeChangesQuantity(view, 3);
+      const check = await pendingOf(view.accountId);
+      // The OPE-to-Stripe sync acts within the settle delay; its write's webhook does not cut the delay short.
+      await stripe.subscriptions.update(sub.id, {
+        items: [{ id: item.id, quantity }],
+        proration_behavior: 'none',
+      });
+      await p.stack.stripe.webhooks.settled();
+      const merged = await pendingOf(view.accountId);
+      expect(merged.sources).toEqual(['ope', 'stripe']);
+      expect(merged.dueAtMs).toBeGreaterThanOrEqual(check.dueAtMs);
+      await new Promise((r) => setTimeout(r, Math.max(0, merged.dueAtMs - Date.now()) + 200));
+      expect(await published()).toContain(view.accountId);
+      const rows = await waitForAudit(
+        p,
+        "trigger = 'event' AND account_id = @a",
+        { a: view.accountId },
+        (rs) => rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+      );
+      expect(rows.filter((r) => r.stage === 'plan_apply').map((r) => r.outcome)).toEqual(['noop']);
+      expect(stripeWrites(p, sub.id).filter((w) => w.idempotencyKey?.startsWith('driftcontrol-'))).toEqual(
+        [],
+      );
+    }, 120_000);
+  });
 
   it("`driftcontrol events` shows an account's pending check and the events behind it", async () => {
     const view = healthy[0] as AccountView;

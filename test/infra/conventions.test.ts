@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
 import { DriftSystem } from '../../shared/domain/audit.js';
-import { evaluateRoot } from './evaluate.js';
+import { evaluateRoot, SAMPLE_VARS, WITHOUT_OPE_TOPIC } from './evaluate.js';
 import {
   asBody,
   asStringList,
@@ -201,12 +201,23 @@ describe('monitoring', () => {
     expect(JSON.stringify(conditions)).toContain('num_undelivered_messages');
   });
 
-  it('the error-rate alert covers every function of topology.json', async () => {
+  it('the error-rate alert covers every deployed function of topology.json (ope-events with its topic only)', async () => {
     expect(root.locals.function_names).toBe('${keys(local.functions)}');
-    const out = await evaluateRoot(root, { outputs: { names: '${local.function_names}' } });
-    expect(asStringList(out.names).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+    expect(root.locals.deployed_function_names).toBe('${keys(local.deployed_functions)}');
+    const names = async (vars: Readonly<Record<string, unknown>>) =>
+      asStringList(
+        (
+          await evaluateRoot(root, {
+            outputs: { all: '${local.function_names}', deployed: '${local.deployed_function_names}' },
+            vars,
+          })
+        ).deployed,
+      ).sort();
+    const all = FUNCTIONS.map((f) => f.name).sort();
+    expect(await names(SAMPLE_VARS)).toEqual(all);
+    expect(await names(WITHOUT_OPE_TOPIC)).toEqual(all.filter((f) => f !== 'ope-events'));
     const policy = resource(root, 'google_monitoring_alert_policy', 'function_error_rate');
-    expect(JSON.stringify(policy.body)).toContain('${toset(local.function_names)}');
+    expect(JSON.stringify(policy.body)).toContain('${toset(local.deployed_function_names)}');
     expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');
   });
 

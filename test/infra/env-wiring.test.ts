@@ -86,7 +86,8 @@ const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
  * The ports each function's core uses that need a lazily read variable (shared/pipeline/*.ts).
  * stripe-events verifies the webhook's signature and maps its customer through subs_customer, read live
  * from subs-api; it calls no Stripe API and reads no replica. event-sweeper needs only Firestore,
- * BigQuery and Pub/Sub (no lazily read variable).
+ * BigQuery and Pub/Sub (no lazily read variable); ope-events only Firestore (the config, the pending
+ * checks) and Pub/Sub (its audit rows).
  */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
@@ -96,6 +97,7 @@ const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'audit-writer': [],
   'stripe-events': ['webhooks', 'subsApi'],
   'event-sweeper': [],
+  'ope-events': [],
 };
 
 /** The ports whose variable is a secret, and the secret it is mounted from. */
@@ -181,6 +183,8 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   // The signing secret only: no Stripe API key, no replica.
   'stripe-events': { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL'], secret: ['STRIPE_WEBHOOK_SECRET'] },
   'event-sweeper': { plain: [...COMMON, FIRESTORE], secret: [] },
+  // The OPE change message carries the account ids: no Stripe key, no replica, no subs-api, no VPC.
+  'ope-events': { plain: [...COMMON, FIRESTORE], secret: [] },
 };
 
 /** The functions that reach the company network (subs-api, www, the replicas): those using such a port. */

@@ -39,7 +39,13 @@ export const SAMPLE_VARS = {
   stripe_gather_secret_id: 'sample-stripe-gather-key',
   stripe_plan_apply_secret_id: 'sample-stripe-plan-apply-key',
   stripe_webhook_secret_id: 'sample-stripe-webhook-secret',
+  // The OPE team's change topic (external): in their own project, under a name of theirs that is not
+  // the local stand-in's of topology.json, so a test sees where each comes from.
+  ope_change_topic_id: 'projects/acme-ope-prod/topics/ope-account-changes',
 } as const;
+
+/** The sample deployment without the OPE change topic: what a deployment that does not set it gets. */
+export const WITHOUT_OPE_TOPIC = { ...SAMPLE_VARS, ope_change_topic_id: null } as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);

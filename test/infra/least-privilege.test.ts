@@ -13,13 +13,29 @@
  * - the event path: stripe-events alone is public (allUsers, ALLOW_ALL: Stripe's webhooks cannot
  *   authenticate with Google IAM, the code checks Stripe's signature) and alone reads the webhook
  *   signing secret, with no Stripe API key and no replica; event-sweeper is called by the scheduler only
- *   and reads the mirror dataset only.
+ *   and reads the mirror dataset only;
+ * - external topics (the OPE team's change topic): nobody here may publish to one; ope-events, which
+ *   reads it, holds datastore.user on driftcontrol's database and publish on auditEvents, and nothing
+ *   else (nothing at all when the deployment does not name the topic).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, type FunctionName, TOPICS, type TopicKey } from '../../shared/contracts/topology.js';
-import { evaluateModuleCall, evaluateRoot, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
+import {
+  EXTERNAL_TOPICS,
+  FUNCTIONS,
+  type FunctionName,
+  TOPICS,
+  type TopicKey,
+} from '../../shared/contracts/topology.js';
+import {
+  evaluateModuleCall,
+  evaluateRoot,
+  instancesOf,
+  type ProbedInstance,
+  SAMPLE_VARS,
+  WITHOUT_OPE_TOPIC,
+} from './evaluate.js';
 import {
   asBody,
   asStringList,
@@ -135,6 +151,10 @@ describe('who may publish where', () => {
       ]),
     );
     expect(publishersByTopic()).toEqual(expected);
+  });
+
+  it.each([...EXTERNAL_TOPICS])('%s (another team’s topic): nobody here may publish to it', (key) => {
+    expect(publishersByTopic()[key]).toEqual([]);
   });
 
   it('no operator may publish an AccountView or an audit row: gather alone publishes views, only pipeline identities audit rows', () => {
@@ -310,7 +330,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
   const firestoreRoles = () => Object.values(asBody(root.locals.firestore_roles)).map(String);
   /** The roles an IAM resource grants: its literal role, or the Firestore role map it iterates. */
   const rolesOf = (r: Resource): string[] =>
-    r.body.role === '${each.value}' && r.body.for_each === '${local.firestore_roles}'
+    r.body.role === '${each.value}' && String(r.body.for_each).includes('in local.firestore_roles')
       ? firestoreRoles()
       : [String(r.body.role)];
 
@@ -367,6 +387,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
       'www-resync': 'roles/datastore.user',
       'stripe-events': 'roles/datastore.user',
       'event-sweeper': 'roles/datastore.user',
+      'ope-events': 'roles/datastore.user',
     });
   });
 
@@ -570,5 +591,71 @@ describe('the event path: one public function, holding only what verifying and s
         'event-sweeper/mirror',
       ].sort(),
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('ope-events: the pending checks in driftcontrol’s database and its audit rows, nothing else', () => {
+  const FN: FunctionName = 'ope-events';
+  const OPERATOR_VARS = (vars: Record<string, unknown>) => ({ ...vars, operator_members: [OPERATOR] });
+  const grantsOf = async (vars: Record<string, unknown>) =>
+    evaluateRoot(root, {
+      outputs: {
+        firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+        condition: '${local.firestore_iam_condition.expression}',
+        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+        job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+      },
+      vars: OPERATOR_VARS(vars),
+    });
+  /** Every grant a function's runtime identity holds, as Terraform evaluates the root module. */
+  const heldBy = (out: Record<string, unknown>, fn: string): string[] => [
+    ...Object.entries(asBody(out.firestore))
+      .filter(([f]) => f === fn)
+      .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
+    ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
+      .filter((g) => g.fn === fn)
+      .map((g) => `roles/pubsub.publisher on ${g.topic}`),
+    ...asStringList(out.job_users)
+      .filter((f) => f === fn)
+      .map(() => 'roles/bigquery.jobUser'),
+    ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
+      .filter((r) => r.fn === fn)
+      .map((r) => `roles/bigquery.dataViewer on ${r.dataset}`),
+  ];
+
+  it('holds datastore.user conditioned on driftcontrol’s database and publish on auditEvents, and nothing else', async () => {
+    const out = await grantsOf(SAMPLE_VARS);
+    expect(heldBy(out, FN).sort()).toEqual(
+      [
+        `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`,
+        'roles/pubsub.publisher on auditEvents',
+      ].sort(),
+    );
+    expect(FUNCTIONS.find((f) => f.name === FN)?.publishes).toEqual(['auditEvents']);
+    // No grant in the Terraform names it directly (the audit table's does audit-writer).
+    expect(iam.filter((r) => String(r.body.member).includes(`["${FN}"]`))).toEqual([]);
+  });
+
+  it('mounts no secret, reaches no network, is invoked by its own push identity only, internal ingress', () => {
+    const i = instance(FN);
+    expect(i.inputs.secret_environment_variables).toEqual([]);
+    expect(i.resources['google_secret_manager_secret_iam_member.runtime_secret_accessor']).toEqual([]);
+    expect(i.inputs.vpc_connector).toBeNull();
+    expect(i.inputs.allow_unauthenticated).toBe(false);
+    expect(i.inputs.invoker_members).toEqual({});
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.public_invoker')).toBe(0);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.push_invoker')).toBe(1);
+    expect(i.inputs.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+  });
+
+  it('without the OPE change topic it holds nothing, and every other identity holds what it held', async () => {
+    const named = await grantsOf(SAMPLE_VARS);
+    const without = await grantsOf(WITHOUT_OPE_TOPIC);
+    expect(heldBy(without, FN)).toEqual([]);
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
   });
 });

@@ -5,8 +5,8 @@
  * and recreated. Checked twice: each moved block starts at an address of the previous layout and ends at
  * one this layout creates (as Terraform evaluates it), and Terraform itself plans the switch over a state
  * of the previous layout, with the real moved blocks, as moves only, plus the objects added since (the
- * read replicas' secret grants, the two functions of the event path with everything of theirs), which
- * are created and nothing else is. The second check builds stand-ins
+ * read replicas' secret grants, the functions of the event path with everything of theirs: ope-events
+ * only when the deployment names the OPE change topic), which are created and nothing else is. The second check builds stand-ins
  * of both layouts from Terraform's built-in terraform_data resource (no provider to download): same
  * addresses, same moved blocks, resource types renamed. A third check plans the least-privilege switch
  * the same way: the previous single Stripe secret and the (default) Firestore database, which this
@@ -19,7 +19,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAZY_ENV_VARS } from '../../shared/adapters/environment.js';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
-import { evaluateModuleCall, evaluateRoot, type ProbedInstance } from './evaluate.js';
+import {
+  evaluateModuleCall,
+  evaluateRoot,
+  type ProbedInstance,
+  SAMPLE_VARS,
+  WITHOUT_OPE_TOPIC,
+} from './evaluate.js';
 import { terraform, write } from './fixtures.js';
 import { type Body, loadModule, resource, type TfModule } from './hcl.js';
 
@@ -79,7 +85,9 @@ const OLD_ADDRESSES = [
 ];
 
 /** Functions the previous layout did not have: the event path (a fixed fact, like the layout above). */
-const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper'];
+const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper', 'ope-events'];
+/** The one deployed only when the deployment names the OPE team's change topic (ope_change_topic_id). */
+const OPTIONAL_FUNCTION = 'ope-events';
 
 /**
  * Objects that the previous layout did not have at all, so no moved block can name them: the accessor
@@ -107,26 +115,28 @@ let mod: TfModule;
 let instances: Record<string, ProbedInstance>;
 let newRoot: string[];
 let newModule: string[];
+/** The same addresses for a deployment that does not name the OPE change topic. */
+let withoutOpeTopic: string[];
 
 const address = (s: unknown) => String(s).replace(/^\$\{([\s\S]*)\}$/, '$1');
 const movedPairs = (m: TfModule) => m.moved.map((b) => ({ from: address(b.from), to: address(b.to) }));
 
-beforeAll(async () => {
-  root = await loadModule('root');
-  mod = await loadModule('function');
-  instances = await evaluateModuleCall(root, 'function');
+/** The addresses of this layout that the moves concern, as Terraform evaluates them for these inputs. */
+async function layout(vars: Readonly<Record<string, unknown>>) {
+  const fns = await evaluateModuleCall(root, 'function', vars);
   const out = await evaluateRoot(root, {
     outputs: {
       hop: resource(root, 'google_pubsub_topic', 'hop').body.for_each,
       publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
     },
+    vars,
   });
-  newRoot = [
+  const inRoot = [
     ...Object.keys(out.hop as Body).map((k) => `google_pubsub_topic.hop["${k}"]`),
     ...Object.keys(out.publisher as Body).map((k) => `google_pubsub_topic_iam_member.publisher["${k}"]`),
   ];
   // Every resource instance of every module.function instance: indexed as count / for_each say.
-  newModule = Object.entries(instances).flatMap(([fn, i]) =>
+  const inModule = Object.entries(fns).flatMap(([fn, i]) =>
     mod.resources.flatMap((r) => {
       const at = `${r.type}.${r.name}`;
       const shape = i.resources[at];
@@ -137,6 +147,18 @@ beforeAll(async () => {
       return [prefix];
     }),
   );
+  return { fns, inRoot, inModule };
+}
+
+beforeAll(async () => {
+  root = await loadModule('root');
+  mod = await loadModule('function');
+  const sample = await layout(SAMPLE_VARS);
+  instances = sample.fns;
+  newRoot = sample.inRoot;
+  newModule = sample.inModule;
+  const without = await layout(WITHOUT_OPE_TOPIC);
+  withoutOpeTopic = [...without.inRoot, ...without.inModule];
 }, 120_000);
 
 /** Where an old address ends up after the moved blocks (module moves, then resource moves). */
@@ -212,6 +234,17 @@ describe('moved blocks', () => {
 
   it('the function set of topology.json is the set the moves land on', () => {
     expect(Object.keys(instances).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
+  });
+
+  it('without the OPE change topic the layout is the same but for ope-events: nothing of it is created', () => {
+    const ofOptional = (a: string) =>
+      a.startsWith(`module.function["${OPTIONAL_FUNCTION}"].`) ||
+      a.startsWith(`google_pubsub_topic_iam_member.publisher["${OPTIONAL_FUNCTION}/`);
+    const all = [...newRoot, ...newModule];
+    expect(all.filter(ofOptional).length).toBeGreaterThan(0);
+    expect([...withoutOpeTopic].sort()).toEqual(all.filter((a) => !ofOptional(a)).sort());
+    // So the switch for such a deployment is the moves, plus what was added since but ope-events.
+    expect(withoutOpeTopic.filter(ofOptional)).toEqual([]);
   });
 });
 

@@ -542,6 +542,9 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
       'firestore database driftcontrol roles/datastore.user',
       'dataset billing_mirror roles/bigquery.dataViewer',
     ],
+    // The pending checks it writes and the config it reads; nothing in BigQuery (its audit rows go
+    // through auditEvents, a topic grant: least-privilege.test.ts).
+    'ope-events': ['firestore database driftcontrol roles/datastore.user'],
   };
 
   it('the table names every function of topology.json', () => {
@@ -561,7 +564,8 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
         audit_table: '${local.audit_table}',
         audit_permissions: '${local.audit_insert_permissions}',
       },
-      vars: { project_id: SAMPLE_VARS.project_id },
+      // The sample deployment names the OPE change topic, so ope-events is deployed and granted.
+      vars: SAMPLE_VARS,
     });
   }, 60_000);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, FUNCTIONS, TOPICS } from '../../shared/contracts/topology.js';
 import { ddlFiles, viewDdl, viewFiles } from '../../shared/warehouse/sql-files.js';
-import { evaluateRoot } from './evaluate.js';
+import { evaluateRoot, SAMPLE_VARS } from './evaluate.js';
 import { evalTerraform, makeDist, runPackage } from './fixtures.js';
 import { type Body, loadModule, resource, type TfModule } from './hcl.js';
 
@@ -145,6 +145,8 @@ describe('publisher grants', () => {
         topics: '${local.topics}',
         accounts: '${local.runtime_service_accounts}',
       },
+      // Names the OPE change topic, so every function (ope-events too) is deployed.
+      vars: SAMPLE_VARS,
     });
     const topics = out.topics as Record<string, string>;
     const grants = Object.entries(out.grants as Record<string, { fn: string; topic: string }>).map(
@@ -169,7 +171,7 @@ describe('operator grants', () => {
         pull: resource(root, 'google_pubsub_subscription_iam_member', 'operator_dead_letter_subscriber').body
           .for_each,
       },
-      vars: { operator_members: [member] },
+      vars: { ...SAMPLE_VARS, operator_members: [member] },
     });
     // The instance keys of the previous layout: no moved block can follow these (the members are a
     // variable), so they must not change (pubsub.tf). The grants on accountViews and auditEvents are
@@ -420,6 +422,47 @@ describe('variable validations, as Terraform enforces them', () => {
     },
     { module: 'function', name: 'ingress_settings', value: 'ALLOW_EVERYONE', ok: false },
     { module: 'function', name: 'ingress_settings', value: 'ALLOW_INTERNAL_ONLY', ok: true },
+    // The OPE team's change topic: a full topic id, in any project, or nothing (ope-events not deployed).
+    { module: 'root', name: 'ope_change_topic_id', value: null, ok: true },
+    { module: 'root', name: 'ope_change_topic_id', value: '', ok: true },
+    {
+      module: 'root',
+      name: 'ope_change_topic_id',
+      value: 'projects/acme-ope-prod/topics/ope-subscription-changes',
+      ok: true,
+    },
+    {
+      module: 'root',
+      name: 'ope_change_topic_id',
+      value: 'projects/example.com:ope-platform/topics/Subscription.Changes_v2',
+      ok: true,
+    },
+    // A bare name would be read as a topic of this project: refused, the id says where it lives.
+    { module: 'root', name: 'ope_change_topic_id', value: 'ope-subscription-changes', ok: false },
+    {
+      module: 'root',
+      name: 'ope_change_topic_id',
+      value: 'projects/acme-ope-prod/subscriptions/ope-subscription-changes',
+      ok: false,
+    },
+    {
+      module: 'root',
+      name: 'ope_change_topic_id',
+      value: '//pubsub.googleapis.com/projects/acme-ope-prod/topics/ope-subscription-changes',
+      ok: false,
+    },
+    { module: 'root', name: 'ope_change_topic_id', value: 'projects/Acme_Ope/topics/changes', ok: false },
+    { module: 'root', name: 'ope_change_topic_id', value: 'projects/acme-ope-prod/topics/x', ok: false },
+    {
+      module: 'root',
+      name: 'ope_change_topic_id',
+      value: 'projects/acme-ope-prod/topics/ope-subscription-changes/extra',
+      ok: false,
+    },
+    // The trigger topic's project is for a Pub/Sub-fed function only.
+    { module: 'function', name: 'trigger_topic_project_id', value: 'acme-ope-prod', ok: true, with: PUBSUB },
+    { module: 'function', name: 'trigger_topic_project_id', value: 'acme-ope-prod', ok: false, with: HTTP },
+    { module: 'function', name: 'trigger_topic_project_id', value: null, ok: true, with: HTTP },
   ];
 
   it.each(cases)('$module var.$name = $value is accepted: $ok', async (c) => {
@@ -443,7 +486,9 @@ describe('variable validations, as Terraform enforces them', () => {
     if (c.ok) {
       const probe = await attempt();
       // Optional object attributes come back as null; everything given must come back as given.
-      if (typeof c.value === 'object' && !Array.isArray(c.value))
+      // A null output is not kept by Terraform: it comes back missing.
+      if (c.value === null) expect(probe ?? null).toBeNull();
+      else if (typeof c.value === 'object' && !Array.isArray(c.value))
         expect(probe).toMatchObject(c.value as object);
       else expect(probe).toEqual(c.value);
     } else await expect(attempt()).rejects.toThrow(/Invalid value for variable/);

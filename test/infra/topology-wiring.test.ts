@@ -4,7 +4,9 @@
  * topology.json the code reads, and evaluates it (with the real Terraform binary, offline: evaluate.ts)
  * to every function deployed once with its entry point, trigger topic and ordering, every topic the code
  * publishes to created and granted, every subscription named, dead-lettered, retried and consumed,
- * every dead-letter topic drained.
+ * every dead-letter topic drained; and every external topic (another team's: the OPE change topic)
+ * subscribed to at the id the deployment gives, never created, granted on or published to, its
+ * consumer (ope-events) deployed only when that id is given.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,9 +17,12 @@ import {
   DATASETS,
   deadLetterSubscriptionName,
   deadLetterTopicName,
+  EXTERNAL_TOPICS,
   FUNCTIONS,
+  type FunctionSpec,
   subscriptionName,
   TOPICS,
+  type TopicKey,
 } from '../../shared/contracts/topology.js';
 import {
   evaluateModuleCall,
@@ -25,9 +30,11 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
 import {
   asBody,
+  asStringList,
   type Body,
   block,
   loadAll,
@@ -59,13 +66,39 @@ beforeAll(async () => {
       hop_names: '${{ for k, t in google_pubsub_topic.hop : k => t.name }}',
       runtime_service_accounts: '${local.runtime_service_accounts}',
       dead_letter_subscriptions: '${local.dead_letter_subscriptions}',
+      external_topic_keys: '${local.external_topic_keys}',
+      external_topic_ids: '${local.external_topic_ids}',
     },
+    vars: SAMPLE_VARS,
   });
   instances = await evaluateModuleCall(root, 'function');
 }, 120_000);
 
 const httpFunctions = FUNCTIONS.filter((f) => f.trigger.kind === 'http');
 const eventFunctions = FUNCTIONS.filter((f) => f.trigger.kind === 'pubsub');
+
+/**
+ * Each external topic of topology.json and the variable that names it in a deployment (its full id,
+ * projects/PROJECT/topics/NAME), with the sample deployment's value.
+ */
+const EXTERNAL_TOPIC_VARIABLES: Readonly<Partial<Record<TopicKey, 'ope_change_topic_id'>>> = {
+  opeChanges: 'ope_change_topic_id',
+};
+const externalKeys = [...EXTERNAL_TOPICS];
+/** The topics this deployment creates: every topic but the external ones. */
+const HOP_TOPICS = Object.fromEntries(
+  Object.entries(TOPICS).filter(([k]) => !EXTERNAL_TOPICS.has(k as TopicKey)),
+);
+
+/** Project and name of the topic feeding a Pub/Sub-fed function in the sample deployment. */
+function triggerTopicOf(fn: FunctionSpec): { project: string; name: string } | null {
+  if (fn.trigger.kind !== 'pubsub') return null;
+  const variable = EXTERNAL_TOPIC_VARIABLES[fn.trigger.topic];
+  if (variable === undefined) return { project: SAMPLE_VARS.project_id, name: TOPICS[fn.trigger.topic] };
+  const m = /^projects\/([^/]+)\/topics\/([^/]+)$/.exec(SAMPLE_VARS[variable]);
+  if (m === null) throw new Error(`${variable} is not a topic id`);
+  return { project: m[1] as string, name: m[2] as string };
+}
 
 function instance(name: string): ProbedInstance {
   const i = instances[name];
@@ -148,11 +181,12 @@ describe('the topology comes from shared/contracts/topology.json', () => {
 });
 
 describe('topics', () => {
-  it('one google_pubsub_topic per topic of topology.json, keyed by its topic key', () => {
+  it('one google_pubsub_topic per topic of topology.json but the external ones, keyed by its topic key', () => {
     const hop = resource(root, 'google_pubsub_topic', 'hop');
-    expect(hop.body.for_each).toBe('${local.topics}');
+    expect(hop.body.for_each).toBe('${local.hop_topics}');
     expect(hop.body.name).toBe('${each.value}');
-    expect(evaluated.hop_names).toEqual({ ...TOPICS });
+    expect(evaluated.hop_names).toEqual(HOP_TOPICS);
+    expect(Object.keys(HOP_TOPICS).length).toBe(Object.keys(TOPICS).length - EXTERNAL_TOPICS.size);
   });
 
   it.each(FUNCTIONS.map((f) => [f.name, f] as const))('%s may publish to exactly its topics', (name, fn) => {
@@ -189,7 +223,8 @@ describe('functions', () => {
     expect(resourcesOf(root, 'google_cloudfunctions2_function')).toEqual([]);
     const calls = Object.entries(root.modules).filter(([, b]) => b.source === './modules/function');
     expect(calls.map(([n]) => n)).toEqual(['function']);
-    expect(root.modules.function?.for_each).toBe('${local.functions}');
+    expect(root.modules.function?.for_each).toBe('${local.deployed_functions}');
+    // The sample deployment names every external topic, so every function is deployed.
     expect(Object.keys(instances).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
   });
 
@@ -200,7 +235,9 @@ describe('functions', () => {
       expect(inputs.name).toBe(name);
       expect(inputs.description).toBe(fn.description);
       expect(inputs.entry_point).toBe(fn.entryPoint);
-      expect(inputs.trigger_topic_name).toBe(fn.trigger.kind === 'pubsub' ? TOPICS[fn.trigger.topic] : null);
+      const topic = triggerTopicOf(fn);
+      expect(inputs.trigger_topic_name).toBe(topic?.name ?? null);
+      expect(inputs.trigger_topic_project_id).toBe(topic?.project ?? null);
       expect(inputs.enable_message_ordering).toBe(fn.trigger.kind === 'pubsub' && fn.trigger.messageOrdering);
       expect(inputs.source_object).toBe('google_storage_bucket_object.functions_source.name');
       expect(inputs.pubsub_service_agent_email).toBe('google_project_service_identity.pubsub.email');
@@ -219,6 +256,7 @@ describe('functions', () => {
       'function_allow_unauthenticated',
       'function_ingress_settings',
       'function_trigger_topic_names',
+      'function_trigger_topic_project_ids',
     ]) {
       expect(call, `the module call looks up local.${name}`).toContain(`local.${name}[each.key]`);
     }
@@ -292,20 +330,22 @@ describe('functions', () => {
   );
 });
 
+/** What modules/function creates for a Pub/Sub-fed function, and not for an HTTP one. */
+const PUBSUB_RESOURCES = [
+  'google_service_account.push',
+  'google_cloud_run_service_iam_member.push_invoker',
+  'google_service_account_iam_member.pubsub_agent_token_creator',
+  'google_pubsub_topic.dead_letter',
+  'google_pubsub_subscription.trigger',
+  'google_pubsub_subscription.dead_letter',
+  'google_pubsub_topic_iam_member.agent_dead_letter_publisher',
+  'google_pubsub_subscription_iam_member.agent_trigger_subscriber',
+];
+
 describe('subscriptions', () => {
   const moduleSub = () => resource(mod, 'google_pubsub_subscription', 'trigger');
   const moduleDlq = () => resource(mod, 'google_pubsub_subscription', 'dead_letter');
   const moduleDlqTopic = () => resource(mod, 'google_pubsub_topic', 'dead_letter');
-  const PUBSUB_RESOURCES = [
-    'google_service_account.push',
-    'google_cloud_run_service_iam_member.push_invoker',
-    'google_service_account_iam_member.pubsub_agent_token_creator',
-    'google_pubsub_topic.dead_letter',
-    'google_pubsub_subscription.trigger',
-    'google_pubsub_subscription.dead_letter',
-    'google_pubsub_topic_iam_member.agent_dead_letter_publisher',
-    'google_pubsub_subscription_iam_member.agent_trigger_subscriber',
-  ];
 
   it.each(eventFunctions.map((f) => [f.name, f] as const))(
     '%s: its subscription, dead-letter topic and dead-letter subscription, named as topology.ts derives them',
@@ -315,10 +355,9 @@ describe('subscriptions', () => {
       expect(i.locals.subscription_name).toBe(subscriptionName(fn.name));
       expect(i.locals.dead_letter_topic_name).toBe(deadLetterTopicName(fn.name));
       expect(i.locals.dead_letter_subscription_name).toBe(deadLetterSubscriptionName(fn.name));
-      if (fn.trigger.kind !== 'pubsub') throw new Error('unreachable');
-      expect(i.locals.trigger_topic_id).toBe(
-        `projects/${SAMPLE_VARS.project_id}/topics/${TOPICS[fn.trigger.topic]}`,
-      );
+      const topic = triggerTopicOf(fn);
+      if (topic === null) throw new Error('unreachable');
+      expect(i.locals.trigger_topic_id).toBe(`projects/${topic.project}/topics/${topic.name}`);
       expect(moduleSub().body.name).toBe('${local.subscription_name}');
       expect(moduleDlqTopic().body.name).toBe('${local.dead_letter_topic_name}');
       expect(moduleDlq().body.name).toBe('${local.dead_letter_subscription_name}');
@@ -332,11 +371,16 @@ describe('subscriptions', () => {
     },
   );
 
-  it('the trigger subscription reads the trigger topic', () => {
+  it('the trigger subscription reads the trigger topic, in its own project (the function’s by default)', () => {
+    expect(mod.locals.trigger_topic_project_id).toBe(
+      '${coalesce(var.trigger_topic_project_id, var.project_id)}',
+    );
     expect(mod.locals.trigger_topic_id).toBe(
-      '${local.pubsub ? "projects/${var.project_id}/topics/${var.trigger_topic_name}" : null}',
+      '${local.pubsub ? "projects/${local.trigger_topic_project_id}/topics/${var.trigger_topic_name}" : null}',
     );
     expect(moduleSub().body.topic).toBe('${local.trigger_topic_id}');
+    // The subscription itself, and everything of the module, lives in the function's project.
+    expect(moduleSub().body.project).toBe('${var.project_id}');
   });
 
   // Every subscription in every module: consumer subscriptions need a dead letter, a retry policy and
@@ -372,7 +416,7 @@ describe('subscriptions', () => {
       // functions-framework needs /projects/P/topics/T to build the CloudEvent (docs/deploy.md,
       // "Contract between Terraform and the code").
       expect(str(push, 'push_endpoint'), `${where} push_endpoint`).toBe(
-        '${google_cloudfunctions2_function.this.service_config[0].uri}/projects/${var.project_id}/topics/${var.trigger_topic_name}',
+        '${google_cloudfunctions2_function.this.service_config[0].uri}/${local.trigger_topic_id}',
       );
       expect(str(block(push ?? {}, 'oidc_token'), 'service_account_email')).toBe(
         '${google_service_account.push[0].email}',
@@ -427,6 +471,221 @@ describe('subscriptions', () => {
       ),
     );
   });
+});
+
+// ---------------------------------------------------------------- external topics
+
+/** The functions an external topic feeds (ope-events: the OPE team's change topic). */
+const externalConsumers = FUNCTIONS.filter(
+  (f) => f.trigger.kind === 'pubsub' && EXTERNAL_TOPICS.has(f.trigger.topic),
+);
+const variableOf = (key: TopicKey) => {
+  const v = EXTERNAL_TOPIC_VARIABLES[key];
+  if (v === undefined) throw new Error(`no variable names the external topic ${key}`);
+  return v;
+};
+const addressOf = (r: { module: string; type: string; name: string }) => `${r.module}:${r.type}.${r.name}`;
+
+describe('external topics: another team’s, subscribed to at the id the deployment gives, never created, granted on or published to', () => {
+  const OPERATOR = 'group:billing-oncall@example.com';
+  let grants: Record<string, unknown>;
+  let modules: TfModule[];
+  beforeAll(async () => {
+    modules = await loadAll();
+    grants = await evaluateRoot(root, {
+      outputs: {
+        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+        operator: resource(root, 'google_pubsub_topic_iam_member', 'operator_publisher').body.for_each,
+        operator_keys: '${local.operator_topic_grant_keys}',
+      },
+      vars: { ...SAMPLE_VARS, operator_members: [OPERATOR] },
+    });
+  }, 60_000);
+
+  it('Terraform reads the external topics of topology.json, and the deployment names each by a variable', () => {
+    expect(externalKeys.length).toBeGreaterThan(0);
+    expect(root.locals.external_topic_keys).toBe('${toset(local.topology.externalTopics)}');
+    expect(asStringList(evaluated.external_topic_keys).sort()).toEqual([...externalKeys].sort());
+    expect(Object.keys(EXTERNAL_TOPIC_VARIABLES).sort()).toEqual([...externalKeys].sort());
+    expect(evaluated.external_topic_ids).toEqual(
+      Object.fromEntries(externalKeys.map((k) => [k, SAMPLE_VARS[variableOf(k)]])),
+    );
+    for (const k of externalKeys) expect(root.variables[variableOf(k)]?.default, k).toBeNull();
+  });
+
+  it.each(externalKeys)('%s: no topic is created for it (nor read: no data source)', (key) => {
+    expect(evaluated.hop_names).not.toHaveProperty(key);
+    // The only topics Terraform creates: the hop topics and each consumer's own dead-letter topic.
+    const created = modules.flatMap((m) => resourcesOf(m, 'google_pubsub_topic').map(addressOf));
+    expect(created.sort()).toEqual([
+      'function:google_pubsub_topic.dead_letter',
+      'root:google_pubsub_topic.hop',
+    ]);
+    for (const m of modules)
+      expect(
+        m.data.filter((d) => d.type.startsWith('google_pubsub_')),
+        m.key,
+      ).toEqual([]);
+  });
+
+  it.each(externalKeys)(
+    '%s: no publish grant for a function or an operator, and a `publishes` naming it would fail the plan',
+    (key) => {
+      expect(FUNCTIONS.filter((f) => f.publishes.includes(key)).map((f) => f.name)).toEqual([]);
+      const publisher = Object.values(grants.publisher as Record<string, { fn: string; topic: string }>);
+      expect(publisher.length).toBeGreaterThan(0);
+      expect(publisher.filter((g) => g.topic === key)).toEqual([]);
+      const operator = Object.values(grants.operator as Record<string, { topic: string }>);
+      expect(operator.length).toBeGreaterThan(0);
+      expect(operator.filter((g) => g.topic === key)).toEqual([]);
+      expect(grants.operator_keys).not.toHaveProperty(key);
+      for (const name of ['publisher', 'operator_publisher']) {
+        const lifecycle = block(resource(root, 'google_pubsub_topic_iam_member', name).body, 'lifecycle');
+        expect(block(lifecycle ?? {}, 'precondition')?.condition, name).toBe(
+          '${!contains(local.external_topic_keys, each.value.topic)}',
+        );
+      }
+    },
+  );
+
+  it('every grant on a topic, in every module, is on a topic created here: a hop topic or a dead-letter topic', () => {
+    const onTopics = modules.flatMap((m) =>
+      m.resources.filter((r) => /^google_pubsub_topic_iam_(member|binding|policy)$/.test(r.type)),
+    );
+    expect(onTopics.length).toBeGreaterThan(0);
+    for (const r of onTopics)
+      expect(
+        ['${google_pubsub_topic.hop[each.value.topic].name}', '${google_pubsub_topic.dead_letter[0].name}'],
+        addressOf(r),
+      ).toContain(r.body.topic);
+  });
+
+  it.each(externalKeys)(
+    '%s: its id reaches the consumers’ subscriptions only, through the module call',
+    (key) => {
+      const variable = variableOf(key);
+      // The variable is read by one local; the parsed ids only by the two trigger maps of the module call.
+      const readers = (needle: string) =>
+        Object.entries(root.locals)
+          .filter(([, v]) => JSON.stringify(v).includes(needle))
+          .map(([n]) => n)
+          .sort();
+      expect(readers(`var.${variable}`)).toEqual(['external_topic_ids']);
+      expect(readers('local.external_topic_ids')).toEqual(['deployed_functions', 'external_topics']);
+      expect(readers('local.external_topics[')).toEqual([
+        'function_trigger_topic_names',
+        'function_trigger_topic_project_ids',
+      ]);
+      for (const m of modules) {
+        const bodies = [
+          ...m.resources.map((r) => r.body),
+          ...m.data.map((r) => r.body),
+          ...Object.values(m.outputs),
+        ];
+        for (const b of bodies) {
+          const text = JSON.stringify(b);
+          expect(text, m.key).not.toContain(`var.${variable}`);
+          expect(text, m.key).not.toContain('local.external_topics');
+          expect(text, m.key).not.toContain('local.external_topic_ids');
+        }
+      }
+      // In the module, the trigger topic is read by the trigger subscription alone: nothing is created
+      // or granted on it.
+      const readTrigger = mod.resources
+        .filter((r) => /trigger_topic_(name|id|project_id)/.test(JSON.stringify(r.body)))
+        .map((r) => `${r.type}.${r.name}`);
+      expect(readTrigger).toEqual(['google_pubsub_subscription.trigger']);
+    },
+  );
+
+  it.each(externalConsumers.map((f) => [f.name, f] as const))(
+    '%s: its push subscription is on the topic the variable names, in that topic’s project, created in this one with a dead letter of its own',
+    (name, fn) => {
+      if (fn.trigger.kind !== 'pubsub') throw new Error('unreachable');
+      const i = instance(name);
+      expect(i.locals.trigger_topic_id).toBe(SAMPLE_VARS[variableOf(fn.trigger.topic)]);
+      expect(i.inputs.project_id).toBe(SAMPLE_VARS.project_id);
+      expect(i.inputs.trigger_topic_project_id).not.toBe(SAMPLE_VARS.project_id);
+      for (const r of PUBSUB_RESOURCES) expect(instancesOf(i, r), `${name} ${r}`).toBe(1);
+      expect(i.locals.dead_letter_topic_name).toBe(deadLetterTopicName(fn.name));
+      expect(asBody(evaluated.dead_letter_subscriptions)[name]).toBe(
+        `module.function.${name}.dead_letter_subscription_name`,
+      );
+      const sub = resource(mod, 'google_pubsub_subscription', 'trigger').body;
+      expect(str(block(sub, 'dead_letter_policy'), 'dead_letter_topic')).toBe(
+        '${google_pubsub_topic.dead_letter[0].id}',
+      );
+      expect(i.inputs.enable_message_ordering).toBe(fn.trigger.messageOrdering);
+      expect(Number(i.inputs.timeout_s)).toBeLessThanOrEqual(Number(i.inputs.ack_deadline_s));
+    },
+  );
+});
+
+describe('a deployment that does not name an external topic deploys none of its consumers, and nothing else changes', () => {
+  const consumerNames: readonly string[] = externalConsumers.map((f) => f.name);
+  const rest = FUNCTIONS.map((f) => f.name).filter((n) => !consumerNames.includes(n));
+  const outputs = () => {
+    const errorRate = asBody(
+      resource(root, 'google_monitoring_alert_policy', 'function_error_rate').body.dynamic,
+    ).conditions;
+    return {
+      hop: '${{ for k, t in google_pubsub_topic.hop : k => t.name }}',
+      publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+      firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+      job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+      readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+      accounts: '${local.runtime_service_accounts}',
+      dead_letters: '${local.dead_letter_subscriptions}',
+      error_rate: asBody(Array.isArray(errorRate) ? errorRate[0] : errorRate).for_each,
+      subscriptions: root.outputs.subscriptions?.value,
+    };
+  };
+  let named: Record<string, unknown>;
+  beforeAll(async () => {
+    named = await evaluateRoot(root, { outputs: outputs(), vars: SAMPLE_VARS });
+  }, 60_000);
+
+  it('there are consumers of external topics to check', () => {
+    expect(consumerNames).toEqual(['ope-events']);
+  });
+
+  it.each([
+    ['null (the default)', null],
+    ['empty', ''],
+  ] as const)(
+    '%s: no function, grant, subscription, dead letter or alert of the consumers',
+    async (_, value) => {
+      const vars = { ...WITHOUT_OPE_TOPIC, ope_change_topic_id: value };
+      const without = await evaluateModuleCall(root, 'function', vars);
+      expect(Object.keys(without).sort()).toEqual([...rest].sort());
+      // Every other function is deployed exactly as with the variable.
+      for (const fn of rest) expect(without[fn], fn).toEqual(instance(fn));
+      const out = await evaluateRoot(root, { outputs: outputs(), vars });
+      const drop = (v: unknown) => {
+        if (Array.isArray(v)) return v.filter((x) => !consumerNames.includes(String(x)));
+        return Object.fromEntries(
+          Object.entries(asBody(v)).filter(
+            ([k]) => !consumerNames.some((c) => k === c || k.startsWith(`${c}/`)),
+          ),
+        );
+      };
+      for (const [name, value] of Object.entries(out)) {
+        const text = JSON.stringify(value);
+        for (const c of consumerNames) expect(text, `${name} names ${c}`).not.toContain(c);
+        expect(value, name).toEqual(drop(named[name]));
+      }
+      // With the variable set, these did name the consumers (ope-events holds no BigQuery grant).
+      for (const name of [
+        'publisher',
+        'firestore',
+        'accounts',
+        'dead_letters',
+        'error_rate',
+        'subscriptions',
+      ])
+        for (const c of consumerNames) expect(JSON.stringify(named[name]), `${name} names ${c}`).toContain(c);
+    },
+  );
 });
 
 describe('the code agrees with the topology Terraform deploys', () => {

@@ -384,7 +384,7 @@ export class FakeEventLedger implements EventLedgerPort {
       this.checks.set(accountId, {
         accountId,
         firstEventAtMs: first,
-        dueAtMs: nextDueAtMs(first, r.nowMs, r.settleMs, r.maxWaitMs),
+        dueAtMs: nextDueAtMs(first, c?.dueAtMs ?? null, r.nowMs, r.settleMs, r.maxWaitMs),
         eventIds: [...(c?.eventIds ?? []), r.eventId].slice(0, 50),
         eventCount: (c?.eventCount ?? 0) + 1,
         sources: [...new Set([...(c?.sources ?? []), r.source])].sort(),

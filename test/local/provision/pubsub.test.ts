@@ -66,7 +66,7 @@ describe('ensureTopology', () => {
     const [dlq] = await pubsub.subscription('gather-dead-letter-sub').getMetadata();
     expect(dlq.topic).toBe(`projects/${projectId}/topics/gather-dead-letter`);
     expect(dlq.pushConfig?.pushEndpoint ?? '').toBe('');
-    // Ordering as Terraform deploys it: on for the account/zone hops, off for audit events.
+    // Ordering as Terraform deploys it: on for the account/zone hops, off for audit and OPE change events.
     const ordering = await Promise.all(
       consumers.map(async (f) => [
         f,
@@ -77,6 +77,7 @@ describe('ensureTopology', () => {
       gather: true,
       'plan-apply': true,
       'www-resync': true,
+      'ope-events': false,
       'audit-writer': false,
     });
   });

@@ -34,12 +34,19 @@ const request = (over: Partial<AcceptEventRequest> = {}): AcceptEventRequest => 
 
 describe('nextDueAtMs', () => {
   it.each([
-    ['the first event: settle after it', T0, T0, T0 + 60_000],
-    ['a later event: settle after the latest', T0, T0 + 30_000, T0 + 90_000],
-    ['a stream: never later than the longest wait after the first', T0, T0 + 280_000, T0 + 300_000],
-    ['past the longest wait: due now', T0, T0 + 400_000, T0 + 400_000],
-  ])('%s', (_name, first, now, due) => {
-    expect(nextDueAtMs(first, now, 60_000, 300_000)).toBe(due);
+    ['the first event: settle after it', T0, null, T0, T0 + 60_000],
+    ['a later event: settle after the latest', T0, T0 + 60_000, T0 + 30_000, T0 + 90_000],
+    [
+      'a stream: never later than the longest wait after the first',
+      T0,
+      T0 + 300_000,
+      T0 + 280_000,
+      T0 + 300_000,
+    ],
+    ['past the longest wait: due now', T0, T0 + 300_000, T0 + 400_000, T0 + 400_000],
+    ['a short settle after a longer one: the longer holds', T0, T0 + 250_000, T0 + 10_000, T0 + 250_000],
+  ])('%s', (_name, first, current, now, due) => {
+    expect(nextDueAtMs(first, current, now, 60_000, 300_000)).toBe(due);
   });
 });
 

@@ -28,6 +28,8 @@ module "driftcontrol" {
   www_base_url      = var.www_base_url
   vpc_connector     = var.vpc_connector
 
+  ope_change_topic_id = var.ope_change_topic_id
+
   operator_members         = var.operator_members
   notification_channel_ids = var.notification_channel_ids
 

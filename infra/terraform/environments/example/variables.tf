@@ -68,6 +68,12 @@ variable "vpc_connector" {
   default     = null
 }
 
+variable "ope_change_topic_id" {
+  type        = string
+  description = "Full id (projects/PROJECT/topics/NAME) of the OPE team's change topic that ope-events subscribes to, or null to deploy without ope-events (docs/deploy.md, \"OPE change events\")."
+  default     = null
+}
+
 variable "operator_members" {
   type        = list(string)
   description = "On-call principals (group:...) allowed to replay, drain dead letters and flip the kill switch."

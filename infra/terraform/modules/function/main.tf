@@ -2,7 +2,9 @@
 # access to exactly the secrets it mounts, and what invokes it:
 # - fed by Pub/Sub (trigger_topic_name set): a push subscription we own on the trigger topic, its own
 #   dead-letter topic, a pull subscription on that dead-letter topic, and a push identity that is the
-#   only principal allowed to invoke the function;
+#   only principal allowed to invoke the function. The trigger topic may live in another project
+#   (trigger_topic_project_id: an external topic, the OPE team's); everything created here lives in
+#   project_id, and nothing is created or granted on the trigger topic itself;
 # - HTTP (trigger_topic_name null): invoker_members, and nobody else, may invoke it; or, with
 #   allow_unauthenticated (stripe-events alone: Stripe cannot authenticate with Google IAM, the code checks
 #   its signature), anyone.
@@ -22,7 +24,8 @@ locals {
   subscription_name             = "${var.name}-sub"
   dead_letter_topic_name        = "${var.name}-dead-letter"
   dead_letter_subscription_name = "${var.name}-dead-letter-sub"
-  trigger_topic_id              = local.pubsub ? "projects/${var.project_id}/topics/${var.trigger_topic_name}" : null
+  trigger_topic_project_id      = coalesce(var.trigger_topic_project_id, var.project_id)
+  trigger_topic_id              = local.pubsub ? "projects/${local.trigger_topic_project_id}/topics/${var.trigger_topic_name}" : null
   labels                        = merge(var.labels, { function = var.name })
 }
 
@@ -204,7 +207,9 @@ resource "google_pubsub_subscription" "trigger" {
   }
 
   push_config {
-    push_endpoint = "${google_cloudfunctions2_function.this.service_config[0].uri}/projects/${var.project_id}/topics/${var.trigger_topic_name}"
+    # /projects/P/topics/T of the trigger topic, wherever it lives: functions-framework builds the
+    # CloudEvent from this path. For a topic of this project the path is what it always was.
+    push_endpoint = "${google_cloudfunctions2_function.this.service_config[0].uri}/${local.trigger_topic_id}"
 
     oidc_token {
       service_account_email = google_service_account.push[0].email
@@ -240,6 +245,8 @@ resource "google_pubsub_subscription" "dead_letter" {
 # Dead-lettering is done by the Pub/Sub service agent: it must publish to the dead-letter topic and
 # acknowledge on the source subscription.
 # https://cloud.google.com/pubsub/docs/handling-failures#grant_forwarding_permissions
+# It is the agent of the subscription's project, which is project_id even when the trigger topic lives
+# in another project: both grants are on objects of this module, and nothing is needed on that topic.
 resource "google_pubsub_topic_iam_member" "agent_dead_letter_publisher" {
   count = local.pubsub ? 1 : 0
 

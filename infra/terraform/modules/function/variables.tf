@@ -177,8 +177,19 @@ variable "allow_unauthenticated" {
 
 variable "trigger_topic_name" {
   type        = string
-  description = "Name (not id) of the topic whose messages are pushed to this function (a value of topics in topology.json), or null for an HTTP function. When set, the module creates the push subscription, its dead-letter topic and subscription, and the push identity."
+  description = "Name (not id) of the topic whose messages are pushed to this function (a hop topic of topology.json, or the name of an external topic given by the deployment), or null for an HTTP function. When set, the module creates the push subscription, its dead-letter topic and subscription, and the push identity. The topic is in trigger_topic_project_id, or project_id."
   default     = null
+}
+
+variable "trigger_topic_project_id" {
+  type        = string
+  description = "Project holding the trigger topic, when it is not project_id: an external topic owned by another team (e.g. the OPE change topic). Null: the topic is in project_id. The subscription, dead letter and push identity are created in project_id either way; the identity running Terraform needs pubsub.topics.attachSubscription on a topic of another project. Pub/Sub-fed functions only."
+  default     = null
+
+  validation {
+    condition     = var.trigger_topic_project_id == null || var.trigger_topic_name != null
+    error_message = "trigger_topic_project_id is for Pub/Sub-fed functions only: set trigger_topic_name too."
+  }
 }
 
 variable "ack_deadline_s" {
