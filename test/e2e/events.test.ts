@@ -26,6 +26,9 @@ describe('drift healed in seconds through Stripe events', () => {
   const persistent: AccountView[] = [];
   /** Healthy accounts whose OPE quantity may be raised and healed (a valid card, no restriction). */
   const opeRaisable: AccountView[] = [];
+  /** A healthy account and a catalogue price a person may wrongly put on its first item. */
+  let priceSwap: { view: AccountView; priceId: string } | null = null;
+  let healedByEvents = '';
   const SETTLE_S = 1;
 
   const take = (from: AccountView[]) => {
@@ -66,9 +69,29 @@ describe('drift healed in seconds through Stripe events', () => {
     const persistentIds = new Set(
       triage.filter((r) => r.excludedCode === 'persistent_drift').map((r) => r.accountId),
     );
+    /** Another catalogue price (same interval and currency) whose swap-back a heal may apply, if any. */
+    const wrongPriceFor = (view: AccountView): string | null => {
+      const { sub, item } = firstItem(view);
+      const onSubscription = new Set(sub.items.map((i) => i.price.id));
+      for (const entry of view.billingProd.data.catalogue) {
+        if (onSubscription.has(entry.stripePriceId)) continue;
+        if (entry.interval !== item.price.interval || entry.currency !== item.price.currency) continue;
+        const swapped = structuredClone(view);
+        firstItem(swapped).item.price = {
+          id: entry.stripePriceId,
+          productId: entry.productId,
+          unitAmountMinor: entry.unitAmountMinor,
+          currency: entry.currency,
+          interval: entry.interval,
+        };
+        if (plan(swapped).outcome === 'changes') return entry.stripePriceId;
+      }
+      return null;
+    };
     for (
       let i = 0;
-      i < p.world.accounts && (healthy.length < 4 || persistent.length < 1 || opeRaisable.length < 2);
+      i < p.world.accounts &&
+      (healthy.length < 4 || persistent.length < 1 || opeRaisable.length < 2 || priceSwap === null);
       i++
     ) {
       const view = await gatherLive(p.deps, `acc_${String(i).padStart(7, '0')}`);
@@ -78,12 +101,20 @@ describe('drift healed in seconds through Stripe events', () => {
       );
       if (active.length !== 1) continue;
       const noop = plan(view).outcome === 'noop';
+      if (noop && priceSwap === null) {
+        const swap = wrongPriceFor(view);
+        if (swap !== null) {
+          priceSwap = { view, priceId: swap };
+          continue;
+        }
+      }
       if (noop && opeRaisable.length < 2 && healableWhenRaised(view, 'ope')) opeRaisable.push(view);
       else if (noop && healthy.length < 4 && healableWhenRaised(view, 'stripe')) healthy.push(view);
       else if (persistentIds.has(view.accountId) && persistent.length < 1) persistent.push(view);
     }
     expect(healthy.length).toBe(4);
     expect(opeRaisable.length).toBe(2);
+    expect(priceSwap).not.toBeNull();
   }, 240_000);
   afterAll(async () => {
     await p?.stop();
@@ -102,6 +133,7 @@ describe('drift healed in seconds through Stripe events', () => {
     const apply = rows.find((r) => r.stage === 'plan_apply');
     expect(apply?.outcome).toBe('applied');
     expect(apply?.run_id).toMatch(/^event-/);
+    healedByEvents = view.accountId;
     // The audit says which events led to the check.
     const events = JSON.parse(gather?.params_json ?? '{}').events;
     expect(events.sources).toEqual(['stripe']);
@@ -119,6 +151,24 @@ describe('drift healed in seconds through Stripe events', () => {
       (e) => e.outcome === 'own_change' || e.accountIds.includes(view.accountId),
     );
     expect(own.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a price changed by a person in Stripe is healed back to the catalogue price', async () => {
+    const { view, priceId } = priceSwap as { view: AccountView; priceId: string };
+    const { sub, item } = firstItem(view);
+    await stripe.subscriptions.update(sub.id, {
+      items: [{ id: item.id, price: priceId }],
+      proration_behavior: 'none',
+    });
+    await settleAndSweep();
+    const rows = await waitForAudit(p, "trigger = 'event' AND account_id = @a", { a: view.accountId }, (rs) =>
+      rs.some((r) => r.stage === 'plan_apply' && !r.will_retry),
+    );
+    expect(rows.find((r) => r.stage === 'plan_apply')?.outcome).toBe('applied');
+    const after = await gatherLive(p.deps, view.accountId);
+    const restored = after?.stripe.subscriptions.data.flatMap((s) => s.items).find((i) => i.id === item.id);
+    expect(restored?.price.id).toBe(item.price.id);
+    expect(after && plan(after).outcome).toBe('noop');
   }, 120_000);
 
   it('a flood of events for one account makes one check', async () => {
@@ -271,7 +321,16 @@ describe('drift healed in seconds through Stripe events', () => {
     expect(report.recent.map((e: { eventId: string }) => e.eventId)).toContain(
       report.pending[0].eventIds.at(-1),
     );
-    await settleAndSweep();
+    expect(report.lifecycle).toBeNull();
+    // The account healed through events: its drift lifecycle says so.
+    const healed = await run(process.execPath, [cli, 'events', '--account', healedByEvents, '--json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...p.env },
+    });
+    expect(JSON.parse(healed.stdout).lifecycle).toMatchObject({
+      status: 'healed',
+      lastTrigger: 'event',
+      attempts: 1,
+    });
   }, 120_000);
 
   describe('anyone who can reach the endpoint is an attacker', () => {
