@@ -51,9 +51,12 @@ export function nextDueAtMs(
   nowMs: number,
   settleMs: number,
   maxWaitMs: number,
+  /** OPE: its settle delay is the company sync's time to act, never cut short by the longest wait. */
+  settleIsFloor = false,
 ): number {
   const wanted = Math.max(currentDueAtMs ?? 0, nowMs + settleMs);
-  return Math.max(nowMs, Math.min(wanted, firstEventAtMs + maxWaitMs));
+  const due = Math.max(nowMs, Math.min(wanted, firstEventAtMs + maxWaitMs));
+  return settleIsFloor ? Math.max(due, nowMs + settleMs) : due;
 }
 
 /**
@@ -115,6 +118,7 @@ export class FirestoreEventLedger implements EventLedgerPort {
             request.nowMs,
             request.settleMs,
             request.maxWaitMs,
+            request.source === 'ope',
           ),
           eventIds: ids.length < MAX_EVENT_IDS ? [...ids, request.eventId] : ids,
           eventCount: (current?.eventCount ?? 0) + 1,

@@ -52,21 +52,32 @@ export class FirestoreLifecycleStore implements LifecyclePort {
   async markPersistent(
     system: DriftSystem,
     accountIds: readonly string[],
-    seenSince: string,
-    at: string,
-    runId: string,
-  ): Promise<void> {
+    seen: {
+      readonly since: string;
+      readonly snapshotAt: string;
+      readonly at: string;
+      readonly runId: string;
+    },
+  ): Promise<Map<string, DriftLifecycle>> {
+    const out = new Map<string, DriftLifecycle>();
     // A transaction per chunk: up to 100 documents read and written at once.
     for (let i = 0; i < accountIds.length; i += 100) {
-      const refs = accountIds.slice(i, i + 100).map((id) => this.ref(system, id));
-      await this.db.runTransaction(async (tx) => {
+      const ids = accountIds.slice(i, i + 100);
+      const refs = ids.map((id) => this.ref(system, id));
+      const chunk = await this.db.runTransaction(async (tx) => {
         const snaps = await tx.getAll(...refs);
-        snaps.forEach((snap, j) => {
+        return snaps.map((snap, j) => {
           const prev = snap.exists ? FirestoreLifecycleStore.parse(snap.data()) : null;
-          if (prev?.lastRunId === runId) return;
-          tx.set(refs[j] as (typeof refs)[number], observePersistent(prev, seenSince, at, runId));
+          const next =
+            prev?.lastRunId === seen.runId
+              ? prev
+              : observePersistent(prev, seen.since, seen.at, seen.runId, seen.snapshotAt);
+          if (next !== prev) tx.set(refs[j] as (typeof refs)[number], next);
+          return next;
         });
       });
+      for (const [j, record] of chunk.entries()) out.set(ids[j] as string, record);
     }
+    return out;
   }
 }

@@ -107,7 +107,8 @@ export type WwwDriftZoneMessage = z.infer<typeof WwwDriftZoneMessage>;
 export const OpeChangeMessage = z.strictObject({
   schemaVersion: z.literal(1),
   kind: z.literal('ope_subscriptions_changed'),
-  accountIds: z.array(Id).min(1).max(500),
+  /** At most 400: one Firestore transaction records the event and every account's check. */
+  accountIds: z.array(Id).min(1).max(400),
   changedAt: Instant,
 });
 export type OpeChangeMessage = z.infer<typeof OpeChangeMessage>;

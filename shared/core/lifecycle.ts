@@ -66,8 +66,13 @@ export function driftSignature(plan: Plan): string | null {
   return hashOf({ accountDrift: [...plan.accountDrift].sort(), changes, findings }).slice(0, 32);
 }
 
-/** Open drift older than the window, without a heal. */
+/**
+ * Open drift older than the window, without a heal — judged only on recent evidence: a record not
+ * confirmed within the window (last seen longer ago) may describe drift someone has fixed since, so it
+ * does not exclude; the check runs and its observation brings the record up to date.
+ */
 export function isPersistent(record: DriftLifecycle, nowMs: number, windowMs: number): boolean {
+  if (nowMs - Date.parse(record.lastSeenAt) >= windowMs) return false;
   if (record.status === 'persistent') return true;
   return record.status === 'open' && nowMs - Date.parse(record.firstSeenAt) >= windowMs;
 }
@@ -104,14 +109,22 @@ export function observe(
 
 /**
  * What the nightly snapshot diff says of an account with persistent drift (present yesterday too): open
- * since at least yesterday's snapshot. A record that knows an older first sighting keeps it.
+ * since at least yesterday's snapshot. A record that knows an older first sighting keeps it; one healed
+ * or cleared after the snapshot was taken (`snapshotAt`) is newer evidence than the diff and stays.
  */
 export function observePersistent(
   prev: DriftLifecycle | null,
   seenSince: string,
   at: string,
   runId: string,
+  snapshotAt: string = seenSince,
 ): DriftLifecycle {
+  if (
+    prev !== null &&
+    (prev.status === 'healed' || prev.status === 'cleared') &&
+    Date.parse(prev.lastSeenAt) >= Date.parse(snapshotAt)
+  )
+    return prev;
   const sameProblem = prev !== null && OPEN.has(prev.status);
   const firstSeenAt =
     sameProblem && Date.parse(prev.firstSeenAt) < Date.parse(seenSince) ? prev.firstSeenAt : seenSince;

@@ -120,30 +120,45 @@ export async function detectDrift(deps: PipelineDeps, request: DetectRequest): P
         }));
 
   const excludedCounts: Record<string, number> = {};
-  const exclude = async (c: Candidate, code: string, reason: string) => {
+  const exclude = async (c: Candidate, code: string, reason: string, lifecycle?: unknown) => {
     excludedCounts[code] = (excludedCounts[code] ?? 0) + 1;
-    await audit({ outcome: 'excluded', accountId: c.accountId, zoneId: c.zoneId, errorCode: code, reason });
+    await audit({
+      outcome: 'excluded',
+      accountId: c.accountId,
+      zoneId: c.zoneId,
+      errorCode: code,
+      reason,
+      ...(lifecycle ? { result: { lifecycle } } : {}),
+    });
   };
 
-  const eligible: Candidate[] = [];
-  for (const c of candidates) {
-    if (c.row.excludedReason !== null)
-      await exclude(c, c.row.excludedCode ?? 'excluded', c.row.excludedReason);
-    else eligible.push(c);
-  }
   // The drift lifecycle hears what the snapshot diff says (docs/design.md, "Drift lifecycle"): drift in
-  // both snapshots is open since yesterday's at least, so the event path judges it as the nightly run does.
+  // both snapshots is open since yesterday's at least, so the event path judges it as the nightly run
+  // does; each exclusion's row carries the record. Observability and the event path's valve, not this
+  // run's: a Firestore failure here is logged and the run goes on.
+  const lifecycles = new Map<string, unknown>();
   if (request.system === 'stripe') {
     const persistent = candidates
       .filter((c) => c.row.excludedCode === 'persistent_drift')
       .map((c) => c.accountId);
-    await deps.lifecycle.markPersistent(
-      'stripe',
-      persistent,
-      `${dayBefore(request.snapshotDate)}T00:00:00.000Z`,
-      startedAt.toISOString(),
-      runId,
-    );
+    try {
+      const records = await deps.lifecycle.markPersistent('stripe', persistent, {
+        since: `${dayBefore(request.snapshotDate)}T00:00:00.000Z`,
+        snapshotAt: `${request.snapshotDate}T00:00:00.000Z`,
+        at: startedAt.toISOString(),
+        runId,
+      });
+      for (const [id, record] of records) lifecycles.set(id, record);
+    } catch (error) {
+      deps.log.warn({ event: 'lifecycle_not_marked', run_id: runId, err: error }, 'lifecycle not marked');
+    }
+  }
+
+  const eligible: Candidate[] = [];
+  for (const c of candidates) {
+    if (c.row.excludedReason !== null)
+      await exclude(c, c.row.excludedCode ?? 'excluded', c.row.excludedReason, lifecycles.get(c.accountId));
+    else eligible.push(c);
   }
 
   const blast = blastRadiusVerdict(eligible.length, health.today.accounts, config);

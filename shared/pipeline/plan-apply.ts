@@ -156,6 +156,22 @@ export async function planAndApply(
       result: p ? describe(p) : {},
       ...extra,
     });
+  // Best effort: the lifecycle says where drift stands, it decides no write here; a Firestore failure
+  // after Stripe writes went through must not turn an applied outcome into a failed one.
+  const observeLifecycle = async (planned: Plan, outcome: AuditOutcome) => {
+    try {
+      return await deps.lifecycle.observe(run.system, accountId, {
+        at: deps.clock.now().toISOString(),
+        signature: driftSignature(planned),
+        outcome,
+        runId: run.runId,
+        trigger: run.trigger,
+      });
+    } catch (error) {
+      deps.log.warn({ event: 'lifecycle_not_observed', account_id: accountId, err: error }, 'lifecycle');
+      return null;
+    }
+  };
   const done = async (
     outcome: AuditOutcome,
     disposition: Disposition,
@@ -167,13 +183,7 @@ export async function planAndApply(
     // changes nothing.
     const lifecycle =
       disposition === 'ack' && p !== null && (message.truth ?? 'live') === 'live' && OBSERVED.has(outcome)
-        ? await deps.lifecycle.observe(run.system, accountId, {
-            at: deps.clock.now().toISOString(),
-            signature: driftSignature(p),
-            outcome,
-            runId: run.runId,
-            trigger: run.trigger,
-          })
+        ? await observeLifecycle(p, outcome)
         : null;
     const row = await audit(outcome, {
       reason,

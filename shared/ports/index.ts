@@ -269,14 +269,17 @@ export interface LifecyclePort {
     accountId: string,
     observation: DriftObservation,
   ): Promise<DriftLifecycle | null>;
-  /** The nightly diff's persistent drift (`observePersistent`), for many accounts. */
+  /** The nightly diff's persistent drift (`observePersistent`), for many accounts; the records now in force. */
   markPersistent(
     system: DriftSystem,
     accountIds: readonly string[],
-    seenSince: string,
-    at: string,
-    runId: string,
-  ): Promise<void>;
+    seen: {
+      readonly since: string;
+      readonly snapshotAt: string;
+      readonly at: string;
+      readonly runId: string;
+    },
+  ): Promise<Map<string, DriftLifecycle>>;
 }
 
 /** A Stripe webhook whose signature does not verify: refused (400), never processed. */

@@ -384,7 +384,7 @@ export class FakeEventLedger implements EventLedgerPort {
       this.checks.set(accountId, {
         accountId,
         firstEventAtMs: first,
-        dueAtMs: nextDueAtMs(first, c?.dueAtMs ?? null, r.nowMs, r.settleMs, r.maxWaitMs),
+        dueAtMs: nextDueAtMs(first, c?.dueAtMs ?? null, r.nowMs, r.settleMs, r.maxWaitMs, r.source === 'ope'),
         eventIds: [...(c?.eventIds ?? []), r.eventId].slice(0, 50),
         eventCount: (c?.eventCount ?? 0) + 1,
         sources: [...new Set([...(c?.sources ?? []), r.source])].sort(),
@@ -447,14 +447,19 @@ export class FakeLifecycle implements LifecyclePort {
   async markPersistent(
     system: DriftSystem,
     ids: readonly string[],
-    since: string,
-    at: string,
-    runId: string,
+    seen: { since: string; snapshotAt: string; at: string; runId: string },
   ) {
+    const out = new Map<string, DriftLifecycle>();
     for (const id of ids) {
       const key = `${system}_${id}`;
       const prev = this.records.get(key) ?? null;
-      if (prev?.lastRunId !== runId) this.records.set(key, observePersistent(prev, since, at, runId));
+      const next =
+        prev?.lastRunId === seen.runId
+          ? prev
+          : observePersistent(prev, seen.since, seen.at, seen.runId, seen.snapshotAt);
+      this.records.set(key, next);
+      out.set(id, next);
     }
+    return out;
   }
 }

@@ -48,6 +48,12 @@ describe('nextDueAtMs', () => {
   ])('%s', (_name, first, current, now, due) => {
     expect(nextDueAtMs(first, current, now, 60_000, 300_000)).toBe(due);
   });
+
+  it("an OPE event's settle delay is a floor: the longest wait after an earlier event does not cut it", () => {
+    // A Stripe event at T0, an OPE change 700 s later: checked 60 s after the OPE change, not at once.
+    expect(nextDueAtMs(T0, T0 + 60_000, T0 + 700_000, 60_000, 300_000)).toBe(T0 + 700_000);
+    expect(nextDueAtMs(T0, T0 + 60_000, T0 + 700_000, 60_000, 300_000, true)).toBe(T0 + 760_000);
+  });
 });
 
 describe('FirestoreEventLedger', () => {

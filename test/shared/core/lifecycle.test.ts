@@ -120,6 +120,12 @@ describe('observePersistent (the nightly snapshot diff)', () => {
       healedAt: at(-72),
     });
   });
+  it('a record healed after the snapshot was taken is newer evidence than the diff: it stays', () => {
+    const healed = history({ at: at(-10), outcome: 'applied' }) as DriftLifecycle;
+    expect(observePersistent(healed, since, at(0), 'sched', at(-20))).toBe(healed);
+    // Healed before the snapshot: the diff's drift came back.
+    expect(observePersistent(healed, since, at(0), 'sched', at(-5)).status).toBe('persistent');
+  });
   it('needs a human stays so', () => {
     const human = history({ outcome: 'needs_human', at: at(-30) }) as DriftLifecycle;
     expect(observePersistent(human, since, at(0), 'sched').status).toBe('needs_human');
@@ -130,8 +136,15 @@ describe('isPersistent', () => {
   const open = history({}) as DriftLifecycle;
   it.each([
     ['open, within the window', open, at(23), false],
-    ['open, the window passed', open, at(24), true],
+    ['open, the window passed, not seen since (it may have been fixed)', open, at(24), false],
     ['marked persistent', { ...open, status: 'persistent' as const }, at(1), true],
+    [
+      'marked persistent, not confirmed within the window',
+      { ...open, status: 'persistent' as const },
+      at(24),
+      false,
+    ],
+    ['open since long ago, last seen recently', { ...open, lastSeenAt: at(30) }, at(40), true],
     ['healed long ago', { ...open, status: 'healed' as const }, at(100), false],
     ['needs a human', { ...open, status: 'needs_human' as const }, at(100), false],
   ])('%s -> %s', (_name, record, now, expected) => {

@@ -34,10 +34,23 @@ describe('gatherAccount: an event-driven check and the drift lifecycle', () => {
   };
   // The fake clock starts at 2026-11-24T12:00Z.
   it.each([
-    ['open 25 h without a heal: persistent, excluded', '2026-11-23T10:00:00Z', 'blocked', 'excluded'],
-    ['open 2 h: new drift, checked', '2026-11-24T10:00:00Z', 'blocked', 'published'],
-    ['healed 25 h ago: checked', '2026-11-23T10:00:00Z', 'applied', 'published'],
-  ])('%s', async (_name, firstSeen, outcome, expected) => {
+    [
+      'open 25 h, seen again 1 h ago, no heal: persistent, excluded',
+      '2026-11-23T10:00:00Z',
+      'blocked',
+      true,
+      'excluded',
+    ],
+    [
+      'open 25 h, not seen since (it may have been fixed): checked',
+      '2026-11-23T10:00:00Z',
+      'blocked',
+      false,
+      'published',
+    ],
+    ['open 2 h: new drift, checked', '2026-11-24T10:00:00Z', 'blocked', false, 'published'],
+    ['healed 25 h ago: checked', '2026-11-23T10:00:00Z', 'applied', false, 'published'],
+  ])('%s', async (_name, firstSeen, outcome, seenAgain, expected) => {
     const f = fakeDeps(healthyView());
     await f.lifecycle.observe('stripe', 'acc_1', {
       at: firstSeen,
@@ -46,6 +59,14 @@ describe('gatherAccount: an event-driven check and the drift lifecycle', () => {
       runId: 'earlier',
       trigger: 'scheduled',
     });
+    if (seenAgain)
+      await f.lifecycle.observe('stripe', 'acc_1', {
+        at: '2026-11-24T11:00:00Z',
+        signature: 'sig',
+        outcome,
+        runId: 'later',
+        trigger: 'scheduled',
+      });
     await gatherAccount(f.deps, eventMsg, 'msg-1');
     const row = f.publisher.audits()[0];
     expect(row?.outcome).toBe(expected);
@@ -60,13 +81,12 @@ describe('gatherAccount: an event-driven check and the drift lifecycle', () => {
 
   it('a replay that lifts persistent drift (with a reason) is checked despite the lifecycle', async () => {
     const f = fakeDeps(healthyView());
-    await f.lifecycle.markPersistent(
-      'stripe',
-      ['acc_1'],
-      '2026-11-20T00:00:00Z',
-      '2026-11-24T06:00:00Z',
-      'r0',
-    );
+    await f.lifecycle.markPersistent('stripe', ['acc_1'], {
+      since: '2026-11-20T00:00:00Z',
+      snapshotAt: '2026-11-24T00:00:00Z',
+      at: '2026-11-24T06:00:00Z',
+      runId: 'r0',
+    });
     const replay = {
       ...msg,
       run: { ...run, runId: 'replay-1', trigger: 'replay' as const, requestedBy: 'oncall' },

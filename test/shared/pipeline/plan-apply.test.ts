@@ -67,6 +67,17 @@ describe('planAndApply: the drift lifecycle', () => {
     expect((await f.lifecycle.get('stripe', 'acc_1'))?.status).toBe('cleared');
   });
 
+  it('a lifecycle store that fails after the writes does not turn applied into failed', async () => {
+    const view = drifted();
+    const f = fakeDeps(view);
+    f.lifecycle.observe = async () => {
+      throw new Error('firestore unavailable');
+    };
+    const r = await planAndApply(f.deps, message(view), 'msg-1');
+    expect([r.outcome, r.disposition, r.stripeWrites]).toEqual(['applied', 'ack', 2]);
+    expect(JSON.parse(f.publisher.audits()[0]?.result_json ?? '{}').lifecycle).toBeUndefined();
+  });
+
   it('a halt says nothing of the drift: no lifecycle change', async () => {
     const view = drifted();
     const f = fakeDeps(view);
