@@ -84,10 +84,7 @@ locals {
     }
     "plan-apply" = {
       FIRESTORE_DATABASE = local.firestore_database
-      # The deployment's Stripe write budget is the Firestore config's stripeWritesPerSecond (operators
-      # change it without a deploy); each instance enforces budget / this (a bottleneck per instance).
-      STRIPE_WRITE_INSTANCES = tostring(local.function_settings["plan-apply"].max_instances)
-      SUBS_API_URL           = var.subs_api_base_url
+      SUBS_API_URL       = var.subs_api_base_url
     }
     "www-resync" = {
       FIRESTORE_DATABASE = local.firestore_database

@@ -15,8 +15,6 @@ import { z } from 'zod';
  *   STRIPE_API_BASE             optional URL, e.g. http://127.0.0.1:12111 (default: api.stripe.com); a
  *                               live key is only ever sent to https://api.stripe.com
  *   STRIPE_MAX_NETWORK_RETRIES  optional, default 2             STRIPE_TIMEOUT_MS        optional, default 20000
- *   STRIPE_WRITE_INSTANCES      optional, default 1: instances sharing the Stripe write budget (each
- *                               enforces config stripeWritesPerSecond / this)
  *   STRIPE_WEBHOOK_SECRET       or STRIPE_WEBHOOK_SECRET_FILE: the webhook endpoint's signing secret
  *                               (whsec_…), needed by stripe-events only
  *   STRIPE_WEBHOOK_TOLERANCE_S  optional, default 300: how old a signed webhook may be
@@ -84,7 +82,6 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optional(httpUrl),
   STRIPE_MAX_NETWORK_RETRIES: optional(wholeNumber(0, 10)),
   STRIPE_TIMEOUT_MS: optional(wholeNumber(0, 600_000)),
-  STRIPE_WRITE_INSTANCES: optional(wholeNumber(1, 1000)),
   STRIPE_WEBHOOK_SECRET: optional(z.string()),
   STRIPE_WEBHOOK_SECRET_FILE: optional(z.string()),
   STRIPE_WEBHOOK_TOLERANCE_S: optional(wholeNumber(1, 3600)),
@@ -156,8 +153,6 @@ export interface AdapterEnv {
     readonly protocol: 'http' | 'https' | undefined;
     readonly maxNetworkRetries: number;
     readonly timeoutMs: number;
-    /** Instances sharing the write budget of the Firestore config (STRIPE_WRITE_INSTANCES). */
-    readonly writeInstances: number;
     /** Undefined when unset: the webhook verifier fails on use (stripe-events answers 500, Stripe retries). */
     readonly webhookSecret: string | undefined;
     readonly webhookToleranceS: number;
@@ -278,7 +273,6 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
       protocol,
       maxNetworkRetries: raw.STRIPE_MAX_NETWORK_RETRIES ?? 2,
       timeoutMs: raw.STRIPE_TIMEOUT_MS ?? 20_000,
-      writeInstances: raw.STRIPE_WRITE_INSTANCES ?? 1,
       webhookSecret,
       webhookToleranceS: raw.STRIPE_WEBHOOK_TOLERANCE_S ?? 300,
     },
@@ -323,7 +317,6 @@ export function describeEnvironment(env: AdapterEnv): Record<string, unknown> {
           ? 'api.stripe.com'
           : `${env.stripe.protocol}://${env.stripe.host}:${env.stripe.port}`,
       maxNetworkRetries: env.stripe.maxNetworkRetries,
-      writeInstances: env.stripe.writeInstances,
       webhookSecret: env.stripe.webhookSecret === undefined ? 'unset' : 'set',
     },
     subsApiUrl: env.subsApiUrl ?? null,

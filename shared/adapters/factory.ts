@@ -23,6 +23,7 @@ import {
 import { FirestoreControlStore } from './firestore.js';
 import { FirestoreEventLedger } from './firestore-events.js';
 import { FirestoreLifecycleStore } from './firestore-lifecycle.js';
+import { FirestoreRateShares } from './firestore-rate-shares.js';
 import { PubSubPublisher } from './pubsub.js';
 import { BillingProdReplica } from './replica/billing-prod.js';
 import { CfProdReplica } from './replica/cf-prod.js';
@@ -70,8 +71,8 @@ function missingPort<T extends object>(
 export interface CreateAdaptersOptions {
   clock?: Clock;
   log?: Logger;
-  /** How long a read of the Stripe write budget from Firestore config is reused. Default 60 s. */
-  writeBudgetTtlMs?: number;
+  /** How long a read of the Stripe budgets from Firestore config is reused. Default 30 s. */
+  budgetTtlMs?: number;
   /**
    * The function these adapters serve, for errors. Default: K_SERVICE (set by Cloud Functions gen2 /
    * Cloud Run to the function name), then FUNCTION_TARGET.
@@ -130,11 +131,16 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
           maxNetworkRetries: config.stripe.maxNetworkRetries,
           timeoutMs: config.stripe.timeoutMs,
           now: () => clock.now(),
-          // The budget lives in Firestore config (operators change it without a deploy) and is the
-          // deployment's: each of the STRIPE_WRITE_INSTANCES instances enforces its share.
-          writeBudget: async () =>
-            (await control.getConfig()).stripeWritesPerSecond / config.stripe.writeInstances,
-          writeBudgetTtlMs: options.writeBudgetTtlMs ?? 60_000,
+          // The budgets live in Firestore config (operators change them without a deploy) and are the
+          // deployment's: every instance that calls Stripe leases a share (docs/design.md, "Stripe's
+          // rate limit").
+          budgets: async () => {
+            const c = await control.getConfig();
+            return { read: c.stripeReadsPerSecond, write: c.stripeWritesPerSecond };
+          },
+          budgetTtlMs: options.budgetTtlMs ?? 30_000,
+          shares: new FirestoreRateShares(firestore),
+          functionName,
         });
   const stripe: StripePort =
     stripeAdapter ??

@@ -89,3 +89,40 @@ export function shouldRetryStripeFailure(failure: StripeFailure): boolean {
   if (failure.httpStatus === null) return true; // no answer at all: the network, not the request
   return RETRYABLE_HTTP_STATUSES.has(failure.httpStatus);
 }
+
+/**
+ * A 429 is Stripe's limiter refusing a request before it ran: nothing executed, and (unlike a 5xx) the
+ * answer is not saved under the idempotency key, so sending the same request again is safe. It is retried
+ * inside the attempt with exponential backoff and jitter (docs/design.md, "Stripe's rate limit"), so a
+ * brief overrun costs seconds, not a Pub/Sub redelivery; past the last retry the 429 reaches the caller.
+ */
+export interface RateLimitedRetryPolicy {
+  readonly maxRetries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** About 24 s of backoff in all before a 429 reaches the caller. */
+export const RATE_LIMITED_RETRY: RateLimitedRetryPolicy = {
+  maxRetries: 7,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+};
+
+/** Wait before retry `retry` (1-based) of a rate-limited request; `jitter` in [0, 1) spreads instances. */
+export function rateLimitedRetryDelayMs(
+  retry: number,
+  jitter: number,
+  policy: RateLimitedRetryPolicy = RATE_LIMITED_RETRY,
+): number {
+  const ceiling = Math.min(policy.baseDelayMs * 2 ** (retry - 1), policy.maxDelayMs);
+  // Half fixed, half random: never under half the ceiling, so retries still back off.
+  return Math.round(ceiling * (0.5 + 0.5 * Math.min(Math.max(jitter, 0), 1)));
+}
+
+export function shouldRetryRateLimited(
+  retriesSoFar: number,
+  policy: RateLimitedRetryPolicy = RATE_LIMITED_RETRY,
+): boolean {
+  return retriesSoFar < policy.maxRetries;
+}

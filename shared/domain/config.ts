@@ -34,7 +34,12 @@ export const DriftControlConfig = z.strictObject({
    * replayed dead letter): a write acts only on fresh truth (docs/design.md, "Live truth").
    */
   maxViewAgeSeconds: z.number().int().min(5).max(3600).default(300),
-  /** Stripe write budget per second for this deployment (Stripe: live 100/s, test 25/s). */
+  /**
+   * Stripe budgets per second for the whole deployment, shared by every instance that calls Stripe
+   * (docs/design.md, "Stripe's rate limit"; Stripe allows 100 reads and 100 writes a second in live mode,
+   * 25 in test mode, for everything the company runs on the account, not only this system).
+   */
+  stripeReadsPerSecond: z.number().min(0.1).max(100).default(50),
   stripeWritesPerSecond: z.number().min(0.1).max(100).default(25),
   /** Mirror sanity: fewest accounts a snapshot partition may hold. */
   minMirrorAccounts: z.number().int().min(0).max(1_000_000_000).default(1),

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { TopicKey } from '../contracts/topology.js';
 import type { DriftLifecycle, DriftObservation } from '../core/lifecycle.js';
+import type { RateKind } from '../core/rate-shares.js';
 import type { MirrorPartitionStats } from '../core/safety.js';
 import type {
   AccountGates,
@@ -196,6 +197,35 @@ export interface ControlStore {
   /** Who holds the account's lease now (null: nobody), to say why an acquire failed. */
   leaseHolder(accountId: string, nowMs: number): Promise<string | null>;
   releaseLease(accountId: string, holder: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Stripe's rate limit (docs/design.md)
+
+/** What a claim or renewal of a share of the Stripe budget answered (shared/core/rate-shares.ts). */
+export interface RateShareGrant {
+  readonly sharePerSecond: number;
+  readonly targetPerSecond: number;
+  readonly expiresAtMs: number;
+  /** Other instances holding a share of the same budget. */
+  readonly othersHolding: number;
+}
+
+export interface RateShareRequest {
+  readonly kind: RateKind;
+  readonly instanceId: string;
+  /** Which function the instance serves (for a person reading the leases). */
+  readonly functionName: string;
+  readonly budgetPerSecond: number;
+  readonly wantPerSecond: number;
+  readonly nowMs: number;
+}
+
+/** Leases on shares of one budget per kind, shared by every instance that calls Stripe. */
+export interface RateSharePort {
+  /** Claims or renews this instance's share, atomically against every other lease of the kind. */
+  claim(request: RateShareRequest): Promise<RateShareGrant>;
+  /** Gives the share back (an instance going idle or shutting down). */
+  release(kind: RateKind, instanceId: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- change events (docs/design.md, "Events")

@@ -6,10 +6,10 @@ import { changeFor } from '../shared/adapters/stripe-seed.js';
 
 /**
  * A function built by the adapter factory (as deployed, and as the local runner's `processes` mode runs
- * it) reads its Stripe write budget from Firestore config on its first write. Applying that budget once
- * used to stop the rate limiter's per-second refill for good (Bottleneck's updateSettings), so every
- * write past about two seconds' worth of budget waited forever: plan-apply requests hung, and a
- * 2,000-account cycle in processes mode stalled with accounts never finished.
+ * it) reads its Stripe budgets from Firestore config on its first request. Applying a budget once used to
+ * stop the rate limiter's per-second refill for good (Bottleneck's updateSettings with a reservoir), so
+ * every write past about two seconds' worth of budget waited forever. The budget now spaces starts
+ * (minTime) and never uses a reservoir: this holds it to that.
  */
 
 let server: Server;
@@ -33,18 +33,21 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-describe('Stripe write budget read from config', () => {
+describe('Stripe budgets read from config', () => {
   it('keeps writing at the budget after the budget is applied (no write waits forever)', async () => {
     const writesPerSecond = 50;
+    let budgetReads = 0;
     const adapter = new StripeAdapter({
       apiKey: 'sk_test_budget',
       host: base.hostname,
       port: Number(base.port),
       protocol: 'http',
       maxNetworkRetries: 0,
-      writesPerSecond: 40,
-      writeBudget: async () => writesPerSecond,
-      writeBudgetTtlMs: 60_000,
+      budgets: async () => {
+        budgetReads += 1;
+        return { read: 100, write: writesPerSecond };
+      },
+      budgetTtlMs: 60_000,
     });
     const change = changeFor(
       'customer_update',
@@ -70,7 +73,8 @@ describe('Stripe write budget read from config', () => {
     const elapsed = Date.now() - started;
     expect(outcome).toBe('all written');
     expect(served).toBe(total);
-    expect(adapter.writesPerSecond()).toBe(writesPerSecond);
+    expect(adapter.rateStats().sharePerSecond.write).toBe(writesPerSecond);
+    expect(budgetReads).toBe(1);
     // The budget still holds: starts are at least 1000 / writesPerSecond ms apart.
     expect(elapsed).toBeGreaterThanOrEqual(((total - 1) * 1000) / writesPerSecond - 50);
     await adapter.close();

@@ -175,7 +175,7 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   'detect-drift': { plain: [...COMMON, FIRESTORE], secret: [] },
   gather: { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL'], secret: LIVE_TRUTH_SECRETS },
   'plan-apply': {
-    plain: [...COMMON, FIRESTORE, 'STRIPE_WRITE_INSTANCES', 'SUBS_API_URL'],
+    plain: [...COMMON, FIRESTORE, 'SUBS_API_URL'],
     secret: LIVE_TRUTH_SECRETS,
   },
   'www-resync': { plain: [...COMMON, FIRESTORE, 'SUBS_API_URL', 'WWW_API_URL'], secret: [] },
@@ -294,22 +294,9 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       expect(a.ope instanceof OpeReplica).toBe(NEEDS[fn].includes('ope'));
       expect(a.billingProd instanceof BillingProdReplica).toBe(NEEDS[fn].includes('billingProd'));
       expect(a.cfProd instanceof CfProdReplica).toBe(NEEDS[fn].includes('cfProd'));
-      if (fn === 'plan-apply') expect(a.env.stripe.writeInstances).toBe(4);
     } finally {
       await a.close();
     }
-  });
-
-  it('plan-apply splits the write budget across exactly its max instances, overrides included', async () => {
-    const defaults = asBody(asBody(root.locals.function_defaults)['plan-apply']);
-    expect(terraformEnv('plan-apply').plain.STRIPE_WRITE_INSTANCES).toBe(String(defaults.max_instances));
-    expect(deployed['plan-apply']?.inputs.max_instances).toBe(defaults.max_instances);
-    const overridden = await evaluateModuleCall(root, 'function', {
-      ...SAMPLE_VARS,
-      function_settings_overrides: { 'plan-apply': { max_instances: 7 } },
-    });
-    expect(envOf(overridden, 'plan-apply').plain.STRIPE_WRITE_INSTANCES).toBe('7');
-    expect(overridden['plan-apply']?.inputs.max_instances).toBe(7);
   });
 
   it('gather, plan-apply, www-resync and stripe-events reach the company network through the VPC connector, the others do not', async () => {

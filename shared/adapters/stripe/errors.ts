@@ -25,6 +25,10 @@ export function stripeFailureOf(err: unknown): StripeFailure {
 
 function toCallError(err: unknown, what: string, subject: string): StripeCallError {
   if (err instanceof StripeCallError) return err;
+  // Refused by our own rate budget inside the SDK's HTTP client (budgeted-http-client.ts): the SDK
+  // wraps whatever its client throws in a connection error; the budget's own error is the true one.
+  const inner = (err as { detail?: unknown } | null)?.detail;
+  if (err instanceof Stripe.errors.StripeConnectionError && inner instanceof StripeCallError) return inner;
   const failure = stripeFailureOf(err);
   const requestId = isStripeError(err) ? (err.requestId ?? null) : null;
   const detail = err instanceof Error ? err.message : String(err);

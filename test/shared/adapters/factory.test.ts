@@ -151,7 +151,7 @@ describe('createAdapters on the local stack', () => {
       },
       {
         log: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
-        writeBudgetTtlMs: 0,
+        budgetTtlMs: 0,
       },
     );
   });
@@ -194,17 +194,49 @@ describe('createAdapters on the local stack', () => {
     expect(logLines.join('')).not.toContain('factorysecret');
   });
 
-  it('takes the Stripe write budget from Firestore config', async () => {
-    await firestore.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set({ stripeWritesPerSecond: 3 });
-    const change = changeFor(
-      'customer_update',
-      { object: 'customer', id: 'cus_factory' },
-      'customers.update',
-      {},
-    );
-    await adapters.stripe.write(change, { metadata: { budget: 'read' } }, 'factory-budget');
-    expect((adapters.stripe as StripeAdapter).writesPerSecond()).toBe(3);
-    expect(stack.stripe.writes()).toHaveLength(1);
+  it('takes the Stripe budgets from Firestore config and leases its share where every instance sees it', async () => {
+    await firestore
+      .collection(COLLECTIONS.config)
+      .doc(CONFIG_DOCUMENT_ID)
+      .set({ stripeWritesPerSecond: 3, stripeReadsPerSecond: 7 });
+    const env = {
+      GOOGLE_CLOUD_PROJECT: projectId,
+      PUBSUB_EMULATOR_HOST: adapters.env.pubsubEmulatorHost,
+      FIRESTORE_EMULATOR_HOST: adapters.env.firestoreEmulatorHost,
+      STRIPE_API_KEY: 'sk_test_factorysecret',
+      STRIPE_API_BASE: stack.stripe.url,
+    } as Record<string, string>;
+    const a = await createAdapters(env, {
+      log: pino({ level: 'silent' }),
+      functionName: 'plan-apply',
+    });
+    try {
+      const change = changeFor(
+        'customer_update',
+        { object: 'customer', id: 'cus_factory' },
+        'customers.update',
+        {},
+      );
+      await a.stripe.write(change, { metadata: { budget: 'read' } }, 'factory-budget');
+      await a.stripe.readLive({ object: 'customer', id: 'cus_factory' });
+      const stats = (a.stripe as StripeAdapter).rateStats();
+      // Other instances of this test project may hold part of the budget: a share, never more.
+      expect(stats.sharePerSecond.read).toBeGreaterThan(0);
+      expect(stats.sharePerSecond.read).toBeLessThanOrEqual(7);
+      expect(stats.sharePerSecond.write).toBeGreaterThan(0);
+      expect(stats.sharePerSecond.write).toBeLessThanOrEqual(3);
+      expect(stats.sent).toEqual({ read: 1, write: 1 });
+      const leases = await firestore
+        .collection(COLLECTIONS.stripeRateShares)
+        .where('functionName', '==', 'plan-apply')
+        .get();
+      expect(leases.docs.map((d) => [d.get('kind'), d.get('sharePerSecond')]).sort()).toEqual([
+        ['read', stats.sharePerSecond.read],
+        ['write', stats.sharePerSecond.write],
+      ]);
+    } finally {
+      await a.close();
+    }
   });
 
   it('builds the ports and nothing else (no raw client reaches a core), the BigQuery ones one BigQueryMirror', async () => {
@@ -241,33 +273,63 @@ describe('createAdapters on the local stack', () => {
     }
   });
 
-  it('splits the Firestore write budget across STRIPE_WRITE_INSTANCES', async () => {
-    const a = await createAdapters(
-      {
-        GOOGLE_CLOUD_PROJECT: projectId,
-        PUBSUB_EMULATOR_HOST: adapters.env.pubsubEmulatorHost,
-        FIRESTORE_EMULATOR_HOST: adapters.env.firestoreEmulatorHost,
-        STRIPE_API_KEY: 'sk_test_factorysecret',
-        STRIPE_API_BASE: stack.stripe.url,
-        STRIPE_WRITE_INSTANCES: '4',
-      },
-      { log: pino({ level: 'silent' }), writeBudgetTtlMs: 0 },
+  it('instances built by the factory share one budget: together they never hold more than it', async () => {
+    const env = {
+      GOOGLE_CLOUD_PROJECT: projectId,
+      PUBSUB_EMULATOR_HOST: adapters.env.pubsubEmulatorHost,
+      FIRESTORE_EMULATOR_HOST: adapters.env.firestoreEmulatorHost,
+      STRIPE_API_KEY: 'sk_test_factorysecret',
+      STRIPE_API_BASE: stack.stripe.url,
+    } as Record<string, string>;
+    await firestore.collection(COLLECTIONS.config).doc(CONFIG_DOCUMENT_ID).set({ stripeWritesPerSecond: 20 });
+    const instances = await Promise.all(
+      ['plan-apply', 'plan-apply', 'gather'].map((fn) =>
+        createAdapters(env, { log: pino({ level: 'silent' }), budgetTtlMs: 0, functionName: fn }),
+      ),
     );
     try {
-      await firestore
-        .collection(COLLECTIONS.config)
-        .doc(CONFIG_DOCUMENT_ID)
-        .set({ stripeWritesPerSecond: 20 });
       const change = changeFor(
         'customer_update',
         { object: 'customer', id: 'cus_factory' },
         'customers.update',
         {},
       );
-      await a.stripe.write(change, { metadata: { budget: 'split' } }, 'factory-budget-split');
-      expect((a.stripe as StripeAdapter).writesPerSecond()).toBe(5);
+      // Sample the leases while the writes run: the held shares never add up to more than the budget.
+      let maxHeld = 0;
+      let maxHolders = 0;
+      let running = true;
+      const sampler = (async () => {
+        while (running) {
+          const leases = await firestore
+            .collection(COLLECTIONS.stripeRateShares)
+            .where('kind', '==', 'write')
+            .get();
+          const held = leases.docs.filter((d) => (d.get('expiresAtMs') as number) > Date.now());
+          maxHolders = Math.max(maxHolders, held.length);
+          maxHeld = Math.max(
+            maxHeld,
+            held.reduce((sum, d) => sum + (d.get('sharePerSecond') as number), 0),
+          );
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await Promise.all(
+        instances.flatMap((a, i) =>
+          Array.from({ length: 30 }, (_, n) =>
+            a.stripe.write(change, { metadata: { budget: `split-${i}-${n}` } }, `factory-split-${i}-${n}`),
+          ),
+        ),
+      );
+      running = false;
+      await sampler;
+      expect(maxHolders).toBe(3);
+      expect(maxHeld).toBeGreaterThan(0);
+      expect(maxHeld).toBeLessThanOrEqual(20 + 1e-9);
     } finally {
-      await a.close();
+      await Promise.all(instances.map((a) => a.close()));
     }
+    // Closing gives the shares back.
+    const left = await firestore.collection(COLLECTIONS.stripeRateShares).where('kind', '==', 'write').get();
+    expect(left.docs.map((d) => d.get('functionName'))).not.toContain('gather');
   });
 });

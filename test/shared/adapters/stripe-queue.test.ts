@@ -24,7 +24,7 @@ describe('rate-limiter queue bound', () => {
       apiKey: 'sk_test_local',
       ...server.clientConfig(),
       maxNetworkRetries: 0,
-      writesPerSecond: 1,
+      budgets: async () => ({ read: 100, write: 1 }),
       maxQueueWaitMs: 1500,
     });
     const target = { object: 'customer' as const, id: 'cus_bare' };

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import Bottleneck from 'bottleneck';
+import {
+  DEFAULT_SHARE_TIMING,
+  MIN_WANT_PER_SECOND,
+  RATE_KINDS,
+  type RateKind,
+  type ShareTiming,
+  usableUntilMs,
+} from '../../core/rate-shares.js';
+import { StripeCallError } from '../../ports/errors.js';
+import type { RateSharePort } from '../../ports/index.js';
+
+/**
+ * This instance's part of the deployment's Stripe budget (docs/design.md, "Stripe's rate limit"): every
+ * request to Stripe (reads and writes, list pages and SDK retries alike) waits here for a slot. The
+ * deployment-wide budget per kind lives in Firestore config; the instance holds a lease on a share of it
+ * (FirestoreRateShares) that it renews while it has work and gives back when idle, so the instances in
+ * service at any moment — one or fifty — never ask Stripe for more than the budget together.
+ *
+ * Without a `shares` store (a single process: tests, a local tool) the instance uses the whole budget.
+ */
+
+export const DEFAULT_RENEW_EVERY_MS = 2_000;
+/** A newcomer that found no room asks again this soon, not a whole renewal later. */
+export const WAITING_RENEW_MS = 300;
+export const DEFAULT_MAX_QUEUE_WAIT_MS = 60_000;
+
+export interface Budgets {
+  readonly read: number;
+  readonly write: number;
+}
+
+export interface RateBudgetOptions {
+  /** The deployment's budgets per second (Firestore config), read at most once per `budgetTtlMs`. */
+  readonly budgets: () => Promise<Budgets>;
+  readonly budgetTtlMs?: number;
+  readonly shares?: RateSharePort | undefined;
+  readonly functionName?: string;
+  readonly instanceId?: string;
+  readonly timing?: ShareTiming;
+  readonly renewEveryMs?: number;
+  /**
+   * A request that waited longer than this for a slot is not sent: it fails as retryable (Pub/Sub
+   * redelivers it; plan-apply re-checks under a fresh account lease). Kept well under plan-apply's lease.
+   */
+  readonly maxQueueWaitMs?: number;
+  readonly now?: () => number;
+}
+
+export interface RateBudgetStats {
+  /** Requests let through, by kind. */
+  readonly sent: Record<RateKind, number>;
+  /** 429 answers seen (each retried or passed on), by kind. */
+  readonly rateLimited: Record<RateKind, number>;
+  /** The share in force now (requests per second), by kind. */
+  readonly sharePerSecond: Record<RateKind, number>;
+}
+
+interface KindState {
+  readonly limiter: Bottleneck;
+  share: number;
+  usableUntilMs: number;
+  waiting: number;
+  arrivals: number;
+  arrivalsSinceMs: number;
+  lastActiveMs: number;
+  sent: number;
+  rateLimited: number;
+  renewing: Promise<void> | null;
+  timer: NodeJS.Timeout | null;
+  /** Resolved when a usable share arrives; recreated whenever the share drops to nothing. */
+  ready: Deferred;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  readonly done: boolean;
+}
+
+export class StripeRateBudget {
+  private readonly kinds: Record<RateKind, KindState>;
+  private readonly now: () => number;
+  private readonly timing: ShareTiming;
+  private readonly instanceId: string;
+  private budgetCache: { value: Budgets; readAtMs: number } | null = null;
+  private closed = false;
+
+  constructor(private readonly options: RateBudgetOptions) {
+    this.now = options.now ?? Date.now;
+    this.timing = options.timing ?? DEFAULT_SHARE_TIMING;
+    this.instanceId = options.instanceId ?? randomUUID();
+    const state = (): KindState => ({
+      limiter: new Bottleneck({ minTime: 0 }),
+      share: 0,
+      usableUntilMs: 0,
+      waiting: 0,
+      arrivals: 0,
+      arrivalsSinceMs: this.now(),
+      lastActiveMs: 0,
+      sent: 0,
+      rateLimited: 0,
+      renewing: null,
+      timer: null,
+      ready: deferred(),
+    });
+    this.kinds = { read: state(), write: state() };
+  }
+
+  /**
+   * Waits for a slot of `kind`, then returns: the caller sends its request at once. Throws a retryable
+   * StripeCallError (code queue_timeout) when no slot came within `maxQueueWaitMs`.
+   */
+  async acquire(kind: RateKind, what: string, subject: string): Promise<void> {
+    const k = this.kinds[kind];
+    const queuedAt = this.now();
+    const deadline = queuedAt + (this.options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS);
+    k.arrivals += 1;
+    k.waiting += 1;
+    k.lastActiveMs = queuedAt;
+    try {
+      for (;;) {
+        this.ensureRenewing(kind);
+        if (!this.usable(k)) {
+          // A share that lapsed leaves `ready` resolved: wait for the next grant, not the old one.
+          if (k.ready.done) k.ready = deferred();
+          await raceDeadline(k.ready.promise, deadline, this.now);
+        }
+        if (this.usable(k)) await k.limiter.schedule(() => Promise.resolve());
+        if (this.now() > deadline) {
+          throw new StripeCallError(
+            `${what} waited ${this.now() - queuedAt} ms for a Stripe ${kind} slot (over ${deadline - queuedAt} ms): not sent`,
+            { httpStatus: null, type: 'rate_limit_queue', code: 'queue_timeout' },
+            true,
+            subject,
+          );
+        }
+        // The lease may have lapsed while queued (a renewal failing): check again before sending.
+        if (this.usable(k)) break;
+      }
+      k.sent += 1;
+    } finally {
+      k.waiting -= 1;
+    }
+  }
+
+  /** Counts a 429 Stripe answered (the HTTP client retries it). */
+  noteRateLimited(kind: RateKind): void {
+    this.kinds[kind].rateLimited += 1;
+  }
+
+  stats(): RateBudgetStats {
+    const by = (f: (k: KindState) => number) =>
+      Object.fromEntries(RATE_KINDS.map((kind) => [kind, f(this.kinds[kind])])) as Record<RateKind, number>;
+    return {
+      sent: by((k) => k.sent),
+      rateLimited: by((k) => k.rateLimited),
+      sharePerSecond: by((k) => (this.usable(k) ? k.share : 0)),
+    };
+  }
+
+  /** Gives the shares back and stops renewing. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const kind of RATE_KINDS) {
+      const k = this.kinds[kind];
+      if (k.timer) clearTimeout(k.timer);
+      k.timer = null;
+      await k.renewing?.catch(() => undefined);
+      await k.limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
+      if (this.options.shares && k.usableUntilMs > 0) {
+        await this.options.shares.release(kind, this.instanceId).catch(() => undefined);
+      }
+    }
+  }
+
+  private usable(k: KindState): boolean {
+    return k.share > 0 && this.now() < k.usableUntilMs;
+  }
+
+  private async budgets(): Promise<Budgets> {
+    const ttl = this.options.budgetTtlMs ?? 30_000;
+    const cached = this.budgetCache;
+    if (cached && this.now() - cached.readAtMs < ttl) return cached.value;
+    try {
+      const value = await this.options.budgets();
+      this.budgetCache = { value, readAtMs: this.now() };
+      return value;
+    } catch (err) {
+      // Keep the last budget in force: a config read failing must neither lift the limit nor stop calls.
+      if (cached) return cached.value;
+      throw err;
+    }
+  }
+
+  /** Starts a renewal now unless one is running or scheduled. */
+  private ensureRenewing(kind: RateKind): void {
+    const k = this.kinds[kind];
+    if (this.closed || k.renewing || k.timer) return;
+    k.renewing = this.renew(kind).finally(() => {
+      k.renewing = null;
+      this.schedule(kind);
+    });
+  }
+
+  /** Renews while the instance had work within a lease length; idle, it lets the share go. */
+  private schedule(kind: RateKind): void {
+    const k = this.kinds[kind];
+    if (this.closed) return;
+    const idle = this.now() - k.lastActiveMs > this.timing.ttlMs && k.waiting === 0;
+    if (idle) {
+      if (this.options.shares && k.usableUntilMs > 0) {
+        k.usableUntilMs = 0;
+        k.share = 0;
+        k.ready = deferred();
+        this.options.shares.release(kind, this.instanceId).catch(() => undefined);
+      }
+      return;
+    }
+    const every = this.options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS;
+    const delay = this.usable(k) ? every : Math.min(WAITING_RENEW_MS, every);
+    k.timer = setTimeout(() => {
+      k.timer = null;
+      this.ensureRenewing(kind);
+    }, delay);
+    k.timer.unref();
+  }
+
+  private async renew(kind: RateKind): Promise<void> {
+    const k = this.kinds[kind];
+    let budget: number;
+    try {
+      budget = (await this.budgets())[kind];
+    } catch {
+      return; // no budget known yet: nothing is sent until one is
+    }
+    const nowMs = this.now();
+    const elapsedS = Math.max((nowMs - k.arrivalsSinceMs) / 1000, 0.001);
+    // Work queued: ask for everything (fair sharing caps it). Otherwise what arrived, with headroom.
+    const want = k.waiting > 0 ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 1.5);
+    k.arrivals = 0;
+    k.arrivalsSinceMs = nowMs;
+    const shares = this.options.shares;
+    if (!shares) {
+      this.apply(k, budget, Number.POSITIVE_INFINITY);
+      return;
+    }
+    try {
+      const grant = await shares.claim({
+        kind,
+        instanceId: this.instanceId,
+        functionName: this.options.functionName ?? 'unknown',
+        budgetPerSecond: budget,
+        wantPerSecond: Math.min(want, budget),
+        nowMs,
+      });
+      // A share is used only from after the claim committed, and only as long as its lease lasts.
+      this.apply(k, grant.sharePerSecond, usableUntilMs(grant.expiresAtMs, this.timing));
+    } catch {
+      // Keep the current lease until it runs out (acquire checks); a renewal soon after may succeed.
+    }
+  }
+
+  private apply(k: KindState, sharePerSecond: number, usableUntil: number): void {
+    k.share = sharePerSecond;
+    k.usableUntilMs = usableUntil;
+    if (sharePerSecond > 0) {
+      // Starts evenly spaced: a backlog never exceeds the share within any second.
+      k.limiter.updateSettings({ minTime: Math.ceil(1000 / sharePerSecond) });
+      if (this.usable(k)) k.ready.resolve();
+    } else {
+      k.ready = deferred();
+    }
+  }
+}
+
+function deferred(): Deferred {
+  let settle: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    settle = r;
+  });
+  const d = {
+    promise,
+    done: false,
+    resolve() {
+      d.done = true;
+      settle();
+    },
+  };
+  return d;
+}
+
+/** Resolves when `promise` does or a short poll later (the share may change without a resolve). */
+async function raceDeadline(promise: Promise<void>, deadlineMs: number, now: () => number): Promise<void> {
+  const wait = Math.max(0, Math.min(250, deadlineMs - now()));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
+  if (timer) clearTimeout(timer);
+}
