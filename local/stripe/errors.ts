@@ -93,6 +93,10 @@ export const errors = {
       message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
     });
   },
+  /**
+   * As Stripe's limiter answers: 429, a `rate_limit` error and the `Stripe-Rate-Limited-Reason` header
+   * naming the limiter (here always the global rate; docs/local-stack.md, "Rate limit").
+   */
   rateLimit(shouldRetry: boolean | undefined): StripeApiError {
     return new StripeApiError(
       429,
@@ -102,7 +106,7 @@ export const errors = {
         message:
           'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
       }),
-      shouldRetryHeader(shouldRetry),
+      { ...shouldRetryHeader(shouldRetry), 'Stripe-Rate-Limited-Reason': 'global-rate' },
     );
   },
   apiError(shouldRetry: boolean | undefined): StripeApiError {

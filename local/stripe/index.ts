@@ -1,5 +1,6 @@
 export { ENDPOINTS } from './api.js';
 export { StripeApiError, type StripeErrorBody } from './errors.js';
+export { LIVE_MODE_LIMIT, type RateLimit, TEST_MODE_LIMIT } from './rate-limiter.js';
 export { addInterval } from './records.js';
 export type { Wire } from './render.js';
 export * from './seed.js';
@@ -11,7 +12,6 @@ export {
   type LocalStripeClientConfig,
   type LocalStripeOptions,
   LocalStripeServer,
-  type RateLimit,
   type RequestFilter,
   type StripeRequestRecord,
   startLocalStripe,

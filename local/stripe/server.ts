@@ -7,6 +7,7 @@ import { LOOPBACK, sleep } from '../net.js';
 import { applyExpand, route } from './api.js';
 import { errors, StripeApiError } from './errors.js';
 import { canonicalParams, type FormObject, FormParseError, parseForm } from './form.js';
+import { type RateLimit, TokenBuckets } from './rate-limiter.js';
 import { kindOfId } from './records.js';
 import { renderById } from './render.js';
 import type { StripeSeed } from './seed.js';
@@ -115,17 +116,17 @@ export interface LocalStripeOptions {
   webhookRetryDelaysMs?: readonly number[];
 }
 
-export interface RateLimit {
-  readsPerSecond?: number;
-  writesPerSecond?: number;
-}
-
 /** Config for `new Stripe(key, config)` that points the real SDK at this server. */
 export interface LocalStripeClientConfig {
   host: string;
   port: number;
   protocol: 'http';
 }
+
+const RateLimitJson = z.strictObject({
+  readsPerSecond: z.number().positive().max(100_000).optional(),
+  writesPerSecond: z.number().positive().max(100_000).optional(),
+});
 
 const FaultRuleJson = z.strictObject({
   kind: z.enum(['rate_limit', 'api_error', 'lock_timeout', 'latency', 'connection_reset']),
@@ -169,8 +170,7 @@ export class LocalStripeServer {
   private readonly idempotency = new Map<string, IdempotentResult>();
   private readonly maxLogEntries: number;
   private rateLimit: RateLimit;
-  /** Arrival times (ms) of requests let through in the last second, by kind. */
-  private readonly recent = { read: [] as number[], write: [] as number[] };
+  private buckets: TokenBuckets;
   private port = 0;
   /** Signed change events to the configured endpoints, as Stripe's webhooks send them. */
   readonly webhooks: WebhookSender;
@@ -179,6 +179,7 @@ export class LocalStripeServer {
     this.store = new StripeStore(options.now ? { now: options.now } : {});
     this.maxLogEntries = options.maxLogEntries ?? 100_000;
     this.rateLimit = options.rateLimit ?? {};
+    this.buckets = new TokenBuckets(this.rateLimit, Date.now());
     this.webhooks = new WebhookSender(
       options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {},
     );
@@ -270,23 +271,15 @@ export class LocalStripeServer {
     };
   }
 
-  /** Replaces the rate limits (`{}` removes them). */
+  /** Replaces the rate limits (`{}` removes them); the buckets start full. */
   setRateLimit(limit: RateLimit): void {
     this.rateLimit = limit;
-    this.recent.read = [];
-    this.recent.write = [];
+    this.buckets = new TokenBuckets(limit, Date.now());
   }
 
-  /** True when the request is over its kind's limit; otherwise counts it. */
-  private overRateLimit(method: string, now: number): boolean {
-    const kind = method === 'GET' ? 'read' : 'write';
-    const limit = kind === 'read' ? this.rateLimit.readsPerSecond : this.rateLimit.writesPerSecond;
-    if (limit === undefined) return false;
-    const window = this.recent[kind].filter((t) => t > now - 1000);
-    this.recent[kind] = window;
-    if (window.length >= limit) return true;
-    window.push(now);
-    return false;
+  /** The rate limits in force. */
+  getRateLimit(): RateLimit {
+    return { ...this.rateLimit };
   }
 
   clearFaults(): void {
@@ -400,7 +393,7 @@ export class LocalStripeServer {
     }
 
     // Like Stripe's limiter: refused before anything executes, nothing saved, the SDK does not retry.
-    if (this.overRateLimit(method, Date.now())) {
+    if (!this.buckets.take(TokenBuckets.kindOf(method), Date.now())) {
       record.fault = 'rate_limit';
       sendError(errors.rateLimit(undefined));
       return;
@@ -610,6 +603,16 @@ export class LocalStripeServer {
       if (path === '/_admin/requests' && method === 'DELETE') {
         this.clearRequests();
         return json(200, { ok: true });
+      }
+      if (path === '/_admin/rate-limit' && method === 'GET') return json(200, this.getRateLimit());
+      if (path === '/_admin/rate-limit' && method === 'PUT') {
+        const parsed = RateLimitJson.safeParse(bodyJson());
+        if (!parsed.success)
+          return json(400, {
+            error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          });
+        this.setRateLimit(parsed.data);
+        return json(200, this.getRateLimit());
       }
       if (path === '/_admin/faults' && method === 'GET') return json(200, { data: this.listFaults() });
       if (path === '/_admin/faults' && method === 'POST') {

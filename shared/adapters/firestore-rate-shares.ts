@@ -1,4 +1,5 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DocumentSnapshot, Firestore } from '@google-cloud/firestore';
 import { COLLECTIONS } from '../contracts/topology.js';
 import {
   DEFAULT_SHARE_TIMING,
@@ -10,16 +11,19 @@ import {
 import type { RateShareGrant, RateSharePort, RateShareRequest } from '../ports/index.js';
 
 /**
- * Shares of the Stripe budget on Firestore (docs/design.md, "Stripe's rate limit"):
+ * Shares of the Stripe budget on Firestore (docs/design.md, "Stripe's rate limit"): one document per kind
+ * holds every instance's lease,
  *
- *   driftcontrol_stripe_rate_shares/{kind}_{instanceId}
- *     { kind, instanceId, functionName, sharePerSecond, wantPerSecond, expiresAtMs, renewedAtMs }
+ *   driftcontrol_stripe_rate_shares/{kind}
+ *     { leases: { [instanceId]: { functionName, sharePerSecond, wantPerSecond, expiresAtMs } } }
  *
- * A claim reads every lease of its kind and writes its own in one transaction (Firestore's server
- * transactions lock what they read), so two instances growing at once cannot both take the same room.
- * Leases expired past the skew are deleted by whoever claims next. A lease with an unreadable share counts
+ * and a claim rewrites it only if nobody wrote it since it was read (compare-and-set), so two instances
+ * growing at once cannot both take the same room. Instances renew
+ * every few seconds, so the document sees a few writes a second at most (Firestore's guidance for one
+ * document is about one a second sustained, with bursts above it served).
+ * Leases expired past the skew are dropped by whoever claims next. A lease with an unreadable share counts
  * as holding the whole budget until it expires (it must not let others overrun the limit); one with an
- * unreadable expiry has no holder that could renew it, so it counts as expired and is deleted.
+ * unreadable expiry has no holder that could renew it, so it counts as expired and is dropped.
  */
 export class FirestoreRateShares implements RateSharePort {
   constructor(
@@ -27,64 +31,104 @@ export class FirestoreRateShares implements RateSharePort {
     private readonly timing: ShareTiming = DEFAULT_SHARE_TIMING,
   ) {}
 
-  private collection() {
-    return this.db.collection(COLLECTIONS.stripeRateShares);
+  private ref(kind: RateKind) {
+    return this.db.collection(COLLECTIONS.stripeRateShares).doc(kind);
   }
 
-  private ref(kind: RateKind, instanceId: string) {
-    return this.collection().doc(`${kind}_${instanceId}`);
-  }
-
-  claim(request: RateShareRequest): Promise<RateShareGrant> {
+  /**
+   * Read, decide, then write only if the document is still the one read (its update time as the
+   * precondition; create when there was none): a claim that lost the race reads again at once. The
+   * client's transactions would serialise too, but back off a second or more on every conflict.
+   */
+  async claim(request: RateShareRequest): Promise<RateShareGrant> {
     const { kind, instanceId, nowMs } = request;
-    return this.db.runTransaction(
-      async (tx) => {
-        const snap = await tx.get(this.collection().where('kind', '==', kind));
-        const leases = snap.docs.map((d) => toLease(d.id, d.data(), request.budgetPerSecond));
-        const next = nextShare({
-          budgetPerSecond: request.budgetPerSecond,
-          instanceId,
-          wantPerSecond: request.wantPerSecond,
-          leases,
-          nowMs,
-          timing: this.timing,
-        });
-        for (const gone of next.expired) tx.delete(this.ref(kind, gone));
-        const expiresAtMs = nowMs + this.timing.ttlMs;
-        tx.set(this.ref(kind, instanceId), {
-          kind,
-          instanceId,
-          functionName: request.functionName,
-          sharePerSecond: next.sharePerSecond,
-          wantPerSecond: request.wantPerSecond,
-          expiresAtMs,
-          renewedAtMs: nowMs,
-        });
+    for (let attempt = 1; ; attempt++) {
+      const snap = await this.ref(kind).get();
+      const stored = leasesOf(snap.get('leases'));
+      const leases = Object.entries(stored).map(([id, data]) => toLease(id, data, request.budgetPerSecond));
+      const next = nextShare({
+        budgetPerSecond: request.budgetPerSecond,
+        instanceId,
+        wantPerSecond: request.wantPerSecond,
+        leases,
+        nowMs,
+        timing: this.timing,
+      });
+      const kept = Object.fromEntries(Object.entries(stored).filter(([id]) => !next.expired.includes(id)));
+      const expiresAtMs = nowMs + this.timing.ttlMs;
+      kept[instanceId] = {
+        functionName: request.functionName,
+        sharePerSecond: next.sharePerSecond,
+        wantPerSecond: request.wantPerSecond,
+        expiresAtMs,
+      };
+      if (await this.writeIfUnchanged(kind, snap, kept, attempt)) {
         return {
           sharePerSecond: next.sharePerSecond,
           targetPerSecond: next.targetPerSecond,
           expiresAtMs,
           othersHolding: next.othersHolding,
         };
-      },
-      { maxAttempts: 10 },
-    );
+      }
+    }
   }
 
   async release(kind: RateKind, instanceId: string): Promise<void> {
-    await this.ref(kind, instanceId).delete();
+    for (let attempt = 1; ; attempt++) {
+      const snap = await this.ref(kind).get();
+      const stored = leasesOf(snap.get('leases'));
+      if (!(instanceId in stored)) return;
+      delete stored[instanceId];
+      if (await this.writeIfUnchanged(kind, snap, stored, attempt)) return;
+    }
+  }
+
+  /** false: someone wrote in between (read again); throws after MAX_ATTEMPTS lost races. */
+  private async writeIfUnchanged(
+    kind: RateKind,
+    snap: DocumentSnapshot,
+    leases: Record<string, unknown>,
+    attempt: number,
+  ): Promise<boolean> {
+    try {
+      if (snap.exists && snap.updateTime) {
+        await this.ref(kind).update({ kind, leases }, { lastUpdateTime: snap.updateTime });
+      } else {
+        await this.ref(kind).create({ kind, leases });
+      }
+      return true;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if ((code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) || attempt >= MAX_ATTEMPTS) throw err;
+      // Spread the losers so they do not collide again in step.
+      await sleep(5 + Math.floor(Math.random() * 20 * Math.min(attempt, 5)));
+      return false;
+    }
   }
 }
 
-function toLease(docId: string, data: Record<string, unknown>, budget: number): ShareLease {
+/** gRPC status codes of a lost compare-and-set. */
+const ALREADY_EXISTS = 6;
+const FAILED_PRECONDITION = 9;
+const MAX_ATTEMPTS = 30;
+
+function leasesOf(value: unknown): Record<string, Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([id, v]) => [
+      id,
+      typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {},
+    ]),
+  );
+}
+
+function toLease(instanceId: string, data: Record<string, unknown>, budget: number): ShareLease {
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const instanceId = typeof data.instanceId === 'string' ? data.instanceId : docId;
   const share = num(data.sharePerSecond);
-  const expires = num(data.expiresAtMs);
   return {
     instanceId,
     sharePerSecond: share === undefined || share < 0 ? budget : share,
     wantPerSecond: num(data.wantPerSecond) ?? budget,
-    expiresAtMs: expires ?? 0,
+    expiresAtMs: num(data.expiresAtMs) ?? 0,
   };
 }

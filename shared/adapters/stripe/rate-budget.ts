@@ -65,6 +65,7 @@ interface KindState {
   arrivals: number;
   arrivalsSinceMs: number;
   lastActiveMs: number;
+  lastClaimAtMs: number;
   sent: number;
   rateLimited: number;
   renewing: Promise<void> | null;
@@ -99,6 +100,7 @@ export class StripeRateBudget {
       arrivals: 0,
       arrivalsSinceMs: this.now(),
       lastActiveMs: 0,
+      lastClaimAtMs: 0,
       sent: 0,
       rateLimited: 0,
       renewing: null,
@@ -194,10 +196,19 @@ export class StripeRateBudget {
     }
   }
 
-  /** Starts a renewal now unless one is running or scheduled. */
+  /**
+   * Starts a renewal now unless one is running or scheduled. A caller with no usable share does not wait
+   * for a renewal scheduled far off (a lease lapsed after failed renewals): it renews now, at most once
+   * per WAITING_RENEW_MS.
+   */
   private ensureRenewing(kind: RateKind): void {
     const k = this.kinds[kind];
-    if (this.closed || k.renewing || k.timer) return;
+    if (this.closed || k.renewing) return;
+    if (k.timer) {
+      if (this.usable(k) || this.now() - k.lastClaimAtMs < WAITING_RENEW_MS) return;
+      clearTimeout(k.timer);
+      k.timer = null;
+    }
     k.renewing = this.renew(kind).finally(() => {
       k.renewing = null;
       this.schedule(kind);
@@ -236,6 +247,7 @@ export class StripeRateBudget {
       return; // no budget known yet: nothing is sent until one is
     }
     const nowMs = this.now();
+    k.lastClaimAtMs = nowMs;
     const elapsedS = Math.max((nowMs - k.arrivalsSinceMs) / 1000, 0.001);
     // Work queued: ask for everything (fair sharing caps it). Otherwise what arrived, with headroom.
     const want = k.waiting > 0 ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 1.5);

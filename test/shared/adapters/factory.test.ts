@@ -226,14 +226,13 @@ describe('createAdapters on the local stack', () => {
       expect(stats.sharePerSecond.write).toBeGreaterThan(0);
       expect(stats.sharePerSecond.write).toBeLessThanOrEqual(3);
       expect(stats.sent).toEqual({ read: 1, write: 1 });
-      const leases = await firestore
-        .collection(COLLECTIONS.stripeRateShares)
-        .where('functionName', '==', 'plan-apply')
-        .get();
-      expect(leases.docs.map((d) => [d.get('kind'), d.get('sharePerSecond')]).sort()).toEqual([
-        ['read', stats.sharePerSecond.read],
-        ['write', stats.sharePerSecond.write],
-      ]);
+      const mine = async (kind: string) => {
+        const doc = await firestore.collection(COLLECTIONS.stripeRateShares).doc(kind).get();
+        const leases = Object.values(doc.get('leases') as Record<string, Record<string, unknown>>);
+        return leases.filter((l) => l.functionName === 'plan-apply').map((l) => l.sharePerSecond);
+      };
+      expect(await mine('read')).toEqual([stats.sharePerSecond.read]);
+      expect(await mine('write')).toEqual([stats.sharePerSecond.write]);
     } finally {
       await a.close();
     }
@@ -300,15 +299,15 @@ describe('createAdapters on the local stack', () => {
       let running = true;
       const sampler = (async () => {
         while (running) {
-          const leases = await firestore
-            .collection(COLLECTIONS.stripeRateShares)
-            .where('kind', '==', 'write')
-            .get();
-          const held = leases.docs.filter((d) => (d.get('expiresAtMs') as number) > Date.now());
+          const doc = await firestore.collection(COLLECTIONS.stripeRateShares).doc('write').get();
+          const leases = Object.values(
+            (doc.get('leases') ?? {}) as Record<string, { sharePerSecond: number; expiresAtMs: number }>,
+          );
+          const held = leases.filter((l) => l.expiresAtMs > Date.now());
           maxHolders = Math.max(maxHolders, held.length);
           maxHeld = Math.max(
             maxHeld,
-            held.reduce((sum, d) => sum + (d.get('sharePerSecond') as number), 0),
+            held.reduce((sum, l) => sum + l.sharePerSecond, 0),
           );
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -329,7 +328,11 @@ describe('createAdapters on the local stack', () => {
       await Promise.all(instances.map((a) => a.close()));
     }
     // Closing gives the shares back.
-    const left = await firestore.collection(COLLECTIONS.stripeRateShares).where('kind', '==', 'write').get();
-    expect(left.docs.map((d) => d.get('functionName'))).not.toContain('gather');
+    const left = await firestore.collection(COLLECTIONS.stripeRateShares).doc('write').get();
+    expect(
+      Object.values(left.get('leases') as Record<string, { functionName: string }>).map(
+        (l) => l.functionName,
+      ),
+    ).not.toContain('gather');
   });
 });
