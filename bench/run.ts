@@ -1,8 +1,9 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a lower bound measured in the same run.
-// Options: --only planner|pipeline|warehouse|events, --changes N --settle-s N (events), --views N, --rounds N (planner), --accounts N (pipeline),
+// Options: --only planner|pipeline|warehouse|events|limit, --limit-accounts N --reads-per-s N --writes-per-s N (limit), --changes N --settle-s N (events), --views N, --rounds N (planner), --accounts N (pipeline),
 // --warehouse-accounts N (default 1,000,000: about 3 minutes and 9 GB of RSS on a 2-core machine).
 import { parseArgs } from 'node:util';
 import { benchEvents } from './events.js';
+import { benchLimit } from './limit.js';
 import { benchPipeline } from './pipeline.js';
 import { benchPlanner } from './planner.js';
 import { benchWarehouse } from './warehouse.js';
@@ -16,6 +17,10 @@ const { values } = parseArgs({
     'warehouse-accounts': { type: 'string', default: '1000000' },
     changes: { type: 'string', default: '20' },
     'settle-s': { type: 'string', default: '2' },
+    'limit-accounts': { type: 'string', default: '20000' },
+    'reads-per-s': { type: 'string', default: '100' },
+    'writes-per-s': { type: 'string', default: '100' },
+    'detect-sizes': { type: 'string', default: '2000,10000,20000' },
   },
 });
 
@@ -27,6 +32,16 @@ const benches: Record<string, () => Promise<unknown> | unknown> = {
       accounts: 500,
       changes: Number(values.changes),
       settleSeconds: Number(values['settle-s']),
+    }),
+  limit: () =>
+    benchLimit({
+      accounts: Number(values['limit-accounts']),
+      readsPerSecond: Number(values['reads-per-s']),
+      writesPerSecond: Number(values['writes-per-s']),
+      budgetShare: 0.95,
+      gatherInstances: 3,
+      planApplyInstances: 2,
+      detectSizes: String(values['detect-sizes']).split(',').filter(Boolean).map(Number),
     }),
   warehouse: () => benchWarehouse({ accounts: Number(values['warehouse-accounts']), rounds: 1, seed: 42 }),
 };

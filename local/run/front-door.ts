@@ -19,6 +19,11 @@ export interface FrontDoor {
   readonly url: string;
   /** Sends requests to the instance listening on this port from now on (null: none is up). */
   setTarget(port: number | null): void;
+  /**
+   * Sends requests to these instances from now on, each to the one with the fewest requests in flight
+   * (Cloud Run routes by each instance's concurrency); empty: none is up.
+   */
+  setTargets(ports: readonly number[]): void;
   close(): Promise<void>;
 }
 
@@ -33,11 +38,17 @@ function unavailable(res: import('node:http').ServerResponse, why: string) {
 
 export async function openFrontDoor(options: { coldStartWaitMs?: number } = {}): Promise<FrontDoor> {
   const coldStartWaitMs = options.coldStartWaitMs ?? COLD_START_WAIT_MS;
-  let target: number | null = null;
+  let targets: number[] = [];
+  const inFlight = new Map<number, number>();
   let waiting: (() => void)[] = [];
+  const leastBusy = (): number | null =>
+    targets.reduce<number | null>(
+      (best, port) => (best === null || (inFlight.get(port) ?? 0) < (inFlight.get(best) ?? 0) ? port : best),
+      null,
+    );
   /** The port of a serving instance, waiting up to coldStartWaitMs for one; null if none came up. */
   const instance = async (): Promise<number | null> => {
-    if (target !== null) return target;
+    if (targets.length > 0) return leastBusy();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, coldStartWaitMs);
       waiting.push(() => {
@@ -45,7 +56,14 @@ export async function openFrontDoor(options: { coldStartWaitMs?: number } = {}):
         resolve();
       });
     });
-    return target;
+    return leastBusy();
+  };
+  const setTargets = (ports: readonly number[]) => {
+    targets = [...ports];
+    if (targets.length > 0) {
+      for (const wake of waiting) wake();
+      waiting = [];
+    }
   };
   const server: Server = createServer(async (req, res) => {
     const port = await instance();
@@ -54,6 +72,8 @@ export async function openFrontDoor(options: { coldStartWaitMs?: number } = {}):
       unavailable(res, 'no instance is serving');
       return;
     }
+    inFlight.set(port, (inFlight.get(port) ?? 0) + 1);
+    res.once('close', () => inFlight.set(port, Math.max(0, (inFlight.get(port) ?? 1) - 1)));
     const upstream = request(
       { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
@@ -70,12 +90,9 @@ export async function openFrontDoor(options: { coldStartWaitMs?: number } = {}):
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     setTarget(port) {
-      target = port;
-      if (port !== null) {
-        for (const wake of waiting) wake();
-        waiting = [];
-      }
+      setTargets(port === null ? [] : [port]);
     },
+    setTargets,
     close: () =>
       new Promise<void>((resolve) => {
         for (const wake of waiting) wake();

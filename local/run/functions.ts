@@ -20,7 +20,12 @@ export interface ServedFunction {
   readonly url: string;
   /** The function's own process; null when it is served in this process. */
   readonly pid: number | null;
-  /** Peak resident memory of its process (VmHWM), in bytes; null in process or where /proc is unavailable. */
+  /** How many instances serve it (processes behind its front door; 1 in process). */
+  instances(): number;
+  /**
+   * Peak resident memory of its process (VmHWM), in bytes, the largest of its instances; null in process
+   * or where /proc is unavailable.
+   */
   peakRssBytes(): number | null;
   /**
    * Kills the function's process without warning (SIGKILL: no graceful shutdown, whatever it was doing is
@@ -71,50 +76,79 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * One function in its own process (serve-function.ts) behind its front door (front-door.ts), resolved
- * once it listens. A restarted instance gets a port of its own; the front door's address stays.
+ * One function in its own process(es) (serve-function.ts) behind its front door (front-door.ts), resolved
+ * once they listen; `instances` processes share the door as Cloud Run's instances share a service. A
+ * restarted instance gets a port of its own; the front door's address stays.
  */
-async function spawnFunction(name: FunctionName, env: Record<string, string>): Promise<ServedFunction> {
+async function spawnFunction(
+  name: FunctionName,
+  env: Record<string, string>,
+  instances = 1,
+): Promise<ServedFunction> {
   const door = await openFrontDoor();
-  let instance: { child: ChildProcess; port: number };
+  let running: { child: ChildProcess; port: number }[] = [];
+  const startAll = async () => {
+    const started = await Promise.allSettled(
+      Array.from({ length: instances }, () => startProcess(name, env, 0)),
+    );
+    const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const i of ok) i.child.kill('SIGKILL');
+      throw failed.reason;
+    }
+    running = ok;
+    door.setTargets(running.map((i) => i.port));
+  };
   try {
-    instance = await startProcess(name, env, 0);
+    await startAll();
   } catch (error) {
     await door.close();
     throw error;
   }
-  door.setTarget(instance.port);
-  const running = () => instance.child.exitCode === null && instance.child.signalCode === null;
+  const alive = (i: { child: ChildProcess }) => i.child.exitCode === null && i.child.signalCode === null;
+  const peakOf = (pid: number | undefined): number | null => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : null;
+    } catch {
+      return null;
+    }
+  };
   return {
     name,
     get pid() {
-      return instance.child.pid as number;
+      return running[0]?.child.pid as number;
     },
     url: door.url,
+    instances: () => running.length,
     peakRssBytes() {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${instance.child.pid}/status`, 'utf8'));
-        return m ? Number(m[1]) * 1024 : null;
-      } catch {
-        return null;
-      }
+      const peaks = running.map((i) => peakOf(i.child.pid)).filter((p): p is number => p !== null);
+      return peaks.length === 0 ? null : Math.max(...peaks);
     },
     async kill() {
-      door.setTarget(null);
-      const gone = exited(instance.child);
-      instance.child.kill('SIGKILL');
-      await gone;
+      door.setTargets([]);
+      await Promise.all(
+        running.map((i) => {
+          const gone = exited(i.child);
+          i.child.kill('SIGKILL');
+          return gone;
+        }),
+      );
     },
     async restart() {
-      if (running()) throw new Error(`${name} is still running`);
-      instance = await startProcess(name, env, 0);
-      door.setTarget(instance.port);
+      if (running.some(alive)) throw new Error(`${name} is still running`);
+      await startAll();
     },
     async stop() {
-      const gone = exited(instance.child);
-      instance.child.kill('SIGTERM');
-      setTimeout(() => instance.child.kill('SIGKILL'), 5000).unref();
-      await gone;
+      await Promise.all(
+        running.map((i) => {
+          const gone = exited(i.child);
+          i.child.kill('SIGTERM');
+          setTimeout(() => i.child.kill('SIGKILL'), 5000).unref();
+          return gone;
+        }),
+      );
       await door.close();
     },
   };
@@ -142,6 +176,7 @@ async function serveInProcess(name: FunctionName, entryPoint: string): Promise<S
     name,
     pid: null,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    instances: () => 1,
     peakRssBytes: () => null,
     kill: () =>
       Promise.reject(new Error(`${name} is served in this process: kill needs functions: 'processes'`)),
@@ -158,8 +193,12 @@ async function serveInProcess(name: FunctionName, entryPoint: string): Promise<S
 export type ServeMode =
   /** The functions share this process and the deps given (built by the adapter factory from `env`). */
   | { readonly kind: 'in-process'; readonly deps: PipelineDeps }
-  /** Each function in its own process, configured by `env` alone. */
-  | { readonly kind: 'processes'; readonly env: Record<string, string> };
+  /** Each function in its own process(es), configured by `env` alone; `instances` per function, default 1. */
+  | {
+      readonly kind: 'processes';
+      readonly env: Record<string, string>;
+      readonly instances?: Partial<Record<FunctionName, number>>;
+    };
 
 /** Serves every function; on failure stops the ones already started. */
 export async function serveFunctions(mode: ServeMode): Promise<ServedFunction[]> {
@@ -170,7 +209,8 @@ export async function serveFunctions(mode: ServeMode): Promise<ServedFunction[]>
       await loadFunctions();
       for (const fn of FUNCTIONS) served.push(await serveInProcess(fn.name, fn.entryPoint));
     } else {
-      for (const fn of FUNCTIONS) served.push(await spawnFunction(fn.name, mode.env));
+      for (const fn of FUNCTIONS)
+        served.push(await spawnFunction(fn.name, mode.env, mode.instances?.[fn.name] ?? 1));
     }
     return served;
   } catch (error) {

@@ -15,12 +15,21 @@ import {
 } from '../../shared/contracts/topology.js';
 import type { DriftSystem } from '../../shared/domain/audit.js';
 import { DEFAULT_CONFIG, type DriftControlConfig } from '../../shared/domain/config.js';
+import { SYNTHETIC_ACCOUNT_ID } from '../../shared/tickets/account-ids.js';
 import { type LocalBigQuery, startLocalBigQuery } from '../bigquery/index.js';
 import type { StartEmulatorsOptions } from '../emulators.js';
+import {
+  ACCOUNT_ID_FIELD,
+  DEV_JIRA_CREDENTIALS,
+  type LocalJira,
+  startLocalJira,
+  syntheticTickets,
+} from '../jira/index.js';
 import { ensureTopology } from '../provision/pubsub.js';
 import { deployWarehouse } from '../provision/warehouse.js';
 import { type LocalStack, startLocalStack } from '../stack.js';
 import { createLocalStores, type LocalStores } from '../stores/local-stores.js';
+import type { RateLimit } from '../stripe/rate-limiter.js';
 import { loadWorld } from '../synthetic/load.js';
 import { createWorld, type World } from '../synthetic/world.js';
 import { seedsFromWorld } from '../synthetic/world-seed.js';
@@ -69,6 +78,13 @@ export interface LocalPipelineOptions {
    * configured only by the environment, as deployed (slower to start; memory per function).
    */
   readonly functions?: 'in-process' | 'processes';
+  /** With `processes`: how many instances serve each function (default 1), behind one front door each. */
+  readonly instances?: Partial<Record<FunctionName, number>>;
+  /**
+   * Stripe's rate limit on the local Stripe API (read and write token buckets, 429 as Stripe answers);
+   * default none, so tests that need speed are not slowed (docs/local-stack.md, "Rate limit").
+   */
+  readonly stripeRateLimit?: RateLimit;
   /**
    * Stripe's webhooks (default true): the local Stripe sends its change events, signed, to stripe-events.
    */
@@ -113,6 +129,17 @@ export interface LocalPipeline {
   publishOpeChange(accountIds: readonly string[]): Promise<string>;
   /** POSTs to event-sweeper as Cloud Scheduler would: due event checks go to gather. */
   sweepEvents(): Promise<{ status: number; body: unknown }>;
+  /**
+   * The local Jira Cloud stand-in, seeded with the world's 27 weeks of BILL and CUSTESC tickets (drift
+   * accounts file the tickets their drift would cause; local/jira/tickets.ts).
+   */
+  readonly jira: LocalJira;
+  /** POSTs to classify-tickets (`{}`: as the weekly Scheduler job does; or a week, version, force). */
+  classifyTickets(body?: {
+    week?: string;
+    taxonomyVersion?: string;
+    force?: boolean;
+  }): Promise<{ status: number; body: unknown }>;
   /** POSTs to detect-drift as Cloud Scheduler would. */
   triggerDetect(
     system: DriftSystem,
@@ -150,6 +177,7 @@ function functionEnvironment(
   bigquery: LocalBigQuery,
   stores: LocalStores,
   projectId: string,
+  jira: LocalJira,
 ) {
   // Emulators this stack started, or (emulators: false) the ones already running; never the cloud.
   const emulator = (name: 'PUBSUB_EMULATOR_HOST' | 'FIRESTORE_EMULATOR_HOST') => {
@@ -168,6 +196,12 @@ function functionEnvironment(
     SUBS_API_URL: stack.endpoints.subsApi,
     WWW_API_URL: stack.endpoints.www,
     ...stores.env,
+    // The local Jira's development identity and the synthetic world's account ids (acc_ + 7 digits).
+    JIRA_BASE_URL: jira.url,
+    JIRA_EMAIL: DEV_JIRA_CREDENTIALS.email,
+    JIRA_API_TOKEN: DEV_JIRA_CREDENTIALS.token,
+    JIRA_ACCOUNT_ID_FIELD: ACCOUNT_ID_FIELD,
+    TICKET_ACCOUNT_ID_PATTERN: SYNTHETIC_ACCOUNT_ID.source,
     METADATA_SERVER_DETECTION: 'none',
   };
 }
@@ -197,13 +231,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const seeds = seedsFromWorld(world);
 
   let bigquery: LocalBigQuery | undefined;
+  let jira: LocalJira | undefined;
   const stack = await startLocalStack({
     emulators: options.emulators ?? true,
     ...(options.existingPostgres ? { existingPostgres: options.existingPostgres } : {}),
     seed: { stripe: seeds.stripe, subsApi: seeds.subsApi, www: seeds.www },
+    ...(options.stripeRateLimit ? { stripe: { rateLimit: options.stripeRateLimit } } : {}),
     // The raw clients below find the emulators through PUBSUB_EMULATOR_HOST / FIRESTORE_EMULATOR_HOST.
     exportEnv: true,
     extraServices: [
+      {
+        name: 'jira',
+        start: async () => {
+          jira = await startLocalJira({ issues: syntheticTickets({ world }) });
+          const j = jira;
+          return { endpoint: j.url, env: {}, stop: () => j.stop() };
+        },
+      },
       {
         name: 'bigquery',
         start: async () => {
@@ -231,6 +275,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   };
   try {
     if (bigquery === undefined) throw new Error('local BigQuery did not start');
+    if (jira === undefined) throw new Error('local Jira did not start');
     if (stack.postgres === undefined) throw new Error('local PostgreSQL did not start');
     progress('local stack up');
 
@@ -249,13 +294,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await writeControlState(firestore, config, seeds.gates);
     progress('Firestore config and gates written');
 
-    const env = functionEnvironment(stack, bigquery, stores, projectId);
+    const env = functionEnvironment(stack, bigquery, stores, projectId, jira);
     deps = await createAdapters(env, { log });
     served =
       options.functions === 'processes'
         ? await serveFunctions({
             kind: 'processes',
             env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
+            ...(options.instances ? { instances: options.instances } : {}),
           })
         : await serveFunctions({ kind: 'in-process', deps });
     const functionUrls = Object.fromEntries(served.map((f) => [f.name, f.url])) as Record<
@@ -313,6 +359,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           method: 'POST',
           headers: { 'content-type': 'application/json', 'X-CloudScheduler': 'true' },
           body: '{}',
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      jira,
+      async classifyTickets(body = {}) {
+        const res = await fetch(functionUrls['classify-tickets'], {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'X-CloudScheduler': 'true' },
+          body: JSON.stringify(body),
         });
         return { status: res.status, body: await res.json() };
       },

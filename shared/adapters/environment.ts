@@ -27,6 +27,12 @@ import { z } from 'zod';
  *   STORE_READ_RETRIES          optional, default 2: tries after the first of a failed live read
  *   BIGQUERY_API_ENDPOINT       optional URL (or BIGQUERY_EMULATOR_HOST); BIGQUERY_LOCATION optional
  *   LOG_LEVEL                   optional pino level, default info
+ *   JIRA_BASE_URL, JIRA_EMAIL   Jira Cloud (https://<site>.atlassian.net) and its API user (classify-tickets)
+ *   JIRA_API_TOKEN              or JIRA_API_TOKEN_FILE (a Secret Manager mount): the API user's token
+ *   JIRA_PROJECTS               optional, default BILL,CUSTESC
+ *   JIRA_ACCOUNT_ID_FIELD       optional custom field holding the account ids a ticket names
+ *   TICKET_ACCOUNT_ID_PATTERN   optional regex of account ids in ticket text (default 32 hex characters)
+ *   TAXONOMY_VERSION            optional, default the newest in shared/tickets/taxonomy/
  *
  * Everything that is set is validated up front, every problem listed in one error. A secret or URL that
  * is missing is not an error at start (least privilege: detect-drift and audit-writer get no Stripe key
@@ -100,6 +106,33 @@ const EnvSchema = z.object({
   BIGQUERY_EMULATOR_HOST: optional(z.string()),
   BIGQUERY_LOCATION: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  // The weekly ticket signal (classify-tickets; docs/tickets.md).
+  JIRA_BASE_URL: optional(httpUrl),
+  JIRA_EMAIL: optional(z.string().email('must be the email of the Jira API user')),
+  JIRA_API_TOKEN: optional(z.string()),
+  JIRA_API_TOKEN_FILE: optional(z.string()),
+  JIRA_PROJECTS: optional(
+    z
+      .string()
+      .regex(
+        /^[A-Z][A-Z0-9_]*(,[A-Z][A-Z0-9_]*)*$/,
+        'must be Jira project keys, comma-separated (BILL,CUSTESC)',
+      ),
+  ),
+  JIRA_ACCOUNT_ID_FIELD: optional(
+    z.string().regex(/^customfield_\d+$/, 'must be a custom field id, e.g. customfield_10042'),
+  ),
+  TICKET_ACCOUNT_ID_PATTERN: optional(
+    z.string().refine((v) => {
+      try {
+        new RegExp(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+  ),
+  TAXONOMY_VERSION: optional(z.string().regex(/^v\d+$/, 'must be a taxonomy version such as v6')),
 });
 
 export type EnvVar = keyof typeof EnvSchema.shape;
@@ -167,6 +200,18 @@ export interface AdapterEnv {
   readonly storeReadRetries: number;
   readonly bigquery: BigQueryEnv;
   readonly logLevel: string;
+  readonly jira: {
+    /** Undefined when unset: the ticket source fails on use (classify-tickets only). */
+    readonly baseUrl: string | undefined;
+    readonly email: string | undefined;
+    readonly apiToken: string | undefined;
+    readonly projects: readonly string[];
+    readonly accountIdField: string | null;
+  };
+  /** The account id format named in ticket text (default: Cloudflare's, 32 hex characters). */
+  readonly ticketAccountIdPattern: string | undefined;
+  /** The taxonomy classify-tickets uses when a call names none (default: the newest shipped). */
+  readonly taxonomyVersion: string | undefined;
 }
 
 export type EnvInput = Readonly<Record<string, string | undefined>>;
@@ -231,6 +276,13 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     'a Stripe webhook signing secret (whsec_…)',
     problems,
   );
+  const jiraToken = secretFrom(
+    env,
+    'JIRA_API_TOKEN',
+    (v) => /^\S{8,}$/.test(v),
+    'a Jira API token (8+ characters, no spaces)',
+    problems,
+  );
   const replica = (name: EnvVar) => secretFrom(env, name, isPostgresUrl, 'a postgres:// URL', problems);
   const replicas: ReplicaUrls = {
     ope: replica('OPE_DATABASE_URL'),
@@ -288,6 +340,15 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
       location: raw.BIGQUERY_LOCATION,
     },
     logLevel: raw.LOG_LEVEL ?? 'info',
+    jira: {
+      baseUrl: raw.JIRA_BASE_URL,
+      email: raw.JIRA_EMAIL,
+      apiToken: jiraToken,
+      projects: (raw.JIRA_PROJECTS ?? 'BILL,CUSTESC').split(','),
+      accountIdField: raw.JIRA_ACCOUNT_ID_FIELD ?? null,
+    },
+    ticketAccountIdPattern: raw.TICKET_ACCOUNT_ID_PATTERN,
+    taxonomyVersion: raw.TAXONOMY_VERSION,
   };
 }
 

@@ -9,10 +9,12 @@ import type {
   OpePort,
   StripePort,
   SubsApiPort,
+  TicketSourcePort,
   WebhookVerifierPort,
   WwwPort,
 } from '../ports/index.js';
 import { BigQueryMirror, bigQueryClient } from './bigquery.js';
+import { BigQueryTicketStore } from './bigquery-tickets.js';
 import {
   type AdapterEnv,
   describeEnvironment,
@@ -24,6 +26,8 @@ import { FirestoreControlStore } from './firestore.js';
 import { FirestoreEventLedger } from './firestore-events.js';
 import { FirestoreLifecycleStore } from './firestore-lifecycle.js';
 import { FirestoreRateShares } from './firestore-rate-shares.js';
+import { FirestoreTicketRuns } from './firestore-ticket-runs.js';
+import { JiraTicketSource } from './jira.js';
 import { PubSubPublisher } from './pubsub.js';
 import { BillingProdReplica } from './replica/billing-prod.js';
 import { CfProdReplica } from './replica/cf-prod.js';
@@ -234,6 +238,27 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
   // Jobs run where the datasets are; unset, BigQuery infers the location from the tables a query reads.
   if (config.bigquery.location !== undefined) bq.location = config.bigquery.location;
   const mirror = new BigQueryMirror(bq);
+  const jira = config.jira;
+  const tickets: TicketSourcePort =
+    jira.baseUrl === undefined || jira.email === undefined || jira.apiToken === undefined
+      ? missingPort<TicketSourcePort>(
+          'tickets',
+          ['ticketsCreated'],
+          jira.baseUrl === undefined
+            ? 'JIRA_BASE_URL'
+            : jira.email === undefined
+              ? 'JIRA_EMAIL'
+              : 'JIRA_API_TOKEN',
+          'set JIRA_BASE_URL, JIRA_EMAIL and JIRA_API_TOKEN (or JIRA_API_TOKEN_FILE, from the Jira token secret)',
+          functionName,
+        )
+      : new JiraTicketSource({
+          baseUrl: jira.baseUrl,
+          email: jira.email,
+          apiToken: jira.apiToken,
+          projects: jira.projects,
+          accountIdField: jira.accountIdField,
+        });
   log.debug({ env: describeEnvironment(config), function: functionName }, 'adapters created');
 
   let closed: Promise<void> | undefined;
@@ -250,6 +275,13 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     ope,
     billingProd,
     cfProd,
+    tickets,
+    ticketStore: new BigQueryTicketStore(bq),
+    ticketRuns: new FirestoreTicketRuns(firestore),
+    ticketSettings: {
+      ...(config.taxonomyVersion ? { taxonomyVersion: config.taxonomyVersion } : {}),
+      ...(config.ticketAccountIdPattern ? { accountIdPattern: config.ticketAccountIdPattern } : {}),
+    },
     mirror,
     auditTable: mirror,
     clock,

@@ -5,6 +5,7 @@ import { registerEvents } from './commands/events.js';
 import { registerGather } from './commands/gather.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReplay } from './commands/replay.js';
+import { registerTickets } from './commands/tickets.js';
 import { CliError, type Out } from './io.js';
 import { type LoadLocalCommands, registerLocalCommands } from './local-commands.js';
 
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     registerReplay(program, out);
     registerConfig(program, out);
     registerEvents(program, out);
+    registerTickets(program, out);
     await registerLocalCommands(program, out, argv.slice(2), options.loadLocalCommands);
     await program.parseAsync([...argv]);
     return exitCode;

@@ -82,6 +82,7 @@ export function deadLetterSubscriptionName(fn: FunctionName): string {
 export const DATASETS: Readonly<typeof topology.datasets> = topology.datasets;
 
 export const AUDIT_TABLE = topology.auditTable;
+export const TICKET_CLASSIFICATIONS_TABLE = topology.ticketClassificationsTable;
 
 /**
  * Firestore collections: the global config (one document), the run ledger (one document per system and

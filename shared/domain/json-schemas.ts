@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccountView } from './account-view.js';
 import { AuditRecord } from './audit.js';
 import { Plan } from './plan.js';
+import { TicketClassificationRow } from './ticket-classification.js';
 
 /**
  * JSON Schemas generated from the same zod schemas as the types, committed under shared/schemas/ so other
@@ -32,10 +33,21 @@ type JsonSchemaNode = {
 
 /** Maps the audit record's JSON Schema to a BigQuery table schema: the deployed table follows the code. */
 export function auditTableSchema(): BigQueryField[] {
-  const root = z.toJSONSchema(AuditRecord, { io: 'input' }) as JsonSchemaNode;
+  return bigQueryTableSchema(AuditRecord);
+}
+
+/** The ticket classifications table (docs/tickets.md), from its row schema. */
+export function ticketClassificationsTableSchema(): BigQueryField[] {
+  return bigQueryTableSchema(TicketClassificationRow);
+}
+
+function bigQueryTableSchema(schema: z.ZodType): BigQueryField[] {
+  const root = z.toJSONSchema(schema, { io: 'input' }) as JsonSchemaNode;
   const required = new Set(root.required ?? []);
   return Object.entries(root.properties ?? {}).map(([name, node]) => {
-    const variants = node.anyOf ?? [node];
+    // A nullable may come as anyOf [T, null] or as type [T, "null"] (when described).
+    const variants =
+      node.anyOf ?? (Array.isArray(node.type) ? node.type.map((type) => ({ ...node, type })) : [node]);
     const nonNull = variants.filter((v) => v.type !== 'null');
     const nullable = variants.length !== nonNull.length || !required.has(name);
     const base = nonNull[0] ?? {};
@@ -57,7 +69,7 @@ function scalarType(node: JsonSchemaNode, field: string): string {
   if (node.type === 'integer') return 'INT64';
   if (node.type === 'number') return 'FLOAT64';
   if (node.type === 'boolean') return 'BOOL';
-  throw new Error(`audit field ${field}: no BigQuery type for ${JSON.stringify(node)}`);
+  throw new Error(`field ${field}: no BigQuery type for ${JSON.stringify(node)}`);
 }
 
 /** Every committed schema file and its content. */
@@ -72,5 +84,6 @@ export function generatedSchemaFiles(): Record<string, string> {
       jsonSchema(AuditRecord, 'https://driftcontrol.local/schemas/audit-record.schema.json'),
     ),
     'audit-table.bigquery.json': json(auditTableSchema()),
+    'ticket-classifications.bigquery.json': json(ticketClassificationsTableSchema()),
   };
 }

@@ -12,6 +12,9 @@ import type {
   PublisherPort,
   StripePort,
   SubsApiPort,
+  TicketRunLedgerPort,
+  TicketSourcePort,
+  TicketStorePort,
   WebhookVerifierPort,
   WwwPort,
 } from '../ports/index.js';
@@ -35,6 +38,12 @@ export interface PipelineDeps {
   readonly ope: OpePort;
   readonly billingProd: BillingProdPort;
   readonly cfProd: CfProdPort;
+  /** The weekly ticket signal (classify-tickets; docs/tickets.md): Jira, where rows land, the ledger. */
+  readonly tickets: TicketSourcePort;
+  readonly ticketStore: TicketStorePort;
+  readonly ticketRuns: TicketRunLedgerPort;
+  /** Which taxonomy a call that names none uses, and the account id format in ticket text (env). */
+  readonly ticketSettings: { readonly taxonomyVersion?: string; readonly accountIdPattern?: string };
   readonly clock: Clock;
   readonly log: Logger;
 }

@@ -29,7 +29,8 @@ export type UpstreamService =
   | 'cf_prod'
   | 'bigquery'
   | 'firestore'
-  | 'pubsub';
+  | 'pubsub'
+  | 'jira';
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';

@@ -21,6 +21,8 @@ import type {
 import type { AuditRecord, DriftSystem } from '../domain/audit.js';
 import type { DriftControlConfig } from '../domain/config.js';
 import type { Change, ChangeTarget, StripeParamValue } from '../domain/plan.js';
+import type { TicketClassificationRow } from '../domain/ticket-classification.js';
+import type { Ticket } from '../tickets/ticket.js';
 
 /**
  * Ports: one interface per store the pipeline touches. Cores (shared/pipeline) depend only on these;
@@ -226,6 +228,51 @@ export interface RateSharePort {
   claim(request: RateShareRequest): Promise<RateShareGrant>;
   /** Gives the share back (an instance going idle or shutting down). */
   release(kind: RateKind, instanceId: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------- the weekly ticket signal (docs/tickets.md)
+
+/** The company's ticket tracker (Jira Cloud): the tickets of the configured projects created in a range. */
+export interface TicketSourcePort {
+  /** Every ticket created in [fromIso, toIso), oldest first, read whole (paged through). */
+  ticketsCreated(fromIso: string, toIso: string): Promise<Ticket[]>;
+}
+
+/** Where classifications land and the digest's views are read (BigQuery billing_tickets / observability). */
+export interface TicketStorePort {
+  /** Streams rows; a retried insert of the same rows is de-duplicated by BigQuery's insertId. */
+  insertClassifications(rows: readonly TicketClassificationRow[]): Promise<void>;
+  /** Rows of an observability view (the ticket views), filtered by taxonomy version and weeks. */
+  readView<T>(
+    view: TicketView,
+    filter: { taxonomyVersion: string; fromWeek: string; toWeek: string },
+  ): Promise<T[]>;
+}
+
+export type TicketView =
+  | 'ticket_classifications_latest'
+  | 'ticket_weekly_molecules'
+  | 'ticket_account_drift'
+  | 'ticket_atom_drift';
+
+export type TicketRunClaim =
+  | { readonly outcome: 'claimed' }
+  | { readonly outcome: 'done'; readonly runId: string; readonly finishedAt: string }
+  | { readonly outcome: 'in_progress'; readonly runId: string };
+
+/** One classification run per taxonomy version and week (a ledger, like detection's). */
+export interface TicketRunLedgerPort {
+  claim(
+    taxonomyVersion: string,
+    week: string,
+    request: { runId: string; nowMs: number; leaseMs: number; force: boolean },
+  ): Promise<TicketRunClaim>;
+  finish(
+    taxonomyVersion: string,
+    week: string,
+    runId: string,
+    summary: Record<string, unknown>,
+  ): Promise<void>;
 }
 
 // ---------------------------------------------------------------- change events (docs/design.md, "Events")

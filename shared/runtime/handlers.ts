@@ -5,10 +5,15 @@ import type { AuditStage, DriftSystem } from '../domain/audit.js';
 import { CalendarDate } from '../domain/common.js';
 import { parseJson, ValidationError } from '../domain/validate.js';
 import { emitAudit } from '../pipeline/audit.js';
+import { type ClassifyWeekRequest, classifyWeek } from '../pipeline/classify-tickets.js';
 import type { Disposition, PipelineDeps } from '../pipeline/deps.js';
 import { type DetectRequest, detectDrift } from '../pipeline/detect.js';
 import { receiveStripeEvent } from '../pipeline/stripe-events.js';
 import { sweepPendingChecks } from '../pipeline/sweep-checks.js';
+import { weeklyDigest } from '../pipeline/ticket-digest.js';
+import { classifierFor } from '../tickets/classifiers.js';
+import { loadTaxonomy } from '../tickets/taxonomy.js';
+import { lastCompleteWeek, parseWeek } from '../tickets/weeks.js';
 import { getDeps } from './deps.js';
 import { installJsonErrors } from './json-errors.js';
 
@@ -230,4 +235,97 @@ export const stripeEventsHttp = httpHandler('stripe-events', async (deps, req, r
 
 export const eventSweeperHttp = httpHandler('event-sweeper', async (deps, _req, res) => {
   res.status(200).json(await sweepPendingChecks(deps));
+});
+
+// ---------------------------------------------------------------- classify-tickets (HTTP, weekly Scheduler)
+
+export interface ClassifyTicketsRequest extends ClassifyWeekRequest {
+  readonly taxonomyVersion: string | undefined;
+}
+
+/**
+ * `{ week?, taxonomyVersion?, force? }` (JSON body or query). A scheduled call (Cloud Scheduler's headers)
+ * names no week: it classifies the last week that ended before its schedule time, so a retried firing
+ * means the same week.
+ */
+export function parseClassifyTicketsRequest(
+  req: Pick<Request, 'body' | 'query' | 'headers'>,
+  now: Date,
+): ClassifyTicketsRequest {
+  const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  const scheduleTime = req.headers['x-cloudscheduler-scheduletime'];
+  const at =
+    typeof scheduleTime === 'string' && !Number.isNaN(Date.parse(scheduleTime))
+      ? new Date(scheduleTime)
+      : now;
+  const issues: { path: string; message: string; received: string }[] = [];
+  const week = body.week ?? query.week ?? lastCompleteWeek(at);
+  let parsedWeek = '';
+  try {
+    parsedWeek = parseWeek(String(week));
+  } catch (error) {
+    issues.push({ path: 'week', message: (error as Error).message, received: typeof week });
+  }
+  const version = body.taxonomyVersion ?? query.taxonomyVersion;
+  if (version !== undefined && (typeof version !== 'string' || !/^v\d+$/.test(version)))
+    issues.push({
+      path: 'taxonomyVersion',
+      message: 'must be a taxonomy version such as v6',
+      received: typeof version,
+    });
+  const force = body.force ?? query.force;
+  if (force !== undefined && force !== true && force !== false && force !== 'true' && force !== 'false')
+    issues.push({ path: 'force', message: 'must be true or false', received: typeof force });
+  if (issues.length > 0) throw new ValidationError('classify-tickets request', issues);
+  return {
+    week: parsedWeek,
+    taxonomyVersion: version as string | undefined,
+    force: force === true || force === 'true',
+  };
+}
+
+export const classifyTicketsHttp = httpHandler('classify-tickets', async (deps, req, res) => {
+  if (req.method !== 'POST') {
+    res
+      .status(405)
+      .json({ error: { code: 'method_not_allowed', message: 'POST { week?, taxonomyVersion?, force? }' } });
+    return;
+  }
+  let request: ClassifyTicketsRequest;
+  let classifier: ReturnType<typeof classifierFor>;
+  try {
+    request = parseClassifyTicketsRequest(req, deps.clock.now());
+    classifier = classifierFor(
+      request.taxonomyVersion ?? deps.ticketSettings.taxonomyVersion,
+      deps.ticketSettings.accountIdPattern,
+    );
+  } catch (error) {
+    if (!(error instanceof ValidationError) && (error as Error).name !== 'TaxonomyError') throw error;
+    res.status(400).json({
+      error: {
+        code: 'invalid_request',
+        message: (error as Error).message,
+        ...(error instanceof ValidationError ? { issues: error.issues } : {}),
+      },
+    });
+    return;
+  }
+  const result = await classifyWeek(deps, classifier, request);
+  if (result.status === 'in_progress') {
+    // Scheduler retries a 409 later; the run holding the week may have died (its lease lapses).
+    res.status(409).json(result);
+    return;
+  }
+  const molecules = loadTaxonomy(classifier.version).molecules.map((m) => m.id);
+  const digest = await weeklyDigest(deps.ticketStore, {
+    week: result.week,
+    taxonomyVersion: classifier.version,
+    molecules,
+  });
+  deps.log.info(
+    { event: 'tickets_classified', week: result.week, status: result.status },
+    'ticket week done',
+  );
+  res.status(200).json({ ...result, digest });
 });

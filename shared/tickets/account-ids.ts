@@ -12,12 +12,19 @@ export const SYNTHETIC_ACCOUNT_ID = /\bacc_\d{7}\b/;
 
 /** Every match of `pattern` in `text`. The pattern's own flags are kept; the global flag is added. */
 export function accountIdsIn(text: string, pattern: RegExp): string[] {
-  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  const global = new RegExp(
+    pattern.source,
+    pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
+  );
   return [...text.matchAll(global)].map((m) => m[0]);
 }
 
 /** The ticket's own ids merged with those named in its text: deduplicated and sorted. */
-export function mergeAccountIds(fieldIds: readonly string[], texts: readonly string[], pattern: RegExp): string[] {
+export function mergeAccountIds(
+  fieldIds: readonly string[],
+  texts: readonly string[],
+  pattern: RegExp,
+): string[] {
   const all = new Set(fieldIds);
   for (const text of texts) for (const id of accountIdsIn(text, pattern)) all.add(id);
   return [...all].sort();

@@ -12,6 +12,8 @@ export type AdfText = {
   readonly text: string;
   /** Node types not rendered by this module (their text children were kept), sorted, without duplicates. */
   readonly unknownNodes: string[];
+  /** The walk stopped at `maxChars`; the rest of the document was not read. */
+  readonly truncated: boolean;
 };
 
 export type AdfUnreadable = {
@@ -51,15 +53,28 @@ const BLOCKS = new Set(['paragraph', 'heading', 'codeBlock', 'blockquote', 'pane
 const CONTAINERS = new Set(['doc', 'listItem']);
 const MEDIA = new Set(['mediaSingle', 'mediaGroup', 'media', 'mediaInline']);
 
-export function adfToText(value: unknown): AdfResult {
+/**
+ * Renders `value` as text. `maxChars` bounds the work on a huge document: the walk stops once that much
+ * text is out (the text may end up to one text node longer).
+ */
+export function adfToText(value: unknown, maxChars = Number.POSITIVE_INFINITY): AdfResult {
   if (!isNode(value) || value.type !== 'doc') {
-    return { ok: false, reason: 'not_a_document', detail: 'the description is not an ADF document (type "doc")' };
+    return {
+      ok: false,
+      reason: 'not_a_document',
+      detail: 'the description is not an ADF document (type "doc")',
+    };
   }
   if (value.version !== 1) {
-    return { ok: false, reason: 'unsupported_version', detail: `ADF version ${String(value.version)} is not 1` };
+    return {
+      ok: false,
+      reason: 'unsupported_version',
+      detail: `ADF version ${String(value.version)} is not 1`,
+    };
   }
 
   const out: string[] = [];
+  let length = 0;
   const unknown = new Set<string>();
   // Steps are popped from the end, so each node pushes what it renders in reverse order.
   const stack: Step[] = [value];
@@ -73,10 +88,15 @@ export function adfToText(value: unknown): AdfResult {
     }
   };
 
-  while (stack.length > 0) {
+  const write = (text: string) => {
+    out.push(text);
+    length += text.length;
+  };
+
+  while (stack.length > 0 && length < maxChars) {
     const step = stack.pop() as Step;
     if (typeof step === 'string') {
-      out.push(step);
+      write(step);
       continue;
     }
     if (step === END_CELL) {
@@ -86,32 +106,33 @@ export function adfToText(value: unknown): AdfResult {
     }
     const type = typeof step.type === 'string' ? step.type : '(no type)';
     if (type === 'text') {
-      if (typeof step.text === 'string') out.push(step.text);
+      if (typeof step.text === 'string') write(step.text);
     } else if (type === 'hardBreak' || type === 'rule') {
-      out.push('\n');
+      write('\n');
     } else if (type === 'mention') {
-      out.push(stringAttr(step, 'text') ?? `@${String(attr(step, 'id') ?? 'someone')}`);
+      write(stringAttr(step, 'text') ?? `@${String(attr(step, 'id') ?? 'someone')}`);
     } else if (type === 'emoji') {
-      out.push(stringAttr(step, 'text') ?? stringAttr(step, 'shortName') ?? '');
+      write(stringAttr(step, 'text') ?? stringAttr(step, 'shortName') ?? '');
     } else if (type === 'inlineCard' || type === 'blockCard') {
-      out.push(` ${stringAttr(step, 'url') ?? ''} `);
+      write(` ${stringAttr(step, 'url') ?? ''} `);
     } else if (MEDIA.has(type)) {
-      out.push(` ${MEDIA_MARKER} `);
+      write(` ${MEDIA_MARKER} `);
     } else if (BLOCKS.has(type)) {
       stack.push('\n');
       pushChildren(step);
     } else if (CONTAINERS.has(type)) {
       pushChildren(step);
     } else if (type === 'bulletList' || type === 'orderedList') {
-      const start = type === 'orderedList' && typeof attr(step, 'order') === 'number' ? Number(attr(step, 'order')) : 1;
+      const start =
+        type === 'orderedList' && typeof attr(step, 'order') === 'number' ? Number(attr(step, 'order')) : 1;
       const items = childrenOf(step);
       for (let i = items.length - 1; i >= 0; i--) {
         const item = items[i];
         if (isNode(item)) stack.push(item, type === 'bulletList' ? '- ' : `${start + i}. `);
       }
     } else if (type === 'table') {
-      pushChildren(step);
       stack.push('\n');
+      pushChildren(step);
     } else if (type === 'tableCell' || type === 'tableHeader') {
       stack.push(END_CELL);
       pushChildren(step);
@@ -125,5 +146,13 @@ export function adfToText(value: unknown): AdfResult {
     }
   }
 
-  return { ok: true, text: out.join('').replace(/[ \t]+\n/g, '\n').trim(), unknownNodes: [...unknown].sort() };
+  return {
+    ok: true,
+    text: out
+      .join('')
+      .replace(/[ \t]+\n/g, '\n')
+      .trim(),
+    unknownNodes: [...unknown].sort(),
+    truncated: stack.length > 0,
+  };
 }

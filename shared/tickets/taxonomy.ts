@@ -18,8 +18,15 @@ export type MoleculeId = string;
 export type Outcome = AtomId | typeof UNCLASSIFIED;
 
 const Id = z.string().regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'expected a kebab-case id');
-/** A cue phrase: words as a ticket would write them; `...` stands for up to a few words in between. */
-const Cue = z.string().trim().min(2);
+/**
+ * A cue phrase: words as a ticket would write them; `cancel*` is any word starting with "cancel" (at least
+ * three letters before the star); `#` is any number; `...` stands for up to a few words in between.
+ */
+const Cue = z
+  .string()
+  .trim()
+  .min(2)
+  .refine((cue) => !/(^|[^\p{L}])\p{L}{0,2}\*/u.test(cue), 'a word ending in * needs at least three letters');
 
 export const Molecule = z.strictObject({ id: Id, name: z.string().min(1) });
 export type Molecule = z.infer<typeof Molecule>;
@@ -40,9 +47,9 @@ export const TieBreakRule = z.strictObject({ id: z.number().int().min(1), text: 
 
 /**
  * The machine-readable form of a tie-break rule. When the leading atom is in `over`, every `when` signal is
- * present, no `unless` signal is, and an atom of `prefer` has evidence of its own (a cue phrase, or a score
- * close to the leader's), the best such atom takes the lead. Rules apply in file order, so a rule that must
- * always win (a dispute) comes last.
+ * present, no `unless` signal is, and an atom of `prefer` has evidence of its own (one of its cue phrases),
+ * the best-scored such atom takes the lead. Rules apply in file order, so a rule that must always win (a
+ * dispute) comes last.
  */
 export const Precedence = z.strictObject({
   rule: z.number().int().min(1),
@@ -60,10 +67,13 @@ export const ClassifierSettings = z.strictObject({
   confidenceThreshold: z.number().min(0).max(1),
   /** Log-odds (base 2) added to an atom per distinct cue phrase of it found in the ticket. */
   cueWeight: z.number().min(0),
+  /**
+   * An atom is only given when at least this many of its own cue phrases are in the ticket: the model alone
+   * also finds "billing" in tickets about something else (a DNS question on a Pro plan).
+   */
+  minAtomCues: z.number().int().min(0),
   /** At most this many cue phrases of one atom count towards its score. */
   maxCuesPerAtom: z.number().int().min(1),
-  /** A preferred atom within this many log-odds of the leader has evidence for a precedence rule. */
-  precedenceMargin: z.number().min(0),
   /** Softmax temperature turning scores (log2 odds) into a confidence. */
   temperature: z.number().positive(),
   /** The summary's features count this many times (a summary is the ticket's ask in a few words). */
@@ -72,8 +82,11 @@ export const ClassifierSettings = z.strictObject({
   maxDescriptionChars: z.number().int().min(1000),
   /** Naive Bayes additive smoothing. */
   smoothing: z.number().gt(0).max(1),
-  /** Share of English stop words among a ticket's words below which it is treated as not English. */
-  minEnglishShare: z.number().min(0).max(1),
+  /**
+   * A ticket whose function words of other languages outnumber its English stop words by more than this
+   * factor is treated as not English (mixed tickets, English with a few German words, are read).
+   */
+  nonEnglishRatio: z.number().min(1),
   /** A text needs at least this many words before its language is judged. */
   minWordsForLanguage: z.number().int().min(1),
 });
@@ -101,7 +114,8 @@ export const Taxonomy = z
     examples: z.array(Example).min(1),
   })
   .superRefine((t, ctx) => {
-    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const problem = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
     const unique = (ids: string[], path: string) => {
       const seen = new Set<string>();
       ids.forEach((id, i) => {
@@ -127,20 +141,34 @@ export const Taxonomy = z
     const signals = new Set(t.signals.map((s) => s.id));
     const rules = new Set(t.tieBreakRules.map((r) => r.id));
     if (atoms.has(UNCLASSIFIED)) problem(['atoms'], `"${UNCLASSIFIED}" is an outcome, not an atom`);
+    // The naive Bayes library answers "unknown" when it knows no word of a ticket.
+    if (atoms.has('unknown')) problem(['atoms'], '"unknown" is reserved by the classifier\'s model');
     t.atoms.forEach((a, i) => {
       if (!molecules.has(a.molecule)) problem(['atoms', i, 'molecule'], `unknown molecule ${a.molecule}`);
     });
     t.molecules.forEach((m, i) => {
-      if (!t.atoms.some((a) => a.molecule === m.id)) problem(['molecules', i], `molecule ${m.id} has no atoms`);
+      if (!t.atoms.some((a) => a.molecule === m.id))
+        problem(['molecules', i], `molecule ${m.id} has no atoms`);
     });
     t.precedence.forEach((p, i) => {
       if (!rules.has(p.rule)) problem(['precedence', i, 'rule'], `no tie-break rule ${p.rule}`);
       for (const id of [...p.prefer, ...(p.over === '*' ? [] : p.over)])
         if (!atoms.has(id)) problem(['precedence', i], `unknown atom ${id}`);
-      for (const id of [...p.when, ...p.unless]) if (!signals.has(id)) problem(['precedence', i], `unknown signal ${id}`);
+      for (const id of [...p.when, ...p.unless])
+        if (!signals.has(id)) problem(['precedence', i], `unknown signal ${id}`);
     });
+    const cueLists: Array<[(string | number)[], string[]]> = [
+      ...t.atoms.map((a, i): [(string | number)[], string[]] => [['atoms', i, 'cues'], a.cues]),
+      [['unclassified', 'cues'], t.unclassified.cues],
+      ...t.signals.map((g, i): [(string | number)[], string[]] => [['signals', i, 'cues'], g.cues]),
+    ];
+    for (const [path, cues] of cueLists)
+      cues.forEach((cue, i) => {
+        if (cues.indexOf(cue) !== i) problem([...path, i], `duplicate cue phrase "${cue}"`);
+      });
     t.examples.forEach((e, i) => {
-      if (e.atom !== UNCLASSIFIED && !atoms.has(e.atom)) problem(['examples', i, 'atom'], `unknown atom ${e.atom}`);
+      if (e.atom !== UNCLASSIFIED && !atoms.has(e.atom))
+        problem(['examples', i, 'atom'], `unknown atom ${e.atom}`);
     });
     for (const id of [...atoms, UNCLASSIFIED])
       if (!t.examples.some((e) => e.atom === id)) problem(['examples'], `no example of ${id}`);
@@ -177,10 +205,16 @@ export function parseTaxonomy(document: unknown, version: string): Taxonomy {
       .slice(0, 5)
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; ');
-    throw new TaxonomyError(`taxonomy ${version} is invalid: ${where}`, version, 'invalid', { cause: parsed.error });
+    throw new TaxonomyError(`taxonomy ${version} is invalid: ${where}`, version, 'invalid', {
+      cause: parsed.error,
+    });
   }
   if (parsed.data.version !== version)
-    throw new TaxonomyError(`taxonomy file ${version} says version ${parsed.data.version}`, version, 'invalid');
+    throw new TaxonomyError(
+      `taxonomy file ${version} says version ${parsed.data.version}`,
+      version,
+      'invalid',
+    );
   return parsed.data;
 }
 

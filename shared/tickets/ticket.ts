@@ -13,8 +13,14 @@ const IssueKey = z.string().regex(/^[A-Z][A-Z0-9_]*-[1-9]\d*$/, 'expected a Jira
 /** ISO 8601 date-time; Jira writes its offset without a colon (`+0000`), which z.iso.datetime rejects. */
 const IsoDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, 'expected an ISO 8601 date-time')
-  .refine((s) => !Number.isNaN(Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))), 'not a real date-time');
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/,
+    'expected an ISO 8601 date-time',
+  )
+  .refine(
+    (s) => !Number.isNaN(Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))),
+    'not a real date-time',
+  );
 
 export const Description = z.union([z.string(), z.record(z.string(), z.unknown()), z.null()]);
 export type Description = z.infer<typeof Description>;
@@ -36,7 +42,15 @@ export const Ticket = z
 export type Ticket = z.infer<typeof Ticket>;
 
 /** The export field a problem was found in; `line` when the line is not a JSON object at all. */
-export type ExportField = 'line' | 'key' | 'project' | 'created' | 'summary' | 'description' | 'labels' | 'account_ids';
+export type ExportField =
+  | 'line'
+  | 'key'
+  | 'project'
+  | 'created'
+  | 'summary'
+  | 'description'
+  | 'labels'
+  | 'account_ids';
 
 export class TicketParseError extends Error {
   override readonly name = 'TicketParseError';
@@ -78,7 +92,8 @@ export function parseExportLine(line: string): ParseResult {
   } catch (cause) {
     return fail('line', 'not valid JSON', cause);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('line', 'not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return fail('line', 'not a JSON object');
   // Fields the export line has beyond these (expected_atom, note, ...) are ignored.
   const raw = json as Record<string, unknown>;
   const parsed = Ticket.safeParse({

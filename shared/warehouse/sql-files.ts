@@ -50,12 +50,24 @@ export function viewFiles(): ViewFile[] {
   });
 }
 
+export const AUDIT_DATASET = DATASETS.audit;
+export const TICKETS_DATASET = DATASETS.tickets;
+
+const READS_AUDIT = new RegExp(`\\b(?:${AUDIT_DATASET}\\.|${OBSERVABILITY_DATASET}\\.audit_)`);
+const READS_TICKETS = new RegExp(`\\b(?:${TICKETS_DATASET}\\.|${OBSERVABILITY_DATASET}\\.ticket_)`);
+
 /**
- * Whether a view reads the audit table (directly or through the audit views) rather than the mirror: it
- * has no snapshot partitions to filter, and its tests land audit rows (test/shared/warehouse/audit-views).
+ * Whether a view reads the audit table or the ticket classifications (directly or through the audit and
+ * ticket views) rather than the mirror: it has no snapshot partitions to filter, and its tests land audit
+ * and ticket rows (test/shared/warehouse/audit-views, ticket-views), not a synthetic mirror.
  */
 export function readsAudit(v: SqlFile): boolean {
-  return /\b(?:billing_audit\.|billing_observability\.audit_)/.test(v.sql);
+  return READS_AUDIT.test(v.sql) || readsTickets(v);
+}
+
+/** Whether a view reads the ticket classifications (directly or through the ticket views). */
+export function readsTickets(v: SqlFile): boolean {
+  return READS_TICKETS.test(v.sql);
 }
 
 export function queryFiles(): SqlFile[] {

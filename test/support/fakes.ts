@@ -13,6 +13,7 @@ import type { AccountView } from '../../shared/domain/account-view.js';
 import type { AuditRecord, DriftSystem } from '../../shared/domain/audit.js';
 import { DEFAULT_CONFIG, DriftControlConfig } from '../../shared/domain/config.js';
 import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain/plan.js';
+import type { TicketClassificationRow } from '../../shared/domain/ticket-classification.js';
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
 import { StripeCallError } from '../../shared/ports/errors.js';
 import type {
@@ -36,8 +37,14 @@ import type {
   StripePort,
   SubsApiAccount,
   SubsApiPort,
+  TicketRunClaim,
+  TicketRunLedgerPort,
+  TicketSourcePort,
+  TicketStorePort,
+  TicketView,
   ZoneRecord,
 } from '../../shared/ports/index.js';
+import type { Ticket } from '../../shared/tickets/ticket.js';
 import { simulateChanges } from './simulate.js';
 
 /**
@@ -330,6 +337,9 @@ export function fakeDeps(view?: AccountView) {
   const inserted: AuditRecord[] = [];
   const events = new FakeEventLedger();
   const lifecycle = new FakeLifecycle(control);
+  const tickets = new FakeTicketSource();
+  const ticketStore = new FakeTicketStore();
+  const ticketRuns = new FakeTicketRuns();
   const deps: PipelineDeps = {
     mirror,
     events,
@@ -344,10 +354,102 @@ export function fakeDeps(view?: AccountView) {
     ope: stores.ope,
     billingProd: stores.billingProd,
     cfProd: stores.cfProd,
+    tickets,
+    ticketStore,
+    ticketRuns,
+    ticketSettings: { accountIdPattern: '\\bacc_\\d{7}\\b' },
     clock: { now },
     log: pino({ level: 'silent' }),
   };
-  return { deps, publisher, control, mirror, zones, stores, stripe, inserted, events, lifecycle };
+  return {
+    deps,
+    publisher,
+    control,
+    mirror,
+    zones,
+    stores,
+    stripe,
+    inserted,
+    events,
+    lifecycle,
+    tickets,
+    ticketStore,
+    ticketRuns,
+  };
+}
+
+/** Jira in memory: the tickets created in a range, as the adapter reads them. */
+export class FakeTicketSource implements TicketSourcePort {
+  readonly tickets: Ticket[] = [];
+  readonly reads: Array<{ fromIso: string; toIso: string }> = [];
+  failNext: Error | null = null;
+  async ticketsCreated(fromIso: string, toIso: string): Promise<Ticket[]> {
+    this.reads.push({ fromIso, toIso });
+    const error = this.failNext;
+    this.failNext = null;
+    if (error) throw error;
+    const at = (t: Ticket) => Date.parse(t.created.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    return this.tickets.filter((t) => at(t) >= Date.parse(fromIso) && at(t) < Date.parse(toIso));
+  }
+}
+
+/** The classifications table in memory; views answer what a test puts in `views`. */
+export class FakeTicketStore implements TicketStorePort {
+  readonly rows: TicketClassificationRow[] = [];
+  readonly views = new Map<TicketView, unknown[]>();
+  async insertClassifications(rows: readonly TicketClassificationRow[]): Promise<void> {
+    this.rows.push(...rows);
+  }
+  async readView<T>(view: TicketView): Promise<T[]> {
+    return (this.views.get(view) ?? []) as T[];
+  }
+}
+
+/** The ticket run ledger in memory, with the Firestore adapter's rules. */
+export class FakeTicketRuns implements TicketRunLedgerPort {
+  readonly runs = new Map<
+    string,
+    {
+      runId: string;
+      status: 'running' | 'done';
+      leaseUntilMs: number;
+      finishedAt?: string;
+      summary?: Record<string, unknown>;
+    }
+  >();
+  async claim(
+    version: string,
+    week: string,
+    r: { runId: string; nowMs: number; leaseMs: number; force: boolean },
+  ): Promise<TicketRunClaim> {
+    const doc = this.runs.get(`${version}_${week}`);
+    if (doc && !r.force) {
+      if (doc.status === 'done')
+        return { outcome: 'done', runId: doc.runId, finishedAt: String(doc.finishedAt) };
+      if (doc.leaseUntilMs > r.nowMs) return { outcome: 'in_progress', runId: doc.runId };
+    }
+    this.runs.set(`${version}_${week}`, {
+      runId: r.runId,
+      status: 'running',
+      leaseUntilMs: r.nowMs + r.leaseMs,
+    });
+    return { outcome: 'claimed' };
+  }
+  async finish(
+    version: string,
+    week: string,
+    runId: string,
+    summary: Record<string, unknown>,
+  ): Promise<void> {
+    const doc = this.runs.get(`${version}_${week}`);
+    if (doc?.runId !== runId) return;
+    this.runs.set(`${version}_${week}`, {
+      ...doc,
+      status: 'done',
+      finishedAt: '2026-11-30T06:00:00.000Z',
+      summary,
+    });
+  }
 }
 
 /** The signing secret of the fake deps' webhook endpoint. */

@@ -62,6 +62,8 @@ interface KindState {
   share: number;
   usableUntilMs: number;
   waiting: number;
+  /** Whether a request had to queue behind another since the last renewal. */
+  queuedSinceRenewal: boolean;
   arrivals: number;
   arrivalsSinceMs: number;
   lastActiveMs: number;
@@ -97,6 +99,7 @@ export class StripeRateBudget {
       share: 0,
       usableUntilMs: 0,
       waiting: 0,
+      queuedSinceRenewal: false,
       arrivals: 0,
       arrivalsSinceMs: this.now(),
       lastActiveMs: 0,
@@ -120,10 +123,12 @@ export class StripeRateBudget {
     const deadline = queuedAt + (this.options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS);
     k.arrivals += 1;
     k.waiting += 1;
+    if (k.waiting > 1) k.queuedSinceRenewal = true;
     k.lastActiveMs = queuedAt;
     try {
       for (;;) {
-        this.ensureRenewing(kind);
+        // Requests queueing behind this one: the share is too small for the work, ask for more now.
+        this.ensureRenewing(kind, k.waiting > 1);
         if (!this.usable(k)) {
           // A share that lapsed leaves `ready` resolved: wait for the next grant, not the old one.
           if (k.ready.done) k.ready = deferred();
@@ -197,15 +202,16 @@ export class StripeRateBudget {
   }
 
   /**
-   * Starts a renewal now unless one is running or scheduled. A caller with no usable share does not wait
-   * for a renewal scheduled far off (a lease lapsed after failed renewals): it renews now, at most once
-   * per WAITING_RENEW_MS.
+   * Starts a renewal now unless one is running or scheduled. A caller with no usable share, or with
+   * requests queueing (`urgent`), does not wait for a renewal scheduled far off: it renews now, at most
+   * once per WAITING_RENEW_MS, asking for the whole budget (fair sharing caps what it gets). Otherwise a
+   * share that shrank while the instance was between bursts would pace its next burst at a trickle.
    */
-  private ensureRenewing(kind: RateKind): void {
+  private ensureRenewing(kind: RateKind, urgent = false): void {
     const k = this.kinds[kind];
     if (this.closed || k.renewing) return;
     if (k.timer) {
-      if (this.usable(k) || this.now() - k.lastClaimAtMs < WAITING_RENEW_MS) return;
+      if ((this.usable(k) && !urgent) || this.now() - k.lastClaimAtMs < WAITING_RENEW_MS) return;
       clearTimeout(k.timer);
       k.timer = null;
     }
@@ -249,8 +255,13 @@ export class StripeRateBudget {
     const nowMs = this.now();
     k.lastClaimAtMs = nowMs;
     const elapsedS = Math.max((nowMs - k.arrivalsSinceMs) / 1000, 0.001);
-    // Work queued: ask for everything (fair sharing caps it). Otherwise what arrived, with headroom.
-    const want = k.waiting > 0 ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 1.5);
+    // Work queued: ask for everything (fair sharing caps it). Otherwise twice what arrived: a share only
+    // just covering the demand would pace the next burst, and the queue it builds asks for more anyway.
+    // Queued at any moment since the last renewal counts, not only at this instant: sampling one quiet
+    // moment between bursts would hand the share away just before the next burst.
+    const queued = k.waiting > 0 || k.queuedSinceRenewal;
+    const want = queued ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 2);
+    k.queuedSinceRenewal = false;
     k.arrivals = 0;
     k.arrivalsSinceMs = nowMs;
     const shares = this.options.shares;

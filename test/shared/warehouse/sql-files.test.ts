@@ -59,13 +59,19 @@ describe('view files', () => {
       expect(['select_stmt', 'compound_select_stmt']).toContain(stmt.type);
       for (const rel of relationsRead(v.sql)) {
         const [dataset] = rel.split('.');
-        expect(['billing_mirror', 'billing_observability', 'billing_audit']).toContain(dataset);
+        expect(['billing_mirror', 'billing_observability', 'billing_audit', 'billing_tickets']).toContain(
+          dataset,
+        );
         if (dataset === 'billing_observability') {
           expect(order.has(rel), `${v.file} reads unknown view ${rel}`).toBe(true);
           expect(order.get(rel) as number).toBeLessThan(v.order);
         } else if (dataset === 'billing_audit') {
           expect(rel, `${v.file} reads an unknown audit relation`).toBe(
             'billing_audit.cfbill_migrations_audit',
+          );
+        } else if (dataset === 'billing_tickets') {
+          expect(rel, `${v.file} reads an unknown ticket relation`).toBe(
+            'billing_tickets.ticket_classifications',
           );
         } else {
           expect(mirrorTables.has(rel), `${v.file} reads unknown table ${rel}`).toBe(true);
@@ -82,7 +88,7 @@ describe('partition filter check', () => {
     });
   }
 
-  it('every view over the mirror is partitioned, so reading one needs the filter; the audit views are not', () => {
+  it('every view over the mirror is partitioned, so reading one needs the filter; the audit and ticket views are not', () => {
     for (const v of viewFiles())
       expect(partitioned.get(`billing_observability.${v.name}`)).toBe(
         readsAudit(v) ? undefined : 'snapshot_date',
