@@ -17,10 +17,13 @@ const { values } = parseArgs({
     'warehouse-accounts': { type: 'string', default: '1000000' },
     changes: { type: 'string', default: '20' },
     'settle-s': { type: 'string', default: '2' },
-    'limit-accounts': { type: 'string', default: '20000' },
-    'reads-per-s': { type: 'string', default: '100' },
-    'writes-per-s': { type: 'string', default: '100' },
-    'detect-sizes': { type: 'string', default: '2000,10000,20000' },
+    // Stripe's limit scaled down to what this 2-core machine can outrun (README, "Benchmarks"): the
+    // pipeline's own ceiling here is about 13 Stripe reads a second with every function in its own
+    // process, so at Stripe's 100 (or 25) the machine, not Stripe, would be the limit measured.
+    'limit-accounts': { type: 'string', default: '3000' },
+    'reads-per-s': { type: 'string', default: '8' },
+    'writes-per-s': { type: 'string', default: '8' },
+    'detect-sizes': { type: 'string', default: '1000,5000,20000' },
   },
 });
 

@@ -1,6 +1,6 @@
 # BigQuery: the datasets of shared/contracts/topology.json (local.datasets), the mirror tables and the
-# views from the warehouse SQL files (the same files the code's tests run, never copies), and the audit
-# table (local.audit_table).
+# views from the warehouse SQL files (the same files the code's tests run, never copies), the audit
+# table (local.audit_table) and the ticket classifications table (local.ticket_classifications_table).
 #
 # SQL file convention (docs/deploy.md, "Warehouse SQL files"; shared/warehouse/sql-files.ts deploys the
 # same files the same way against the local BigQuery):
@@ -44,12 +44,15 @@ locals {
     "-- ${v.file}\nCREATE OR REPLACE VIEW `${var.project_id}.${local.datasets.observability}.${v.name}` AS\n${v.body}\n;\n"
   ])
 
-  audit_schema_path = "${local.repo_root}/shared/schemas/audit-table.bigquery.json"
+  audit_schema_path                  = "${local.repo_root}/shared/schemas/audit-table.bigquery.json"
+  ticket_classifications_schema_path = "${local.repo_root}/shared/schemas/ticket-classifications.bigquery.json"
 
+  # One per dataset key of topology.json (google_bigquery_dataset.this fails the plan for a key missing here).
   dataset_descriptions = {
     mirror        = "Nightly mirrors of Stripe and the company's stores (raw layer)."
-    observability = "Observability views over the mirrors: metadata extraction, element classification, drift. Views only, no materializations."
+    observability = "Observability views over the mirrors: metadata extraction, element classification, drift, the weekly ticket signal. Views only, no materializations."
     audit         = "Audit of every remediation attempt: check ${local.audit_table} first when remediation did not fire."
+    tickets       = "The weekly ticket signal: one row per BILL and CUSTESC Jira ticket in ${local.ticket_classifications_table}, as each taxonomy version classified it (classify-tickets). The ticket views in the observability dataset read it."
   }
 }
 
@@ -135,8 +138,13 @@ resource "google_bigquery_job" "views" {
   }
 
   # Views read the mirror tables: create those first.
-  # The audit views read the audit table.
-  depends_on = [google_bigquery_dataset.this, google_bigquery_job.mirror_ddl, google_bigquery_table.audit]
+  # The audit views read the audit table, the ticket views (13-16) the ticket classifications table.
+  depends_on = [
+    google_bigquery_dataset.this,
+    google_bigquery_job.mirror_ddl,
+    google_bigquery_table.audit,
+    google_bigquery_table.tickets,
+  ]
 }
 
 # Every attempt, whatever its outcome (docs/design.md, "Audit"). The schema is generated from the audit
@@ -163,10 +171,36 @@ resource "google_bigquery_table" "audit" {
   deletion_protection = var.bigquery_deletion_protection
 }
 
-# Operators investigate in the audit table and the drift views.
+# The weekly ticket signal (docs/deploy.md, "Jira"): one row per ticket, taxonomy version and
+# classification run, streamed by classify-tickets (insertId = run, version and ticket key). The schema
+# is generated from the row in code (shared/domain/ticket-classification.ts, npm run schemas), like the
+# audit table's. Created in every deployment, with or without Jira: the ticket views read it, and the
+# views script fails on a table that does not exist. Partitioned by day on week (the Monday of the
+# ticket's ISO week: one partition a week), clustered for the digest's reads by version, then atom.
+resource "google_bigquery_table" "tickets" {
+  project     = var.project_id
+  dataset_id  = google_bigquery_dataset.this["tickets"].dataset_id
+  table_id    = local.ticket_classifications_table
+  description = "One row per Jira ticket (BILL, CUSTESC), taxonomy version and classification run: the ticket's atom, molecule, confidence, evidence and the account ids it names. The latest row per version and ticket is the view ticket_classifications_latest of the observability dataset."
+  labels      = local.labels
+
+  schema = file(local.ticket_classifications_schema_path)
+
+  time_partitioning {
+    type  = "DAY"
+    field = "week"
+  }
+
+  clustering = ["taxonomy_version", "atom"]
+
+  deletion_protection = var.bigquery_deletion_protection
+}
+
+# Operators investigate in the audit table and the drift views, and read the ticket views (which read
+# the tickets dataset).
 resource "google_bigquery_dataset_iam_member" "operator_reader" {
   for_each = {
-    for pair in setproduct(["audit", "observability", "mirror"], var.operator_members) : "${pair[0]}/${pair[1]}" => {
+    for pair in setproduct(["audit", "observability", "mirror", "tickets"], var.operator_members) : "${pair[0]}/${pair[1]}" => {
       dataset = pair[0]
       member  = pair[1]
     }

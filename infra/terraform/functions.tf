@@ -4,7 +4,8 @@
 # a Google identity); the module call only looks them up. Each of these maps names every function, so a
 # function added to topology.json fails the plan until it is given its settings here.
 # The module call and every grant below cover local.deployed_functions (main.tf): all of them, but
-# ope-events when var.ope_change_topic_id is unset (it would have no topic to read).
+# ope-events when var.ope_change_topic_id is unset (it would have no topic to read) and
+# classify-tickets when var.jira_base_url is empty (it would have no Jira to read).
 
 locals {
   # Sizing chosen per function; override per environment with var.function_settings_overrides.
@@ -13,9 +14,20 @@ locals {
   #   thousands of messages, so a long timeout; 2 instances because both systems fire at once, and
   #   concurrency 1 so a run never shares an instance's memory with the other.
   # - gather: I/O bound (subs-api, the three read replicas, Stripe reads with expand, Firestore), so
-  #   concurrency 8; 10 instances cap concurrent gathers at 80, well under Stripe's read limit.
-  # - plan-apply: moves money; few instances (4) so each instance's share of the Stripe write budget
-  #   (config stripeWritesPerSecond / max_instances, see STRIPE_WRITE_INSTANCES) stays meaningful.
+  #   concurrency 8; 10 instances cap concurrent gathers at 80.
+  # - plan-apply: moves money; few instances (4, concurrency 4: at most 16 heals in flight) keep what
+  #   runs at once small.
+  # - Stripe's rate limit is not what these numbers bound. Every instance that calls Stripe (gather,
+  #   plan-apply) leases a share of two budgets of the whole deployment, kept in the Firestore config
+  #   document: stripeReadsPerSecond (default 50) and stripeWritesPerSecond (default 25). The leases
+  #   live in one Firestore document per kind (read, write) in collection driftcontrol_stripe_rate_shares;
+  #   shares are max-min fair over what each instance asks for, an instance may only grow into budget no
+  #   other live lease holds, and a lease lasts 10 s, renewed every 2 s while the instance has work and
+  #   released when it is idle (docs/design.md, "Stripe's rate limit"; shared/core/rate-shares.ts).
+  #   So the deployment stays under the budgets, and under Stripe's limit, whatever max_instances is
+  #   (overrides included): max_instances limits concurrency and the connections to the read replicas,
+  #   not the Stripe rate. Operators set the budgets in the config document (driftcontrol config set),
+  #   without a deploy; instances re-read them within 30 s (docs/deploy.md, "Stripe rate budgets").
   # - Each gather or plan-apply instance holds at most 4 connections per read replica (the pool of
   #   shared/adapters/replica/replica.ts), so at max_instances the two hold up to (10 + 4) x 4 = 56
   #   connections on each replica: size the replicas' connection limits (and the VPC connector) for it.
@@ -34,19 +46,28 @@ locals {
   #   writing a pending check per account: I/O bound, so concurrency 16; 2 instances (32 messages in
   #   flight) keep a burst of OPE changes from flooding Firestore, and what waits stays in the
   #   subscription; 60 s timeout, far below the push ack deadline.
-  # - These load the same adapter factory (Firestore, BigQuery, Pub/Sub clients) as the others, so the
-  #   same 512 MiB.
+  # - stripe-events, event-sweeper and ope-events load the same adapter factory (Firestore, BigQuery,
+  #   Pub/Sub clients) as the others, so the same 512 MiB.
+  # - classify-tickets: one call a week from the scheduler (Monday 06:00 UTC, the week that just ended),
+  #   and operators' calls for a given week or a backfill. An instance loads an English NLP model and
+  #   trains the classifier when it starts, then reads the week's tickets from Jira (about 55 a week, 100
+  #   a page), classifies them, streams one row per ticket into BigQuery and queries the digest's views:
+  #   512 MiB for the model and the training, a 300 s timeout so a whole week (a cold start and a few of
+  #   Jira's Retry-After waits included) fits; 1 instance with concurrency 1, so two runs never share an
+  #   instance's model or compete for Jira's rate limit (an overlapping call for the same week is
+  #   answered 409 by the week's ledger, driftcontrol_ticket_runs, and the scheduler retries it later).
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
   # message still being processed.
   function_defaults = {
-    "detect-drift"  = { memory_mb = 1024, cpu = "1", timeout_s = 1500, min_instances = 0, max_instances = 2, max_concurrent_requests = 1 }
-    "gather"        = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 10, max_concurrent_requests = 8 }
-    "plan-apply"    = { memory_mb = 512, cpu = "1", timeout_s = 180, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
-    "www-resync"    = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
-    "audit-writer"  = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 3, max_concurrent_requests = 32 }
-    "stripe-events" = { memory_mb = 512, cpu = "1", timeout_s = 30, min_instances = 0, max_instances = 5, max_concurrent_requests = 20 }
-    "event-sweeper" = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
-    "ope-events"    = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 2, max_concurrent_requests = 16 }
+    "detect-drift"     = { memory_mb = 1024, cpu = "1", timeout_s = 1500, min_instances = 0, max_instances = 2, max_concurrent_requests = 1 }
+    "gather"           = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 10, max_concurrent_requests = 8 }
+    "plan-apply"       = { memory_mb = 512, cpu = "1", timeout_s = 180, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
+    "www-resync"       = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 4, max_concurrent_requests = 4 }
+    "audit-writer"     = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 3, max_concurrent_requests = 32 }
+    "stripe-events"    = { memory_mb = 512, cpu = "1", timeout_s = 30, min_instances = 0, max_instances = 5, max_concurrent_requests = 20 }
+    "event-sweeper"    = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
+    "ope-events"       = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 2, max_concurrent_requests = 16 }
+    "classify-tickets" = { memory_mb = 512, cpu = "1", timeout_s = 300, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
   }
 
   function_settings = {
@@ -105,6 +126,25 @@ locals {
     "ope-events" = {
       FIRESTORE_DATABASE = local.firestore_database
     }
+    # Claims each week in its ledger (driftcontrol_ticket_runs) and reads Jira Cloud over the internet
+    # (no connector) as the API user JIRA_EMAIL. The optional settings are set only when their variable
+    # is, so the code's defaults apply otherwise (no custom field: account ids from ticket text only;
+    # Cloudflare's 32-hex account ids; the newest taxonomy shipped).
+    "classify-tickets" = merge(
+      {
+        FIRESTORE_DATABASE = local.firestore_database
+        JIRA_BASE_URL      = var.jira_base_url
+        JIRA_EMAIL         = var.jira_email
+        JIRA_PROJECTS      = join(",", var.jira_projects)
+      },
+      {
+        for k, v in {
+          JIRA_ACCOUNT_ID_FIELD     = var.jira_account_id_field
+          TICKET_ACCOUNT_ID_PATTERN = var.ticket_account_id_pattern
+          TAXONOMY_VERSION          = var.taxonomy_version
+        } : k => v if v != null
+      },
+    )
   }
 
   # Secrets are read at runtime from Secret Manager, never from Terraform. Each is mounted as a secret
@@ -141,27 +181,39 @@ locals {
     version   = "latest"
   }]
 
+  # The Jira API user's token (secrets.tf), under the name the code reads, keyed by function name like
+  # the Stripe keys: classify-tickets' alone, and only when it is deployed (the secret is created then).
+  jira_secret_env = {
+    for fn in keys(google_secret_manager_secret.jira_api_token) : fn => [{
+      key       = "JIRA_API_TOKEN"
+      secret_id = google_secret_manager_secret.jira_api_token[fn].secret_id
+      version   = "latest"
+    }]
+  }
+
   # Secrets each function mounts as environment variables; the module grants its runtime service
   # account secretAccessor on exactly these, and nobody else gets access. Only gather and plan-apply
   # read the live truth (the replicas) and call Stripe. stripe-events only verifies what Stripe sends:
   # the webhook signing secret, and no Stripe API key (it calls no Stripe API) and no replica.
-  # ope-events reads only the message and Firestore: nothing.
+  # ope-events reads only the message and Firestore: nothing. classify-tickets reads Jira with the API
+  # user's token, and nothing of Stripe or the replicas.
   function_secret_environment = {
-    "detect-drift"  = []
-    "gather"        = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
-    "plan-apply"    = concat(local.stripe_secret_env["plan-apply"], local.replica_secret_env)
-    "www-resync"    = []
-    "audit-writer"  = []
-    "stripe-events" = local.stripe_webhook_secret_env
-    "event-sweeper" = []
-    "ope-events"    = []
+    "detect-drift"     = []
+    "gather"           = concat(local.stripe_secret_env["gather"], local.replica_secret_env)
+    "plan-apply"       = concat(local.stripe_secret_env["plan-apply"], local.replica_secret_env)
+    "www-resync"       = []
+    "audit-writer"     = []
+    "stripe-events"    = local.stripe_webhook_secret_env
+    "event-sweeper"    = []
+    "ope-events"       = []
+    "classify-tickets" = try(local.jira_secret_env["classify-tickets"], [])
   }
 
   # Every name a secret is mounted under, and its _FILE form: never a plain variable
   # (var.extra_environment_variables refuses them). Read from the names, not from the lists above, so
   # the validation reads no resource.
   secret_environment_names = flatten([
-    for name in concat(["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"], [for db in values(local.replica_databases) : db.env]) :
+    for name in concat(["STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "JIRA_API_TOKEN"], [for db in values(local.replica_databases) : db.env]) :
     [name, "${name}_FILE"]
   ])
 
@@ -169,16 +221,18 @@ locals {
   # replicas), www-resync (subs-api and www), stripe-events (subs-api), through the connector when one
   # is given, with var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private
   # addresses go through the VPC, Stripe and Google APIs are reached directly). detect-drift,
-  # audit-writer, event-sweeper and ope-events only talk to Google APIs and get none.
+  # audit-writer, event-sweeper and ope-events only talk to Google APIs and get none; classify-tickets
+  # talks to Google APIs and Jira Cloud, on the internet, and gets none either (default egress).
   function_vpc_connector = {
-    "detect-drift"  = null
-    "gather"        = var.vpc_connector
-    "plan-apply"    = var.vpc_connector
-    "www-resync"    = var.vpc_connector
-    "audit-writer"  = null
-    "stripe-events" = var.vpc_connector
-    "event-sweeper" = null
-    "ope-events"    = null
+    "detect-drift"     = null
+    "gather"           = var.vpc_connector
+    "plan-apply"       = var.vpc_connector
+    "www-resync"       = var.vpc_connector
+    "audit-writer"     = null
+    "stripe-events"    = var.vpc_connector
+    "event-sweeper"    = null
+    "ope-events"       = null
+    "classify-tickets" = null
   }
 
   # Who may invoke a function without any Google identity (roles/run.invoker for allUsers, granted by
@@ -192,23 +246,26 @@ locals {
   # re-check of an account that gather re-reads live, under the kill switch and the event path's
   # hourly budget; it carries no instruction. test/infra holds that this map has one true entry.
   function_allow_unauthenticated = {
-    "detect-drift"  = false
-    "gather"        = false
-    "plan-apply"    = false
-    "www-resync"    = false
-    "audit-writer"  = false
-    "stripe-events" = true
-    "event-sweeper" = false
-    "ope-events"    = false
+    "detect-drift"     = false
+    "gather"           = false
+    "plan-apply"       = false
+    "www-resync"       = false
+    "audit-writer"     = false
+    "stripe-events"    = true
+    "event-sweeper"    = false
+    "ope-events"       = false
+    "classify-tickets" = false
   }
 
   # Network ingress per function: var.ingress_settings (internal-only by default), unless
   # var.ingress_settings_overrides names the function. Internal-only works because every caller of an
-  # authenticated function is Cloud Scheduler (detect-drift, event-sweeper) or a Pub/Sub push
-  # subscription (the consumers) of this project, calling the run.app URL; Cloud Run counts those as
-  # internal traffic ("Internal": Cloud Scheduler and Pub/Sub "in the same project or VPC Service
-  # Controls perimeter", using the default run.app URL):
+  # authenticated function is Cloud Scheduler (detect-drift, event-sweeper, classify-tickets) or a
+  # Pub/Sub push subscription (the consumers) of this project, calling the run.app URL; Cloud Run counts
+  # those as internal traffic ("Internal": Cloud Scheduler and Pub/Sub "in the same project or VPC
+  # Service Controls perimeter", using the default run.app URL):
   # https://cloud.google.com/run/docs/securing/ingress#settings
+  # An operator calling classify-tickets by hand (a given week, a backfill) does so from inside the
+  # project's VPC network, like any other call by hand (docs/deploy.md, "Jira").
   # A caller outside the project (cross-project push or scheduler job, a person with curl) is refused
   # at the network level whatever its IAM; docs/deploy.md ("Ingress") says what else breaks it.
   # The unauthenticated function (stripe-events) is ALLOW_ALL instead, whatever var.ingress_settings
@@ -224,9 +281,13 @@ locals {
   }
 
   # Who may invoke each HTTP function (roles/run.invoker on its service): detect-drift and
-  # event-sweeper only by the scheduler's identity (scheduler.tf); stripe-events by anyone
-  # (function_allow_unauthenticated above), so it names no one here. Pub/Sub-fed functions are invoked
-  # only by their own push identity, which the module creates; the module refuses invokers for them.
+  # event-sweeper only by the scheduler's identity (scheduler.tf); classify-tickets by the scheduler's
+  # identity (the weekly call) and the operators (a given week, a backfill under a new taxonomy
+  # version, a forced rerun: the function only reads Jira and lands rows in BigQuery, once per week and
+  # version unless forced, and moves no money); stripe-events by anyone (function_allow_unauthenticated
+  # above), so it names no one here. Pub/Sub-fed functions are invoked only by their own push identity,
+  # which the module creates; the module refuses invokers for them. Keys are known when planning (names
+  # and the operators variable).
   function_invoker_members = {
     "detect-drift"  = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
     "gather"        = {}
@@ -236,6 +297,10 @@ locals {
     "stripe-events" = {}
     "event-sweeper" = { scheduler = "serviceAccount:${google_service_account.scheduler.email}" }
     "ope-events"    = {}
+    "classify-tickets" = merge(
+      { scheduler = "serviceAccount:${google_service_account.scheduler.email}" },
+      { for m in var.operator_members : "operator/${m}" => m },
+    )
   }
 
   # The topic feeding each deployed Pub/Sub-fed function (null: HTTP), and the project it lives in. A hop
@@ -343,37 +408,47 @@ locals {
   # outcome, gather and www-resync their final outcome per account or zone (a redelivery after it adds
   # no second audit row); stripe-events the event ledger and the pending checks; ope-events the pending
   # checks (one per account of an OPE change message, in a transaction); event-sweeper deletes the
-  # pending checks it hands on and counts the event path's hourly budget; all read the config, gather
-  # the gates. audit-writer gets nothing.
+  # pending checks it hands on and counts the event path's hourly budget; classify-tickets claims each
+  # week in its ledger (driftcontrol_ticket_runs); all but classify-tickets read the config, gather the
+  # gates. gather and plan-apply also lease their shares of the deployment's Stripe budgets
+  # (driftcontrol_stripe_rate_shares: a Firestore write every few seconds per instance with work, and a
+  # read of the budgets in the config): without this grant they could not call Stripe at all.
+  # audit-writer gets nothing.
   firestore_roles = {
-    "detect-drift"  = "roles/datastore.user"
-    "gather"        = "roles/datastore.user"
-    "plan-apply"    = "roles/datastore.user"
-    "www-resync"    = "roles/datastore.user"
-    "stripe-events" = "roles/datastore.user"
-    "event-sweeper" = "roles/datastore.user"
-    "ope-events"    = "roles/datastore.user"
+    "detect-drift"     = "roles/datastore.user"
+    "gather"           = "roles/datastore.user"
+    "plan-apply"       = "roles/datastore.user"
+    "www-resync"       = "roles/datastore.user"
+    "stripe-events"    = "roles/datastore.user"
+    "event-sweeper"    = "roles/datastore.user"
+    "ope-events"       = "roles/datastore.user"
+    "classify-tickets" = "roles/datastore.user"
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
   # needs no jobs: it only gets the insert-only custom role on the audit table below. event-sweeper
   # runs one query a minute (the newest snapshot_date of billing_mirror.mirror_manifest).
-  bigquery_job_users = ["detect-drift", "gather", "event-sweeper"]
+  # classify-tickets queries the ticket views for its digest (its rows are streamed: no job).
+  bigquery_job_users = ["detect-drift", "gather", "event-sweeper", "classify-tickets"]
 
   # Datasets each function reads (dataset keys of topology.json): detection and the warehouse side of
   # gather read the mirror and its views; event-sweeper reads only billing_mirror.mirror_manifest, so it
   # gets the mirror dataset and not the views. (A binding on that one table would be narrower still,
   # but the mirror tables are created by the DDL job in bigquery.tf, not by Terraform resources a table
-  # binding could name.) The others read none.
+  # binding could name.) classify-tickets reads the ticket views (billing_observability 13-16), which
+  # read the ticket classifications (billing_tickets) and the audit's final outcomes (views over
+  # billing_audit): a view that is not authorized needs its reader to read what it reads, so the three.
+  # The others read none.
   bigquery_read_datasets = {
-    "detect-drift"  = ["mirror", "observability"]
-    "gather"        = ["mirror", "observability"]
-    "plan-apply"    = []
-    "www-resync"    = []
-    "audit-writer"  = []
-    "stripe-events" = []
-    "event-sweeper" = ["mirror"]
-    "ope-events"    = []
+    "detect-drift"     = ["mirror", "observability"]
+    "gather"           = ["mirror", "observability"]
+    "plan-apply"       = []
+    "www-resync"       = []
+    "audit-writer"     = []
+    "stripe-events"    = []
+    "event-sweeper"    = ["mirror"]
+    "ope-events"       = []
+    "classify-tickets" = ["observability", "audit", "tickets"]
   }
 
   # One dataViewer grant per (function, dataset), keyed "<function>/<dataset key>" as before.
@@ -422,8 +497,10 @@ resource "google_bigquery_dataset_iam_member" "runtime_reader" {
 # audit-writer only streams rows into the audit table (tabledata.insertAll with insertId = row_id,
 # shared/adapters/bigquery.ts): it gets a custom role with the permissions insertAll names on the
 # table, and nothing that reads, updates or deletes rows or changes the table (roles/bigquery.dataEditor
-# would). insertAll requires "bigquery.tables.updateData on the table" and "bigquery.tables.get on the
-# table" (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll, IAM
+# would). classify-tickets streams its rows the same way into the ticket classifications table
+# (insertId = run, version and ticket key, shared/adapters/bigquery-tickets.ts) and gets the same role,
+# bound on that table only. insertAll requires "bigquery.tables.updateData on the table" and
+# "bigquery.tables.get on the table" (https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/insertAll, IAM
 # permissions; https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#required_permissions).
 # Those pages also list bigquery.datasets.get on the dataset, which a table binding cannot carry (nor
 # could the dataEditor binding on this table this role replaces); docs/deploy.md says what to grant if
@@ -431,8 +508,8 @@ resource "google_bigquery_dataset_iam_member" "runtime_reader" {
 resource "google_project_iam_custom_role" "audit_insert" {
   project     = var.project_id
   role_id     = "driftcontrolAuditInsert"
-  title       = "driftcontrol audit row insert"
-  description = "Stream rows into driftcontrol's audit table (tabledata.insertAll) and nothing else. Bound on that table only."
+  title       = "driftcontrol streaming row insert"
+  description = "Stream rows into one driftcontrol table (tabledata.insertAll) and nothing else. Bound per table only: the audit table, the ticket classifications table."
   permissions = local.audit_insert_permissions
 }
 
@@ -453,4 +530,17 @@ resource "google_bigquery_table_iam_member" "audit_writer" {
   lifecycle {
     create_before_destroy = true
   }
+}
+
+# Bound on the ticket classifications table only, for classify-tickets, when it is deployed: the role
+# gives nothing on the tickets dataset's other tables, the audit table or the project. Reading its own
+# rows back goes through its dataViewer grant on the dataset (the ticket views read them).
+resource "google_bigquery_table_iam_member" "ticket_classifications_writer" {
+  for_each = toset([for fn in ["classify-tickets"] : fn if contains(local.deployed_function_names, fn)])
+
+  project    = var.project_id
+  dataset_id = google_bigquery_table.tickets.dataset_id
+  table_id   = google_bigquery_table.tickets.table_id
+  role       = google_project_iam_custom_role.audit_insert.id
+  member     = "serviceAccount:${local.runtime_service_accounts[each.key]}"
 }

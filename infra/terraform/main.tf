@@ -1,9 +1,10 @@
 # Billing drift control: the deployment of the shape in docs/design.md ("The shape").
 #
 # The topology (function names, entry points, triggers, the topics each function publishes to,
-# datasets, the audit table, Firestore collections) is data in shared/contracts/topology.json, read
-# here with jsondecode() and by the code through shared/contracts/topology.ts: one copy for both. No
-# name below repeats it; test/infra/*.test.ts evaluates these locals and holds them to the code.
+# datasets, the audit and ticket classifications tables, Firestore collections) is data in
+# shared/contracts/topology.json, read here with jsondecode() and by the code through
+# shared/contracts/topology.ts: one copy for both. No name below repeats it; test/infra/*.test.ts
+# evaluates these locals and holds them to the code.
 #
 # Files: main.tf (this: the topology, shared locals, APIs, source archive, build identity), pubsub.tf,
 # functions.tf, scheduler.tf, firestore.tf, bigquery.tf, secrets.tf, monitoring.tf, moved.tf
@@ -57,17 +58,26 @@ locals {
   }
   function_names = keys(local.functions)
 
+  # Functions that read a system the deployment may not have, and whether it names that system (a
+  # non-empty variable): classify-tickets reads Jira (var.jira_base_url). Every function not listed here
+  # needs nothing optional but, for a consumer of an external topic, that topic (below).
+  optional_functions_enabled = {
+    "classify-tickets" = var.jira_base_url != ""
+  }
+
   # The functions this deployment runs (module.function in functions.tf): every function of the topology
-  # but one fed by an external topic the deployment does not name (local.external_topic_ids null).
-  # Without its topic such a function could never receive a message, so it is not deployed at all: no
-  # function, identity, grant, subscription, dead letter or alert, rather than an idle function holding
-  # Firestore and publish rights it never uses; and a deployment that does not set the variable plans no
-  # change. Read from the topology and variables only, so the keys are known when planning.
+  # but one fed by an external topic the deployment does not name (local.external_topic_ids null), and
+  # one whose system the deployment does not name (local.optional_functions_enabled false). Without its
+  # topic such a function could never receive a message, and without Jira classify-tickets could never
+  # read a ticket, so it is not deployed at all: no function, identity, grant, secret, subscription, dead
+  # letter, scheduler job or alert, rather than an idle function holding Firestore, BigQuery and publish
+  # rights it never uses; and a deployment that does not set the variable plans no change for it. Read
+  # from the topology and variables only, so the keys are known when planning.
   deployed_functions = {
     for name, f in local.functions : name => f
-    if f.trigger_topic_key == null ? true : (
+    if lookup(local.optional_functions_enabled, name, true) && (f.trigger_topic_key == null ? true : (
       contains(local.external_topic_keys, f.trigger_topic_key) ? local.external_topic_ids[f.trigger_topic_key] != null : true
-    )
+    ))
   }
   deployed_function_names = keys(local.deployed_functions)
 
@@ -75,10 +85,12 @@ locals {
   # exactly these (pubsub.tf), which are never external topics (a precondition there refuses one).
   publishes = { for name, f in local.topology.functions : name => f.publishes }
 
-  # Dataset key -> dataset id, the audit table, collection key -> collection name.
-  datasets    = local.topology.datasets
-  audit_table = local.topology.auditTable
-  collections = local.topology.collections
+  # Dataset key -> dataset id, the audit table, the ticket classifications table (in the tickets
+  # dataset), collection key -> collection name.
+  datasets                     = local.topology.datasets
+  audit_table                  = local.topology.auditTable
+  ticket_classifications_table = local.topology.ticketClassificationsTable
+  collections                  = local.topology.collections
 
   # Drift systems (DriftSystem in shared/domain/audit.ts): one scheduler job each.
   drift_systems = ["stripe", "www"]

@@ -1,8 +1,8 @@
 # Alerts: dead-letter backlog, halted runs, function error rates (issue 6), refused Stripe webhook
 # deliveries. Every alert goes to
 # var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology, as
-# deployed (local.deployed_function_names in main.tf: ope-events only with var.ope_change_topic_id;
-# local.dead_letter_subscriptions in functions.tf). No alert reads a topic, so none reaches an external
+# deployed (local.deployed_function_names in main.tf: ope-events only with var.ope_change_topic_id,
+# classify-tickets only with var.jira_base_url; local.dead_letter_subscriptions in functions.tf). No alert reads a topic, so none reaches an external
 # one; ope-events' own subscription backlog is the OPE team's traffic, its dead letter is alerted on here.
 
 locals {
@@ -146,7 +146,7 @@ resource "google_monitoring_alert_policy" "function_error_rate" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in ${local.audit_table_ref}; failing messages end in the function's dead-letter subscription after the configured delivery attempts. stripe-events: Stripe retries a failed delivery for up to 3 days (the Stripe dashboard lists them under the webhook endpoint); event-sweeper: the next minute's call sweeps again."
+    content   = "A driftcontrol function answers 5xx on a sustained share of requests. Check its logs (resource.labels.service_name) and the failed rows in ${local.audit_table_ref}; failing messages end in the function's dead-letter subscription after the configured delivery attempts. stripe-events: Stripe retries a failed delivery for up to 3 days (the Stripe dashboard lists them under the webhook endpoint); event-sweeper: the next minute's call sweeps again; classify-tickets: Cloud Scheduler retries the weekly call with backoff (Jira or BigQuery unavailable, a 401 from Jira means the API token in Secret Manager is wrong or expired), and a week that never landed can be classified again by calling it with that week (docs/deploy.md, \"Jira\")."
   }
 
   notification_channels = var.notification_channel_ids

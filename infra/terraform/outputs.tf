@@ -9,7 +9,7 @@ output "runtime_service_accounts" {
 }
 
 output "scheduler_service_account" {
-  description = "Email of the only identity allowed to invoke detect-drift and event-sweeper."
+  description = "Email of the only identity allowed to invoke detect-drift and event-sweeper, and with the operators classify-tickets."
   value       = google_service_account.scheduler.email
 }
 
@@ -41,6 +41,16 @@ output "event_sweeper_scheduler_job" {
   value       = { name = google_cloud_scheduler_job.event_sweeper.name, schedule = google_cloud_scheduler_job.event_sweeper.schedule }
 }
 
+output "tickets_scheduler_job" {
+  description = "Cloud Scheduler job calling classify-tickets weekly, and its cron (UTC); null when classify-tickets is not deployed (jira_base_url empty)."
+  value = one([
+    for fn in keys(google_cloud_scheduler_job.classify_tickets) : {
+      name     = google_cloud_scheduler_job.classify_tickets[fn].name
+      schedule = google_cloud_scheduler_job.classify_tickets[fn].schedule
+    }
+  ])
+}
+
 output "stripe_webhook_url" {
   description = "URL to give Stripe as the webhook endpoint (Stripe dashboard, Developers, Webhooks): stripe-events' run.app URI, the one function anyone may call; every request must carry a valid Stripe-Signature."
   value       = module.function["stripe-events"].function_uri
@@ -61,6 +71,11 @@ output "stripe_secrets" {
   value       = { for fn in keys(local.stripe_keys) : fn => google_secret_manager_secret.stripe_key[fn].id }
 }
 
+output "jira_api_token_secret" {
+  description = "Secret Manager secret to add the Jira API user's token to (gcloud secrets versions add); classify-tickets alone mounts it as JIRA_API_TOKEN. Null when classify-tickets is not deployed (jira_base_url empty)."
+  value       = one([for fn in keys(google_secret_manager_secret.jira_api_token) : google_secret_manager_secret.jira_api_token[fn].id])
+}
+
 output "firestore_database" {
   description = "Id of the Firestore database holding driftcontrol's control state: FIRESTORE_DATABASE of the functions, and of the operator CLI."
   value       = local.firestore_database
@@ -74,6 +89,11 @@ output "replica_database_url_secrets" {
 output "audit_table" {
   description = "Fully qualified audit table."
   value       = "${var.project_id}.${google_bigquery_table.audit.dataset_id}.${google_bigquery_table.audit.table_id}"
+}
+
+output "ticket_classifications_table" {
+  description = "Fully qualified table classify-tickets lands one row per ticket in (the ticket views read it)."
+  value       = "${var.project_id}.${google_bigquery_table.tickets.dataset_id}.${google_bigquery_table.tickets.table_id}"
 }
 
 output "bigquery_sql_jobs" {

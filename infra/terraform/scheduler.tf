@@ -1,5 +1,6 @@
 # Cloud Scheduler -> detect-drift, one job per drift system (docs/design.md, "The shape"), after the
-# mirror lands; and -> event-sweeper, every minute (the event path: the checks stripe-events scheduled).
+# mirror lands; -> event-sweeper, every minute (the event path: the checks stripe-events scheduled);
+# and -> classify-tickets, weekly (the ticket signal), when it is deployed.
 
 locals {
   landing_parts        = split(":", var.mirror_landing_time_utc)
@@ -10,12 +11,12 @@ locals {
   detect_drift_uri = module.function["detect-drift"].function_uri
 }
 
-# The only principal allowed to invoke detect-drift and event-sweeper (local.function_invoker_members
-# in functions.tf).
+# The only principal allowed to invoke detect-drift and event-sweeper, and with the operators
+# classify-tickets (local.function_invoker_members in functions.tf).
 resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "dc-scheduler"
-  display_name = "driftcontrol Cloud Scheduler invoker of detect-drift and event-sweeper"
+  display_name = "driftcontrol Cloud Scheduler invoker of detect-drift, event-sweeper, classify-tickets"
 }
 
 resource "google_cloud_scheduler_job" "detect_drift" {
@@ -103,6 +104,64 @@ resource "google_cloud_scheduler_job" "event_sweeper" {
     oidc_token {
       service_account_email = google_service_account.scheduler.email
       audience              = local.event_sweeper_uri
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# ---------------------------------------------------------------------------------------------------
+# classify-tickets: weekly, classifies the ISO week that just ended (Monday to Monday, UTC). Created only
+# when classify-tickets is deployed (var.jira_base_url set: local.deployed_functions).
+# ---------------------------------------------------------------------------------------------------
+
+locals {
+  # The deployed functions the weekly job calls: classify-tickets, or none.
+  tickets_job_functions = [for fn in ["classify-tickets"] : fn if contains(local.deployed_function_names, fn)]
+}
+
+resource "google_cloud_scheduler_job" "classify_tickets" {
+  for_each = toset(local.tickets_job_functions)
+
+  project     = var.project_id
+  region      = var.region
+  name        = each.key
+  description = "Weekly (${var.tickets_schedule}, UTC): classifies the Jira tickets (BILL, CUSTESC) of the ISO week that ended before the call into BigQuery, once per week and taxonomy version."
+  schedule    = var.tickets_schedule
+  # The week the call classifies is read from X-CloudScheduler-ScheduleTime in UTC, and ISO weeks are
+  # UTC weeks: the schedule is read in UTC too, so it never straddles a week boundary with DST.
+  time_zone = "Etc/UTC"
+  paused    = var.scheduler_paused
+
+  # The scheduler waits as long as the function may run (within Cloud Scheduler's 15-1800 s).
+  attempt_deadline = "${max(15, min(local.function_settings[each.key].timeout_s + 30, 1800))}s"
+
+  # Jira or BigQuery unavailable (5xx), or the week still held by another run (409): retry with backoff.
+  # Retries keep X-CloudScheduler-ScheduleTime, so they classify the same week, and the week's ledger
+  # makes a retry after success a no-op (already_ran).
+  retry_config {
+    retry_count          = var.scheduler_retry_count
+    min_backoff_duration = "${var.scheduler_min_backoff_s}s"
+    max_backoff_duration = "${var.scheduler_max_backoff_s}s"
+    max_doublings        = var.scheduler_max_doublings
+    max_retry_duration   = "0s"
+  }
+
+  # An empty body: the function classifies the last complete week before the schedule time, with the
+  # taxonomy version TAXONOMY_VERSION names (or the newest), unforced. Operators name a week, a version
+  # or force in their own calls (docs/deploy.md, "Jira").
+  http_target {
+    http_method = "POST"
+    uri         = module.function[each.key].function_uri
+    body        = base64encode(jsonencode({}))
+    headers = {
+      "Content-Type" = "application/json"
+    }
+
+    # Read from the module like detect-drift's: known only once the scheduler may invoke it.
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = module.function[each.key].function_uri
     }
   }
 

@@ -1,5 +1,5 @@
-# Secrets of the functions that read the live truth (gather and plan-apply) and of the one that
-# receives Stripe's webhooks (stripe-events). Terraform creates the secret containers only: no
+# Secrets of the functions that read the live truth (gather and plan-apply), of the one that receives
+# Stripe's webhooks (stripe-events) and of the one that reads Jira (classify-tickets). Terraform creates the secret containers only: no
 # google_secret_manager_secret_version here, so no value ever appears in code, plan output or state.
 # An operator adds each value with `gcloud secrets versions add` (docs/deploy.md); the functions read
 # them at runtime as secret environment variables, and the only identities granted access are the
@@ -86,6 +86,34 @@ resource "google_secret_manager_secret" "stripe_webhook" {
   project   = var.project_id
   secret_id = var.stripe_webhook_secret_id
   labels    = merge(local.labels, { function = "stripe-events", stripe_access = "webhook-signing" })
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+locals {
+  # The Jira API user's token, for classify-tickets only, keyed by function name like the Stripe keys,
+  # and only when classify-tickets is deployed (local.deployed_functions: var.jira_base_url set), so a
+  # deployment without Jira plans no secret for it.
+  jira_token_secrets = {
+    for fn in ["classify-tickets"] : fn => { secret_id = var.jira_api_token_secret_id }
+    if contains(local.deployed_function_names, fn)
+  }
+}
+
+# The API token of the Jira user classify-tickets reads tickets as (Basic auth with JIRA_EMAIL), mounted
+# into classify-tickets only as JIRA_API_TOKEN (functions.tf). Like the secrets above, the value is
+# added out of band with `gcloud secrets versions add` (docs/deploy.md, "Jira") and never enters
+# Terraform. The token can do in Jira what its user may: browse BILL and CUSTESC, nothing else.
+resource "google_secret_manager_secret" "jira_api_token" {
+  for_each = local.jira_token_secrets
+
+  project   = var.project_id
+  secret_id = each.value.secret_id
+  labels    = merge(local.labels, { function = each.key })
 
   replication {
     auto {}

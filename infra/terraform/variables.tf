@@ -78,7 +78,7 @@ variable "function_settings_overrides" {
     max_instances           = optional(number)
     max_concurrent_requests = optional(number)
   }))
-  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper, ope-events). Only the attributes given are overridden."
+  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper, ope-events, classify-tickets). Only the attributes given are overridden."
   default     = {}
 
   validation {
@@ -89,7 +89,7 @@ variable "function_settings_overrides" {
 
 variable "ingress_settings" {
   type        = string
-  description = "Network ingress of every function that requires an authenticated invoker, unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller of those is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call to them still needs an authenticated invoker either way. Not applied to stripe-events, the one function without one (Stripe's webhooks come from the internet): it is ALLOW_ALL unless ingress_settings_overrides names it."
+  description = "Network ingress of every function that requires an authenticated invoker, unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller of those is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL, or an operator calling classify-tickets from inside the project's network; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call to them still needs an authenticated invoker either way. Not applied to stripe-events, the one function without one (Stripe's webhooks come from the internet): it is ALLOW_ALL unless ingress_settings_overrides names it."
   default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
@@ -171,7 +171,7 @@ variable "extra_environment_variables" {
         for name in keys(env) : !contains(local.secret_environment_names, name)
       ]
     ]))
-    error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
+    error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, JIRA_API_TOKEN, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
   }
 
   # The Firestore grants are conditioned on firestore_database_id: a function pointed at another
@@ -305,7 +305,119 @@ variable "ope_change_topic_id" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Scheduling (Cloud Scheduler -> detect-drift, one job per drift system; -> event-sweeper, every minute)
+# Jira: the weekly ticket signal (classify-tickets), deployed only with jira_base_url
+# ---------------------------------------------------------------------------------------------------
+
+variable "jira_base_url" {
+  type        = string
+  description = "Base URL of the company's Jira Cloud site (https://SITE.atlassian.net), passed to classify-tickets as JIRA_BASE_URL. Empty (the default): classify-tickets is not deployed at all (no function, identity, grant, secret or scheduler job of it), and nothing else changes; the tickets dataset, the ticket classifications table and the ticket views exist either way. docs/deploy.md, \"Jira\"."
+  default     = ""
+  nullable    = false
+
+  # Only https: the API token travels with every request (Basic auth).
+  validation {
+    condition     = var.jira_base_url == "" || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$", var.jira_base_url))
+    error_message = "jira_base_url must be empty or an https URL of a Jira site without a path, e.g. https://acme.atlassian.net."
+  }
+}
+
+variable "jira_email" {
+  type        = string
+  description = "Email of the Jira API user classify-tickets reads tickets as (JIRA_EMAIL; its token is the secret jira_api_token_secret_id). Required when jira_base_url is set. The user's Jira profile time zone must be UTC (JQL dates are read in the user's time zone) and it needs browse permission on the jira_projects only (docs/deploy.md, \"Jira\")."
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.jira_email == "" ? var.jira_base_url == "" : can(regex("^[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", var.jira_email))
+    error_message = "jira_email must be the email of the Jira API user (e.g. driftcontrol-jira@example.com), and is required when jira_base_url is set."
+  }
+}
+
+variable "jira_projects" {
+  type        = list(string)
+  description = "Keys of the Jira projects whose tickets classify-tickets reads (JIRA_PROJECTS, comma-joined). The taxonomy is written for BILL and CUSTESC; the API user must be able to browse each."
+  default     = ["BILL", "CUSTESC"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.jira_projects) > 0 && alltrue([for p in var.jira_projects : can(regex("^[A-Z][A-Z0-9_]*$", p))])
+    error_message = "jira_projects must list at least one Jira project key (upper-case letters, digits and _, starting with a letter), e.g. [\"BILL\", \"CUSTESC\"]."
+  }
+}
+
+variable "jira_account_id_field" {
+  type        = string
+  description = "Id of a Jira custom field holding the account ids a ticket names (JIRA_ACCOUNT_ID_FIELD, e.g. customfield_10042), read besides the ticket text. Null (the default): not set, account ids come from the ticket text only."
+  default     = null
+
+  validation {
+    condition     = var.jira_account_id_field == null || can(regex("^customfield_[0-9]+$", var.jira_account_id_field))
+    error_message = "jira_account_id_field must be null or a custom field id such as customfield_10042."
+  }
+}
+
+variable "ticket_account_id_pattern" {
+  type        = string
+  description = "Regular expression (JavaScript syntax) of the account ids classify-tickets looks for in ticket text (TICKET_ACCOUNT_ID_PATTERN). Null (the default): not set, the code's default applies (Cloudflare account ids, 32 hexadecimal characters). The code refuses an invalid expression when it starts."
+  default     = null
+
+  validation {
+    condition     = var.ticket_account_id_pattern == null || try(length(trimspace(var.ticket_account_id_pattern)) > 0, false)
+    error_message = "ticket_account_id_pattern must be null (the code's default) or a non-empty regular expression."
+  }
+}
+
+variable "taxonomy_version" {
+  type        = string
+  description = "Taxonomy version classify-tickets uses when a call names none (TAXONOMY_VERSION, e.g. v6: shared/tickets/taxonomy/v6.yaml). Null (the default): not set, the newest version shipped with the code."
+  default     = null
+
+  validation {
+    condition     = var.taxonomy_version == null || can(regex("^v[0-9]+$", var.taxonomy_version))
+    error_message = "taxonomy_version must be null or a taxonomy version such as v6."
+  }
+}
+
+variable "jira_api_token_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the Jira API user's token, mounted into classify-tickets only as JIRA_API_TOKEN. Created only when jira_base_url is set. Must differ from the Stripe and replica secrets. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md, \"Jira\") and never enters state."
+  default     = "jira-api-token"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.jira_api_token_secret_id))
+    error_message = "jira_api_token_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+
+  # One secret for two would mount a Stripe key, the webhook signing secret or a replica URL into
+  # classify-tickets, or the Jira token into a function that calls Stripe.
+  validation {
+    condition = !contains([
+      var.stripe_gather_secret_id,
+      var.stripe_plan_apply_secret_id,
+      var.stripe_webhook_secret_id,
+      var.ope_database_url_secret_id,
+      var.billing_prod_database_url_secret_id,
+      var.cf_prod_database_url_secret_id,
+    ], var.jira_api_token_secret_id)
+    error_message = "jira_api_token_secret_id must differ from the Stripe key, webhook and replica URL secrets: classify-tickets must read nothing but the Jira token."
+  }
+}
+
+variable "tickets_schedule" {
+  type        = string
+  description = "Cron (Cloud Scheduler's unix-cron, read in UTC) of classify-tickets' weekly call. Each call classifies the ISO week (Monday 00:00 UTC to Monday) that ended before it: the default, Mondays 06:00 UTC, classifies the week that just ended, leaving a few hours for late edits."
+  default     = "0 6 * * 1"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^\\S+ \\S+ \\S+ \\S+ \\S+$", var.tickets_schedule))
+    error_message = "tickets_schedule must be a five-field unix-cron expression, e.g. \"0 6 * * 1\"."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Scheduling (Cloud Scheduler -> detect-drift, one job per drift system; -> event-sweeper, every
+# minute; -> classify-tickets, weekly: tickets_schedule above)
 # ---------------------------------------------------------------------------------------------------
 
 variable "mirror_landing_time_utc" {
@@ -332,7 +444,7 @@ variable "detect_delay_after_landing_min" {
 
 variable "scheduler_retry_count" {
   type        = number
-  description = "Retries of a failed detection call (for example, mirror not landed yet). detect-drift's run ledger makes retries safe."
+  description = "Retries of a failed detection call (for example, mirror not landed yet) and of a failed weekly classify-tickets call (Jira unavailable, the week held by another run). The run ledgers (detect-drift's, the ticket weeks') make retries safe."
   default     = 5
 
   validation {
@@ -343,7 +455,7 @@ variable "scheduler_retry_count" {
 
 variable "scheduler_min_backoff_s" {
   type        = number
-  description = "Seconds before the first Cloud Scheduler retry."
+  description = "Seconds before the first Cloud Scheduler retry (detect-drift's and classify-tickets' jobs)."
   default     = 300
 }
 
@@ -366,7 +478,7 @@ variable "scheduler_max_doublings" {
 
 variable "scheduler_paused" {
   type        = bool
-  description = "Create the scheduler jobs (detect-drift's and event-sweeper's) paused (for a first deploy, until the secrets' values and the config document are in place)."
+  description = "Create the scheduler jobs (detect-drift's, event-sweeper's and classify-tickets') paused (for a first deploy, until the secrets' values and the config document are in place)."
   default     = false
 }
 
@@ -433,7 +545,7 @@ variable "audit_partition_expiration_days" {
 
 variable "bigquery_deletion_protection" {
   type        = bool
-  description = "Refuse to destroy the audit table from Terraform."
+  description = "Refuse to destroy the audit table and the ticket classifications table from Terraform."
   default     = true
 }
 
@@ -443,7 +555,7 @@ variable "bigquery_deletion_protection" {
 
 variable "operator_members" {
   type        = list(string)
-  description = "IAM principals of the on-call operators (e.g. group:billing-oncall@example.com): may publish to the replay entry topic only (driftcontrol replay), pull the dead-letter subscriptions, read the datasets, run queries and read and write driftcontrol's Firestore database only (kill switch, gates)."
+  description = "IAM principals of the on-call operators (e.g. group:billing-oncall@example.com): may publish to the replay entry topic only (driftcontrol replay), pull the dead-letter subscriptions, read the datasets, run queries, read and write driftcontrol's Firestore database only (kill switch, gates), and invoke classify-tickets (a given week, a backfill)."
   default     = []
 
   validation {

@@ -6,6 +6,7 @@ import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
 import { type CycleSummary, moveTruthAfterMirror, runNightlyCycle } from '../run/cycle.js';
 import { type EventDemoResult, formatEventDemo, runEventDemo } from '../run/event-demo.js';
 import { startLocalPipeline } from '../run/pipeline.js';
+import { classifyTicketWeeks, formatTicketWeeks, type TicketWeeksResult } from '../run/ticket-weeks.js';
 
 /**
  * `driftcontrol run-local`: the main job on the embedded default. Brings up the local stack, seeds N
@@ -79,7 +80,13 @@ export function registerRunLocal(program: Command, out: Out): void {
       wholeNumberFrom0To(100),
       3,
     )
-    .option('--json', 'print the summaries as one JSON document: { cycles, events }', false)
+    .option(
+      '--ticket-weeks <n>',
+      "after the cycles, classify the last N weeks of the synthetic Jira tickets (classify-tickets) and print the last week's digest (0: skip)",
+      wholeNumberFrom0To(104),
+      27,
+    )
+    .option('--json', 'print the summaries as one JSON document: { cycles, events, tickets }', false)
     .option('--no-second-run', 'skip the second cycle for the same snapshot date')
     .option(
       '--keep',
@@ -93,6 +100,7 @@ export function registerRunLocal(program: Command, out: Out): void {
         dryRun: boolean;
         truthChanges: number;
         eventChanges: number;
+        ticketWeeks: number;
         json: boolean;
         secondRun: boolean;
         keep: boolean;
@@ -167,10 +175,20 @@ export function registerRunLocal(program: Command, out: Out): void {
             events = await runEventDemo(pipeline, { changes: options.eventChanges });
             if (!options.json) out.stdout(`\n${formatEventDemo(events)}\n`);
           }
-          if (options.json) out.stdout(`${JSON.stringify({ cycles: summaries, events }, null, 2)}\n`);
+          let tickets: TicketWeeksResult | null = null;
+          if (options.ticketWeeks > 0) {
+            note(
+              `Classifying ${options.ticketWeeks} week(s) of the synthetic Jira tickets (classify-tickets)...`,
+            );
+            tickets = await classifyTicketWeeks(pipeline, options.ticketWeeks);
+            if (!options.json) out.stdout(`\n${formatTicketWeeks(tickets)}\n`);
+          }
+          if (options.json)
+            out.stdout(`${JSON.stringify({ cycles: summaries, events, tickets }, null, 2)}\n`);
           // Every change got its final word (a heal, or a restriction that blocked it, with why).
           const eventsHealed = events === null || events.heals.every((h) => h.outcome !== null);
-          out.setExit(first.drained && eventsHealed ? 0 : 1);
+          const ticketsDone = tickets === null || tickets.weeks.every((w) => w.status === 200);
+          out.setExit(first.drained && eventsHealed && ticketsDone ? 0 : 1);
           if (options.keep) {
             const env = pipeline.env;
             note('\nThe stack keeps running. In another shell:');

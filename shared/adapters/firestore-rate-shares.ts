@@ -101,7 +101,7 @@ export class FirestoreRateShares implements RateSharePort {
       const code = (err as { code?: number }).code;
       if ((code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) || attempt >= MAX_ATTEMPTS) throw err;
       // Spread the losers so they do not collide again in step.
-      await sleep(5 + Math.floor(Math.random() * 20 * Math.min(attempt, 5)));
+      await sleep(5 + Math.floor(Math.random() * 25 * 2 ** Math.min(attempt, 5)));
       return false;
     }
   }

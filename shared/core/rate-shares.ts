@@ -33,7 +33,8 @@ export interface ShareTiming {
   readonly skewMs: number;
 }
 
-export const DEFAULT_SHARE_TIMING: ShareTiming = { ttlMs: 10_000, skewMs: 1_000 };
+/** Leases last 30 s: three renewals of an instance among 10 holders (rate-budget.ts spaces renewals). */
+export const DEFAULT_SHARE_TIMING: ShareTiming = { ttlMs: 30_000, skewMs: 1_000 };
 
 /** The smallest share worth asking for: an active instance always asks at least this much. */
 export const MIN_WANT_PER_SECOND = 0.5;

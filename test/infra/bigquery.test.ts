@@ -1,15 +1,18 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform expressions as hcl2json renders them, not JS templates.
 /**
  * BigQuery wiring: datasets from topology.ts, every warehouse SQL file deployed through fileset() (so the
- * set grows with the folder), the files follow the convention the Terraform relies on, and the audit
- * table is the generated schema, partitioned and clustered for "why didn't remediation fire".
+ * set grows with the folder), the files follow the convention the Terraform relies on, the audit table is
+ * the generated schema, partitioned and clustered for "why didn't remediation fire", and the ticket
+ * classifications table is its generated schema, partitioned by week, created before the views that
+ * read it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AUDIT_TABLE, DATASETS } from '../../shared/contracts/topology.js';
+import { AUDIT_TABLE, DATASETS, TICKET_CLASSIFICATIONS_TABLE } from '../../shared/contracts/topology.js';
 import { AuditRecord } from '../../shared/domain/audit.js';
+import { TicketClassificationRow } from '../../shared/domain/ticket-classification.js';
 import { evaluateRoot } from './evaluate.js';
 import {
   asBody,
@@ -24,7 +27,13 @@ import {
 
 let root: TfModule;
 /** Dataset and audit table names as Terraform reads them from topology.json. */
-let names: { datasets: unknown; audit_table: unknown; dataset_ids: unknown };
+let names: {
+  datasets: unknown;
+  audit_table: unknown;
+  dataset_ids: unknown;
+  descriptions: unknown;
+  ticket_table: unknown;
+};
 
 beforeAll(async () => {
   root = await loadModule('root');
@@ -34,6 +43,8 @@ beforeAll(async () => {
       audit_table: '${local.audit_table}',
       // Each dataset's id as its resource computes it from its for_each (evaluate.ts).
       dataset_ids: '${{ for k, d in google_bigquery_dataset.this : k => d.dataset_id }}',
+      descriptions: '${local.dataset_descriptions}',
+      ticket_table: '${local.ticket_classifications_table}',
     },
   })) as typeof names;
 }, 60_000);
@@ -91,6 +102,15 @@ describe('datasets', () => {
     expect(ds.body.for_each).toBe('${local.datasets}');
     expect(ds.body.dataset_id).toBe('${each.value}');
     expect(ds.body.delete_contents_on_destroy).toBe(false);
+  });
+
+  it('every dataset of topology.json has a description (the tickets dataset included)', () => {
+    expect(resource(root, 'google_bigquery_dataset', 'this').body.description).toBe(
+      '${local.dataset_descriptions[each.key]}',
+    );
+    expect(Object.keys(asBody(names.descriptions)).sort()).toEqual(Object.keys(DATASETS).sort());
+    for (const [k, d] of Object.entries(asBody(names.descriptions)))
+      expect(String(d).length, k).toBeGreaterThan(20);
   });
 });
 
@@ -262,4 +282,72 @@ describe('audit table', () => {
       else expect(field?.mode).not.toBe('REPEATED');
     },
   );
+});
+
+describe('ticket classifications table', () => {
+  const schemaPath = join(REPO_ROOT, 'shared', 'schemas', 'ticket-classifications.bigquery.json');
+  type Field = { name: string; type: string; mode?: string };
+  const loadSchema = (): Field[] => JSON.parse(readFileSync(schemaPath, 'utf8')) as Field[];
+  const table = () => resource(root, 'google_bigquery_table', 'tickets');
+
+  it('is TICKET_CLASSIFICATIONS_TABLE of topology.json in the tickets dataset', () => {
+    expect(root.locals.ticket_classifications_table).toBe('${local.topology.ticketClassificationsTable}');
+    expect(names.ticket_table).toBe(TICKET_CLASSIFICATIONS_TABLE);
+    expect(table().body.table_id).toBe('${local.ticket_classifications_table}');
+    expect(table().body.dataset_id).toBe('${google_bigquery_dataset.this["tickets"].dataset_id}');
+    expect(asStringMap(names.datasets).tickets).toBe(DATASETS.tickets);
+    // Created whatever the deployment: the ticket views read it (no count, no for_each).
+    expect(table().body.count).toBeUndefined();
+    expect(table().body.for_each).toBeUndefined();
+  });
+
+  it('its schema is the generated file shared/schemas/ticket-classifications.bigquery.json, verbatim', () => {
+    expect(table().body.schema).toBe('${file(local.ticket_classifications_schema_path)}');
+    expect(evalPath(String(root.locals.ticket_classifications_schema_path))).toBe(schemaPath);
+    expect(existsSync(schemaPath), `${schemaPath} must be generated (npm run schemas)`).toBe(true);
+  });
+
+  it('the schema file has exactly the fields of the row in code', () => {
+    expect(
+      loadSchema()
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(Object.keys(TicketClassificationRow.shape).sort());
+  });
+
+  it('is partitioned by day on week, clustered by taxonomy_version then atom, protected like the audit table', () => {
+    const part = asBody(block(table().body, 'time_partitioning'));
+    expect(part.type).toBe('DAY');
+    expect(part.field).toBe('week');
+    expect(table().body.clustering).toEqual(['taxonomy_version', 'atom']);
+    expect(table().body.deletion_protection).toBe('${var.bigquery_deletion_protection}');
+    expect(resource(root, 'google_bigquery_table', 'audit').body.deletion_protection).toBe(
+      '${var.bigquery_deletion_protection}',
+    );
+    const byName = new Map(loadSchema().map((f) => [f.name, f]));
+    expect(byName.get('week')?.type).toBe('DATE');
+    expect(byName.get('week')?.mode).toBe('REQUIRED');
+    for (const col of ['taxonomy_version', 'atom']) {
+      expect(byName.get(col)?.type, col).toBe('STRING');
+      expect(byName.get(col)?.mode, `${col} cannot be REPEATED to cluster on it`).not.toBe('REPEATED');
+    }
+  });
+
+  it('the views job runs after it is created: the ticket views read it', () => {
+    const deps = String(resource(root, 'google_bigquery_job', 'views').body.depends_on);
+    expect(deps).toContain('google_bigquery_table.tickets');
+    expect(deps).toContain('google_bigquery_table.audit');
+    const readers = viewFiles.filter((f) =>
+      new RegExp(`\\b${DATASETS.tickets}\\.${TICKET_CLASSIFICATIONS_TABLE}\\b`).test(
+        stripComments(readFileSync(join(VIEWS_DIR, f), 'utf8')),
+      ),
+    );
+    expect(readers.length).toBeGreaterThan(0);
+    // No view reads anything else of the tickets dataset (only this table is created there).
+    for (const f of viewFiles) {
+      const sql = stripComments(readFileSync(join(VIEWS_DIR, f), 'utf8'));
+      for (const m of sql.matchAll(new RegExp(`\\b${DATASETS.tickets}\\.([a-z0-9_]+)`, 'g')))
+        expect(m[1], f).toBe(TICKET_CLASSIFICATIONS_TABLE);
+    }
+  });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
 import { DriftSystem } from '../../shared/domain/audit.js';
-import { evaluateRoot, SAMPLE_VARS, WITHOUT_OPE_TOPIC } from './evaluate.js';
+import { evaluateRoot, SAMPLE_VARS, WITHOUT_JIRA, WITHOUT_OPE_TOPIC } from './evaluate.js';
 import {
   asBody,
   asStringList,
@@ -124,6 +124,7 @@ describe('variables', () => {
     const example = await loadModule('example');
     const secrets = Object.keys(root.outputs).filter((o) => /_secrets?$/.test(o));
     expect(secrets.sort()).toEqual([
+      'jira_api_token_secret',
       'replica_database_url_secrets',
       'stripe_secrets',
       'stripe_webhook_secret',
@@ -157,6 +158,22 @@ describe('scheduler', () => {
   it('the attempt deadline covers detect-drift timeout and stays within Scheduler limits', () => {
     const t = Number(asBody(asBody(root.locals.function_defaults)['detect-drift']).timeout_s);
     expect(t + 30).toBeLessThanOrEqual(1800);
+  });
+
+  it('classify-tickets runs weekly in UTC (Monday 06:00 by default: the week that just ended), with retries and an attempt deadline covering its timeout', () => {
+    const job = resource(root, 'google_cloud_scheduler_job', 'classify_tickets');
+    expect(job.body.schedule).toBe('${var.tickets_schedule}');
+    expect(root.variables.tickets_schedule?.default).toBe('0 6 * * 1');
+    expect(job.body.time_zone).toBe('Etc/UTC');
+    const retry = block(job.body, 'retry_config');
+    expect(retry?.retry_count).toBe('${var.scheduler_retry_count}');
+    expect(retry?.min_backoff_duration).toBe('${var.scheduler_min_backoff_s}s');
+    const t = Number(asBody(asBody(root.locals.function_defaults)['classify-tickets']).timeout_s);
+    expect(t + 30).toBeLessThanOrEqual(1800);
+    expect(String(job.body.attempt_deadline)).toContain('local.function_settings[each.key].timeout_s + 30');
+    expect(JSON.stringify(root.outputs.tickets_scheduler_job?.value)).toContain(
+      'google_cloud_scheduler_job.classify_tickets',
+    );
   });
 
   it('event-sweeper runs every minute in UTC, with a short attempt deadline and no retries', async () => {
@@ -201,7 +218,7 @@ describe('monitoring', () => {
     expect(JSON.stringify(conditions)).toContain('num_undelivered_messages');
   });
 
-  it('the error-rate alert covers every deployed function of topology.json (ope-events with its topic only)', async () => {
+  it('the error-rate alert covers every deployed function of topology.json (ope-events with its topic only, classify-tickets with Jira only)', async () => {
     expect(root.locals.function_names).toBe('${keys(local.functions)}');
     expect(root.locals.deployed_function_names).toBe('${keys(local.deployed_functions)}');
     const names = async (vars: Readonly<Record<string, unknown>>) =>
@@ -216,6 +233,7 @@ describe('monitoring', () => {
     const all = FUNCTIONS.map((f) => f.name).sort();
     expect(await names(SAMPLE_VARS)).toEqual(all);
     expect(await names(WITHOUT_OPE_TOPIC)).toEqual(all.filter((f) => f !== 'ope-events'));
+    expect(await names(WITHOUT_JIRA)).toEqual(all.filter((f) => f !== 'classify-tickets'));
     const policy = resource(root, 'google_monitoring_alert_policy', 'function_error_rate');
     expect(JSON.stringify(policy.body)).toContain('${toset(local.deployed_function_names)}');
     expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');

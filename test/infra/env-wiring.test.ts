@@ -4,14 +4,20 @@
  * (shared/adapters/environment.ts, shared/adapters/factory.ts): every variable set is one the factory
  * knows (KNOWN_ENV_VARS, the keys of its schema), every function gets what its adapters need, each
  * secret (each function's own Stripe restricted key, the webhook signing secret, the read replicas'
- * URLs) only where it is used and only as a secret from its own Secret Manager secret, FIRESTORE_DATABASE
- * exactly where a Firestore
- * grant is, the VPC connector only for the functions that reach the company network, and the
- * environment a function gets is one the factory accepts.
+ * URLs, the Jira API token) only where it is used and only as a secret from its own Secret Manager
+ * secret, FIRESTORE_DATABASE exactly where a Firestore grant is, the Jira settings only for
+ * classify-tickets (the optional ones only when set), the VPC connector only for the functions that
+ * reach the company network, and the environment a function gets is one the factory accepts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { KNOWN_ENV_VARS, LAZY_ENV_VARS, parseAdapterEnv } from '../../shared/adapters/environment.js';
+import {
+  type EnvVar,
+  KNOWN_ENV_VARS,
+  LAZY_ENV_VARS,
+  parseAdapterEnv,
+} from '../../shared/adapters/environment.js';
 import { createAdapters } from '../../shared/adapters/factory.js';
+import { JiraTicketSource } from '../../shared/adapters/jira.js';
 import { BillingProdReplica } from '../../shared/adapters/replica/billing-prod.js';
 import { CfProdReplica } from '../../shared/adapters/replica/cf-prod.js';
 import { OpeReplica } from '../../shared/adapters/replica/ope.js';
@@ -77,7 +83,23 @@ const STRIPE_SECRET_OF: Readonly<Partial<Record<FunctionName, string>>> = {
 
 // ---------------------------------------------------------------- the contract
 
-type Port = keyof typeof LAZY_ENV_VARS;
+/**
+ * The variables each port reads lazily (LAZY_ENV_VARS), and the ticket source's: the factory builds
+ * JiraTicketSource only with all three of JIRA_BASE_URL, JIRA_EMAIL and the token (JIRA_API_TOKEN or
+ * its _FILE form), and a port that rejects on use otherwise (shared/adapters/factory.ts), so each is a
+ * port of its own here.
+ */
+const PORT_VARS = {
+  ...LAZY_ENV_VARS,
+  jiraSite: ['JIRA_BASE_URL'],
+  jiraUser: ['JIRA_EMAIL'],
+  jiraToken: ['JIRA_API_TOKEN', 'JIRA_API_TOKEN_FILE'],
+} as const satisfies Record<string, readonly EnvVar[]>;
+
+type Port = keyof typeof PORT_VARS;
+
+/** Jira Cloud: the ticket source classify-tickets reads (site, API user, the user's token). */
+const JIRA: readonly Port[] = ['jiraSite', 'jiraUser', 'jiraToken'];
 
 /** The live stores gather and plan-apply read (subs-api and the three read replicas). */
 const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
@@ -87,7 +109,8 @@ const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
  * stripe-events verifies the webhook's signature and maps its customer through subs_customer, read live
  * from subs-api; it calls no Stripe API and reads no replica. event-sweeper needs only Firestore,
  * BigQuery and Pub/Sub (no lazily read variable); ope-events only Firestore (the config, the pending
- * checks) and Pub/Sub (its audit rows).
+ * checks) and Pub/Sub (its audit rows); classify-tickets Jira, and Firestore (the week's ledger) and
+ * BigQuery (its rows, the digest's views).
  */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
@@ -98,11 +121,12 @@ const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'stripe-events': ['webhooks', 'subsApi'],
   'event-sweeper': [],
   'ope-events': [],
+  'classify-tickets': JIRA,
 };
 
 /** The ports whose variable is a secret, and the secret it is mounted from. */
-type SecretPort = 'stripe' | 'webhooks' | 'ope' | 'billingProd' | 'cfProd';
-type ReplicaPort = Exclude<SecretPort, 'stripe' | 'webhooks'>;
+type SecretPort = 'stripe' | 'webhooks' | 'ope' | 'billingProd' | 'cfProd' | 'jiraToken';
+type ReplicaPort = Exclude<SecretPort, 'stripe' | 'webhooks' | 'jiraToken'>;
 
 /**
  * Per read replica: the variable Terraform mounts, the secret it names (the replica secret ids of
@@ -129,21 +153,25 @@ const REPLICA_SECRETS: Readonly<Record<ReplicaPort, { variable: string; secret: 
 };
 /** The webhook endpoint's signing secret: the stand-in of google_secret_manager_secret.stripe_webhook. */
 const WEBHOOK_SECRET = SAMPLE_VARS.stripe_webhook_secret_id;
+/** The Jira API user's token: the stand-in of google_secret_manager_secret.jira_api_token. */
+const JIRA_TOKEN_SECRET = SAMPLE_VARS.jira_api_token_secret_id;
 const SECRET_VARIABLE: Readonly<Record<SecretPort, string>> = {
   stripe: 'STRIPE_API_KEY',
   webhooks: 'STRIPE_WEBHOOK_SECRET',
   ope: REPLICA_SECRETS.ope.variable,
   billingProd: REPLICA_SECRETS.billingProd.variable,
   cfProd: REPLICA_SECRETS.cfProd.variable,
+  jiraToken: 'JIRA_API_TOKEN',
 };
 const SECRET_PORTS = Object.keys(SECRET_VARIABLE) as SecretPort[];
 
 /**
  * The secret a function's port is mounted from: the function's own Stripe key, the webhook signing
- * secret, or the store's secret.
+ * secret, the Jira token, or the store's secret.
  */
 function secretOf(port: SecretPort, fn: FunctionName): string {
   if (port === 'webhooks') return WEBHOOK_SECRET;
+  if (port === 'jiraToken') return JIRA_TOKEN_SECRET;
   if (port !== 'stripe') return REPLICA_SECRETS[port].secret;
   const own = STRIPE_SECRET_OF[fn];
   if (own === undefined) throw new Error(`${fn} has no Stripe key of its own`);
@@ -156,6 +184,7 @@ const SECRET_VALUES: Readonly<Record<string, string>> = {
   [SAMPLE_VARS.stripe_gather_secret_id]: 'rk_live_fake_gather_read_only',
   [SAMPLE_VARS.stripe_plan_apply_secret_id]: 'rk_live_fake_plan_apply_heal',
   [WEBHOOK_SECRET]: 'whsec_fake_endpoint_signing_secret',
+  [JIRA_TOKEN_SECRET]: 'ATATT3xFakeJiraApiToken0123',
 };
 
 const COMMON = ['BIGQUERY_LOCATION', 'GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL'];
@@ -168,7 +197,10 @@ const LIVE_TRUTH_SECRETS = [
   'CF_PROD_DATABASE_URL',
 ];
 /** Every secret the factory reads for a secret port. */
-const ALL_SECRETS = [...LIVE_TRUTH_SECRETS, 'STRIPE_WEBHOOK_SECRET'];
+const ALL_SECRETS = [...LIVE_TRUTH_SECRETS, 'STRIPE_WEBHOOK_SECRET', 'JIRA_API_TOKEN'];
+/** What classify-tickets always gets to read Jira; the optional ticket settings only when set. */
+const JIRA_PLAIN = ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_PROJECTS'];
+const TICKET_OPTIONS = ['JIRA_ACCOUNT_ID_FIELD', 'TICKET_ACCOUNT_ID_PATTERN', 'TAXONOMY_VERSION'];
 
 /** The whole contract per function (docs/deploy.md shows the same table). */
 const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret: readonly string[] }>> = {
@@ -185,6 +217,9 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   'event-sweeper': { plain: [...COMMON, FIRESTORE], secret: [] },
   // The OPE change message carries the account ids: no Stripe key, no replica, no subs-api, no VPC.
   'ope-events': { plain: [...COMMON, FIRESTORE], secret: [] },
+  // Jira (on the internet: no VPC) with the API user's token; its ledger in Firestore. No Stripe key,
+  // no replica, no subs-api.
+  'classify-tickets': { plain: [...COMMON, FIRESTORE, ...JIRA_PLAIN], secret: ['JIRA_API_TOKEN'] },
 };
 
 /** The functions that reach the company network (subs-api, www, the replicas): those using such a port. */
@@ -222,7 +257,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(all.BIGQUERY_LOCATION).toBe(SAMPLE_VARS.bigquery_location);
     expect(all.LOG_LEVEL).toBe(SAMPLE_VARS.log_level);
     for (const port of NEEDS[fn]) {
-      const options: readonly string[] = LAZY_ENV_VARS[port];
+      const options: readonly string[] = PORT_VARS[port];
       expect(
         options.filter((v) => v in all),
         `${fn} uses ${port}, so it needs one of ${options.join(', ')}`,
@@ -232,18 +267,18 @@ describe('Terraform sets on each function only what the adapter factory reads', 
 
   it('the secret variables of the contract are the ones the factory reads for its secret ports', () => {
     for (const port of SECRET_PORTS) {
-      const options: readonly string[] = LAZY_ENV_VARS[port];
+      const options: readonly string[] = PORT_VARS[port];
       expect(options, port).toContain(SECRET_VARIABLE[port]);
     }
     expect(SECRET_PORTS.map((p) => SECRET_VARIABLE[p]).sort()).toEqual([...ALL_SECRETS].sort());
   });
 
   it.each(names)(
-    '%s: each secret (its own Stripe key, the webhook signing secret, replica URLs) only where its port is used, only as a secret, from its own secret',
+    '%s: each secret (its own Stripe key, the webhook signing secret, replica URLs, the Jira token) only where its port is used, only as a secret, from its own secret',
     (fn) => {
       const env = terraformEnv(fn);
       for (const port of SECRET_PORTS) {
-        const vars: readonly string[] = LAZY_ENV_VARS[port];
+        const vars: readonly string[] = PORT_VARS[port];
         for (const v of vars)
           expect(env.plain, `${fn}: ${v} must not be a plain variable`).not.toHaveProperty(v);
         const mounted = vars.filter((v) => v in env.secret);
@@ -294,6 +329,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       expect(a.ope instanceof OpeReplica).toBe(NEEDS[fn].includes('ope'));
       expect(a.billingProd instanceof BillingProdReplica).toBe(NEEDS[fn].includes('billingProd'));
       expect(a.cfProd instanceof CfProdReplica).toBe(NEEDS[fn].includes('cfProd'));
+      expect(a.tickets instanceof JiraTicketSource).toBe(JIRA.every((p) => NEEDS[fn].includes(p)));
     } finally {
       await a.close();
     }
@@ -366,6 +402,41 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     for (const level of allowed) {
       expect(parseAdapterEnv({ GOOGLE_CLOUD_PROJECT: 'acme-drift', LOG_LEVEL: level }).logLevel).toBe(level);
     }
+  });
+
+  it('the Jira settings reach classify-tickets alone: its site, API user and projects always, the optional ticket settings only when set', async () => {
+    const fn: FunctionName = 'classify-tickets';
+    for (const f of names.filter((x) => x !== fn))
+      for (const v of [...JIRA_PLAIN, ...TICKET_OPTIONS])
+        expect(terraformEnv(f).plain, `${f} ${v}`).not.toHaveProperty(v);
+    const plain = terraformEnv(fn).plain;
+    expect(plain.JIRA_BASE_URL).toBe(SAMPLE_VARS.jira_base_url);
+    expect(plain.JIRA_EMAIL).toBe(SAMPLE_VARS.jira_email);
+    expect(plain.JIRA_PROJECTS).toBe('BILL,CUSTESC');
+    // Unset, the code's defaults apply: no custom field, Cloudflare's account ids, the newest taxonomy.
+    for (const v of TICKET_OPTIONS) expect(plain, v).not.toHaveProperty(v);
+    const token = { JIRA_API_TOKEN: SECRET_VALUES[JIRA_TOKEN_SECRET] };
+    const byDefault = parseAdapterEnv({ ...plain, ...token });
+    expect(byDefault.jira.projects).toEqual(['BILL', 'CUSTESC']);
+    expect(byDefault.jira.accountIdField).toBeNull();
+    expect(byDefault.ticketAccountIdPattern).toBeUndefined();
+    expect(byDefault.taxonomyVersion).toBeUndefined();
+    // Set, each reaches classify-tickets under the name the code reads, and nothing else changes.
+    const set = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      jira_projects: ['BILL', 'CUSTESC', 'SUPPORT_2'],
+      jira_account_id_field: 'customfield_10042',
+      ticket_account_id_pattern: '\\b[0-9a-f]{32}\\b',
+      taxonomy_version: 'v6',
+    });
+    const setEnv = envOf(set, fn).plain;
+    expect(Object.keys(setEnv).sort()).toEqual([...CONTRACT[fn].plain, ...TICKET_OPTIONS].sort());
+    const parsed = parseAdapterEnv({ ...setEnv, ...token });
+    expect(parsed.jira.projects).toEqual(['BILL', 'CUSTESC', 'SUPPORT_2']);
+    expect(parsed.jira.accountIdField).toBe('customfield_10042');
+    expect(parsed.ticketAccountIdPattern).toBe('\\b[0-9a-f]{32}\\b');
+    expect(parsed.taxonomyVersion).toBe('v6');
+    for (const f of names.filter((x) => x !== fn)) expect(set[f], f).toEqual(deployed[f]);
   });
 
   it('the module passes both lists to the function unchanged', () => {

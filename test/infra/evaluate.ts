@@ -42,10 +42,24 @@ export const SAMPLE_VARS = {
   // The OPE team's change topic (external): in their own project, under a name of theirs that is not
   // the local stand-in's of topology.json, so a test sees where each comes from.
   ope_change_topic_id: 'projects/acme-ope-prod/topics/ope-account-changes',
+  // The company's Jira Cloud site and its API user: classify-tickets is deployed. The optional ticket
+  // settings (custom field, account id pattern, taxonomy version) keep their defaults (null: unset).
+  jira_base_url: 'https://acme.atlassian.net',
+  jira_email: 'driftcontrol-jira@example.com',
+  jira_api_token_secret_id: 'sample-jira-api-token',
 } as const;
 
 /** The sample deployment without the OPE change topic: what a deployment that does not set it gets. */
 export const WITHOUT_OPE_TOPIC = { ...SAMPLE_VARS, ope_change_topic_id: null } as const;
+
+/** The sample deployment without Jira (jira_base_url empty, the default): classify-tickets not deployed. */
+export const WITHOUT_JIRA = { ...SAMPLE_VARS, jira_base_url: '' } as const;
+
+/** The functions a deployment runs only when it names what they read, and what names it. */
+export const OPTIONAL_FUNCTIONS = {
+  'ope-events': { variable: 'ope_change_topic_id', without: WITHOUT_OPE_TOPIC },
+  'classify-tickets': { variable: 'jira_base_url', without: WITHOUT_JIRA },
+} as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);

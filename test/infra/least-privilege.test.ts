@@ -5,9 +5,11 @@
  * - who may publish where: operators only to the replay entry topics (where `driftcontrol replay`
  *   publishes: detection's outputs), gather alone to accountViews, only pipeline identities to
  *   auditEvents; operators pull dead letters with subscriber and nothing more;
- * - Stripe: gather and plan-apply each mount their own restricted key, from different secrets;
- * - audit-writer: a custom role with exactly the permissions tabledata.insertAll names, on the audit
- *   table only;
+ * - Stripe: gather and plan-apply each mount their own restricted key, from different secrets, and hold
+ *   Firestore on driftcontrol's database, where they lease their shares of the deployment's Stripe
+ *   budgets;
+ * - audit-writer and classify-tickets: a custom role with exactly the permissions tabledata.insertAll
+ *   names, each on its own table only;
  * - Firestore: every grant conditioned on driftcontrol's own database, none unconditioned;
  * - ingress: internal-only by default, overridable per function;
  * - the event path: stripe-events alone is public (allUsers, ALLOW_ALL: Stripe's webhooks cannot
@@ -16,12 +18,16 @@
  *   and reads the mirror dataset only;
  * - external topics (the OPE team's change topic): nobody here may publish to one; ope-events, which
  *   reads it, holds datastore.user on driftcontrol's database and publish on auditEvents, and nothing
- *   else (nothing at all when the deployment does not name the topic).
+ *   else (nothing at all when the deployment does not name the topic);
+ * - the weekly ticket signal: classify-tickets holds its ledger in driftcontrol's database, inserts into
+ *   its own table only, reads the ticket views and what they read, mounts the Jira token alone, and is
+ *   invoked by the scheduler and the operators only (nothing at all without Jira).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  COLLECTIONS,
   EXTERNAL_TOPICS,
   FUNCTIONS,
   type FunctionName,
@@ -34,6 +40,7 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_JIRA,
   WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
 import {
@@ -219,6 +226,25 @@ describe('who may publish where', () => {
       ].sort(),
     );
   });
+
+  it('operators read the four datasets (the ticket views read billing_tickets) and invoke classify-tickets, and no other function', async () => {
+    const ops = await evaluateRoot(root, {
+      outputs: {
+        readers: resource(root, 'google_bigquery_dataset_iam_member', 'operator_reader').body.for_each,
+        invokers: '${local.function_invoker_members}',
+      },
+      vars: VARS,
+    });
+    expect(
+      Object.values(ops.readers as Record<string, { dataset: string }>)
+        .map((r) => r.dataset)
+        .sort(),
+    ).toEqual(['audit', 'mirror', 'observability', 'tickets']);
+    const invoking = Object.entries(ops.invokers as Record<string, Record<string, string>>)
+      .filter(([, members]) => Object.values(members).includes(OPERATOR))
+      .map(([fn]) => fn);
+    expect(invoking).toEqual(['classify-tickets']);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -269,6 +295,36 @@ describe('Stripe: one restricted key per function that calls Stripe', () => {
     expect(String(secret.body.labels)).toContain('function = each.key');
   });
 
+  it('every function that calls Stripe holds Firestore on driftcontrol’s database: it leases its share of the deployment’s Stripe budgets there', async () => {
+    const out = await evaluateRoot(root, {
+      outputs: {
+        firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+        condition: '${local.firestore_iam_condition.expression}',
+      },
+      vars: SAMPLE_VARS,
+    });
+    const callers = FUNCTIONS.filter((f) => stripeMount(f.name).length > 0).map((f) => f.name);
+    expect(callers.sort()).toEqual(['gather', 'plan-apply']);
+    // The budgets (config stripeReadsPerSecond, stripeWritesPerSecond) and the leases
+    // (driftcontrol_stripe_rate_shares, one document per kind) are in the database the grant names:
+    // without it an instance could lease no share and so send Stripe nothing.
+    for (const fn of callers) expect(asBody(out.firestore)[fn], fn).toBe('roles/datastore.user');
+    expect(String(out.condition)).toContain('/databases/driftcontrol"');
+    expect(COLLECTIONS.stripeRateShares).toBe('driftcontrol_stripe_rate_shares');
+    const factory = readFileSync(join(REPO_ROOT, 'shared', 'adapters', 'factory.ts'), 'utf8');
+    expect(factory).toMatch(/shares: new FirestoreRateShares\(firestore\)/);
+    const shares = readFileSync(join(REPO_ROOT, 'shared', 'adapters', 'firestore-rate-shares.ts'), 'utf8');
+    expect(shares).toContain('collection(COLLECTIONS.stripeRateShares)');
+  });
+
+  it('no per-instance split of the Stripe budget is left: nothing sets or names STRIPE_WRITE_INSTANCES', () => {
+    for (const m of all) expect(m.text, m.key).not.toContain('STRIPE_WRITE_INSTANCES');
+    for (const f of FUNCTIONS)
+      expect(Object.keys(instance(f.name).inputs.environment_variables as Body), f.name).not.toContain(
+        'STRIPE_WRITE_INSTANCES',
+      );
+  });
+
   it('the previous single full key is forgotten by Terraform, never destroyed by it (rolled and deleted by hand)', () => {
     expect(root.removed).toContainEqual({
       from: '${google_secret_manager_secret.stripe}',
@@ -280,7 +336,7 @@ describe('Stripe: one restricted key per function that calls Stripe', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('audit-writer: only the permissions tabledata.insertAll needs, on the audit table only', () => {
+describe('audit-writer and classify-tickets: only the permissions tabledata.insertAll needs, each on its own table only', () => {
   let out: Record<string, unknown>;
   beforeAll(async () => {
     out = await evaluateRoot(root, {
@@ -303,16 +359,29 @@ describe('audit-writer: only the permissions tabledata.insertAll needs, on the a
     expect(resourcesOf(root, 'google_project_iam_custom_role').map((r) => r.name)).toEqual(['audit_insert']);
   });
 
-  it('bound once, on the audit table, to audit-writer’s own runtime account', () => {
+  it('bound twice: on the audit table to audit-writer’s own runtime account, on the ticket classifications table to classify-tickets’', async () => {
     const bindings = iam.filter((r) =>
       String(r.body.role).includes('google_project_iam_custom_role.audit_insert'),
     );
-    expect(bindings.map(address)).toEqual(['root:google_bigquery_table_iam_member.audit_writer']);
+    expect(bindings.map(address).sort()).toEqual([
+      'root:google_bigquery_table_iam_member.audit_writer',
+      'root:google_bigquery_table_iam_member.ticket_classifications_writer',
+    ]);
     const b = resource(root, 'google_bigquery_table_iam_member', 'audit_writer').body;
     expect(b.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
     expect(b.dataset_id).toBe('${google_bigquery_table.audit.dataset_id}');
     expect(b.table_id).toBe('${google_bigquery_table.audit.table_id}');
     expect(b.member).toBe('serviceAccount:${local.runtime_service_accounts["audit-writer"]}');
+    const t = resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer').body;
+    expect(t.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
+    expect(t.dataset_id).toBe('${google_bigquery_table.tickets.dataset_id}');
+    expect(t.table_id).toBe('${google_bigquery_table.tickets.table_id}');
+    expect(t.member).toBe('serviceAccount:${local.runtime_service_accounts[each.key]}');
+    // For classify-tickets alone, and only when it is deployed.
+    const writers = async (vars: Record<string, unknown>) =>
+      asStringList((await evaluateRoot(root, { outputs: { w: t.for_each }, vars })).w);
+    expect(await writers(SAMPLE_VARS)).toEqual(['classify-tickets']);
+    expect(await writers(WITHOUT_JIRA)).toEqual([]);
   });
 
   it('audit-writer holds no other grant, and nobody holds dataEditor', () => {
@@ -378,7 +447,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
     );
   });
 
-  it('the functions that write the ledger, leases, final outcomes and the event path’s state get user; audit-writer nothing', async () => {
+  it('the functions that write the ledger, leases, final outcomes, the event path’s state, the Stripe rate shares and the ticket weeks get user; audit-writer nothing', async () => {
     const out = await evaluateRoot(root, { outputs: { roles: '${local.firestore_roles}' } });
     expect(out.roles).toEqual({
       'detect-drift': 'roles/datastore.user',
@@ -388,6 +457,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
       'stripe-events': 'roles/datastore.user',
       'event-sweeper': 'roles/datastore.user',
       'ope-events': 'roles/datastore.user',
+      'classify-tickets': 'roles/datastore.user',
     });
   });
 
@@ -472,7 +542,7 @@ describe('ingress: internal-only by default, but for the public webhook receiver
     expect(String(push?.push_endpoint)).toMatch(
       /^\$\{google_cloudfunctions2_function\.this\.service_config\[0\]\.uri\}\//,
     );
-    for (const name of ['detect_drift', 'event_sweeper'])
+    for (const name of ['detect_drift', 'event_sweeper', 'classify_tickets'])
       expect(resource(root, 'google_cloud_scheduler_job', name).body.project, name).toBe('${var.project_id}');
     expect(root.modules.function?.project_id).toBe('${var.project_id}');
     expect(mod.outputs.function_uri?.value).toBe(
@@ -581,7 +651,7 @@ describe('the event path: one public function, holding only what verifying and s
     expect(instance('event-sweeper').inputs.allow_unauthenticated).toBe(false);
   });
 
-  it('the BigQuery read grants keep the keys of the previous layout (no grant is removed and re-added)', () => {
+  it('the BigQuery read grants keep the keys of the previous layout (no grant is removed and re-added), and classify-tickets’ are added', () => {
     expect(Object.keys(grants.readers as Body).sort()).toEqual(
       [
         'detect-drift/mirror',
@@ -589,6 +659,9 @@ describe('the event path: one public function, holding only what verifying and s
         'gather/mirror',
         'gather/observability',
         'event-sweeper/mirror',
+        'classify-tickets/observability',
+        'classify-tickets/audit',
+        'classify-tickets/tickets',
       ].sort(),
     );
   });
@@ -657,5 +730,118 @@ describe('ope-events: the pending checks in driftcontrol’s database and its au
     expect(heldBy(without, FN)).toEqual([]);
     for (const f of FUNCTIONS.filter((x) => x.name !== FN))
       expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('classify-tickets: its week ledger, its own table, the ticket views, the Jira token, nothing else', () => {
+  const FN: FunctionName = 'classify-tickets';
+  const grantsOf = async (vars: Record<string, unknown>) =>
+    evaluateRoot(root, {
+      outputs: {
+        firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+        condition: '${local.firestore_iam_condition.expression}',
+        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+        job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+        ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer')
+          .body.for_each,
+        datasets: '${local.datasets}',
+      },
+      vars: { ...vars, operator_members: [OPERATOR] },
+    });
+  /** Every grant a function's runtime identity holds, as Terraform evaluates the root module. */
+  const heldBy = (out: Record<string, unknown>, fn: string): string[] => {
+    const datasets = out.datasets as Record<string, string>;
+    return [
+      ...Object.entries(asBody(out.firestore))
+        .filter(([f]) => f === fn)
+        .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
+      ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
+        .filter((g) => g.fn === fn)
+        .map((g) => `roles/pubsub.publisher on ${g.topic}`),
+      ...asStringList(out.job_users)
+        .filter((f) => f === fn)
+        .map(() => 'roles/bigquery.jobUser'),
+      ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
+        .filter((r) => r.fn === fn)
+        .map((r) => `roles/bigquery.dataViewer on ${datasets[r.dataset]}`),
+      ...asStringList(out.ticket_writers)
+        .filter((f) => f === fn)
+        .map(() => 'driftcontrolAuditInsert on the ticket classifications table'),
+    ];
+  };
+
+  it('holds datastore.user conditioned on driftcontrol’s database, jobs, the insert role on its table and read on the ticket views and what they read, and nothing else', async () => {
+    const out = await grantsOf(SAMPLE_VARS);
+    expect(heldBy(out, FN).sort()).toEqual(
+      [
+        `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`,
+        'roles/bigquery.jobUser',
+        'roles/bigquery.dataViewer on billing_observability',
+        'roles/bigquery.dataViewer on billing_audit',
+        'roles/bigquery.dataViewer on billing_tickets',
+        'driftcontrolAuditInsert on the ticket classifications table',
+      ].sort(),
+    );
+    // It publishes nothing, and no dataEditor anywhere (the insert role is the narrowest that streams).
+    expect(FUNCTIONS.find((f) => f.name === FN)?.publishes).toEqual([]);
+    for (const r of iam) expect(String(r.body.role), address(r)).not.toBe('roles/bigquery.dataEditor');
+    // Its week ledger lives in that database.
+    expect(COLLECTIONS.ticketRuns).toBe('driftcontrol_ticket_runs');
+  });
+
+  it('mounts the Jira token alone, reaches no network of the company, is invoked by the scheduler and the operators only, internal ingress', async () => {
+    const i = instance(FN);
+    expect(i.inputs.secret_environment_variables).toEqual([
+      { key: 'JIRA_API_TOKEN', secret_id: SAMPLE_VARS.jira_api_token_secret_id, version: 'latest' },
+    ]);
+    expect(i.resources['google_secret_manager_secret_iam_member.runtime_secret_accessor']).toEqual([
+      'JIRA_API_TOKEN',
+    ]);
+    // Jira Cloud is on the internet: default egress, no connector.
+    expect(i.inputs.vpc_connector).toBeNull();
+    expect(i.inputs.trigger_topic_name).toBeNull();
+    expect(i.inputs.allow_unauthenticated).toBe(false);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.public_invoker')).toBe(0);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.push_invoker')).toBe(0);
+    expect(i.inputs.invoker_members).toEqual({
+      scheduler: 'serviceAccount:google_service_account.scheduler.email',
+    });
+    expect(i.inputs.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+    // Nobody else mounts the Jira token.
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(
+        (instance(f.name).inputs.secret_environment_variables as Body[]).map((s) => s.key),
+        f.name,
+      ).not.toContain('JIRA_API_TOKEN');
+  });
+
+  it('the Jira token’s secret cannot be one of the other secrets (a validation refuses it)', () => {
+    const conditions = blocks(root.variables.jira_api_token_secret_id ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    const distinct = conditions.find((c) => c.startsWith('${!contains('));
+    expect(distinct).toBeDefined();
+    for (const v of [
+      'stripe_gather_secret_id',
+      'stripe_plan_apply_secret_id',
+      'stripe_webhook_secret_id',
+      'ope_database_url_secret_id',
+      'billing_prod_database_url_secret_id',
+      'cf_prod_database_url_secret_id',
+    ])
+      expect(distinct, v).toContain(`var.${v}`);
+  });
+
+  it('without Jira it holds nothing and has no secret, and every other identity holds what it held', async () => {
+    const named = await grantsOf(SAMPLE_VARS);
+    const without = await grantsOf(WITHOUT_JIRA);
+    expect(heldBy(without, FN)).toEqual([]);
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
+    const instances = await evaluateModuleCall(root, 'function', WITHOUT_JIRA);
+    expect(Object.keys(instances)).not.toContain(FN);
   });
 });

@@ -5,8 +5,9 @@
  * and recreated. Checked twice: each moved block starts at an address of the previous layout and ends at
  * one this layout creates (as Terraform evaluates it), and Terraform itself plans the switch over a state
  * of the previous layout, with the real moved blocks, as moves only, plus the objects added since (the
- * read replicas' secret grants, the functions of the event path with everything of theirs: ope-events
- * only when the deployment names the OPE change topic), which are created and nothing else is. The second check builds stand-ins
+ * read replicas' secret grants, the functions of the event path and the ticket signal with everything of
+ * theirs: ope-events only when the deployment names the OPE change topic, classify-tickets only when it
+ * names a Jira site), which are created and nothing else is. The second check builds stand-ins
  * of both layouts from Terraform's built-in terraform_data resource (no provider to download): same
  * addresses, same moved blocks, resource types renamed. A third check plans the least-privilege switch
  * the same way: the previous single Stripe secret and the (default) Firestore database, which this
@@ -22,9 +23,9 @@ import { FUNCTIONS } from '../../shared/contracts/topology.js';
 import {
   evaluateModuleCall,
   evaluateRoot,
+  OPTIONAL_FUNCTIONS,
   type ProbedInstance,
   SAMPLE_VARS,
-  WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
 import { terraform, write } from './fixtures.js';
 import { type Body, loadModule, resource, type TfModule } from './hcl.js';
@@ -84,10 +85,16 @@ const OLD_ADDRESSES = [
   ]),
 ];
 
-/** Functions the previous layout did not have: the event path (a fixed fact, like the layout above). */
-const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper', 'ope-events'];
-/** The one deployed only when the deployment names the OPE team's change topic (ope_change_topic_id). */
-const OPTIONAL_FUNCTION = 'ope-events';
+/**
+ * Functions the previous layout did not have: the event path and the weekly ticket signal (a fixed fact,
+ * like the layout above).
+ */
+const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper', 'ope-events', 'classify-tickets'];
+/**
+ * The ones deployed only when the deployment names what they read: ope-events the OPE team's change
+ * topic (ope_change_topic_id), classify-tickets a Jira site (jira_base_url).
+ */
+const OPTIONAL = Object.keys(OPTIONAL_FUNCTIONS) as (keyof typeof OPTIONAL_FUNCTIONS)[];
 
 /**
  * Objects that the previous layout did not have at all, so no moved block can name them: the accessor
@@ -115,8 +122,8 @@ let mod: TfModule;
 let instances: Record<string, ProbedInstance>;
 let newRoot: string[];
 let newModule: string[];
-/** The same addresses for a deployment that does not name the OPE change topic. */
-let withoutOpeTopic: string[];
+/** The same addresses for a deployment that does not name what an optional function reads, by function. */
+const withoutOptional: Record<string, string[]> = {};
 
 const address = (s: unknown) => String(s).replace(/^\$\{([\s\S]*)\}$/, '$1');
 const movedPairs = (m: TfModule) => m.moved.map((b) => ({ from: address(b.from), to: address(b.to) }));
@@ -157,8 +164,10 @@ beforeAll(async () => {
   instances = sample.fns;
   newRoot = sample.inRoot;
   newModule = sample.inModule;
-  const without = await layout(WITHOUT_OPE_TOPIC);
-  withoutOpeTopic = [...without.inRoot, ...without.inModule];
+  for (const fn of OPTIONAL) {
+    const without = await layout(OPTIONAL_FUNCTIONS[fn].without);
+    withoutOptional[fn] = [...without.inRoot, ...without.inModule];
+  }
 }, 120_000);
 
 /** Where an old address ends up after the moved blocks (module moves, then resource moves). */
@@ -236,16 +245,21 @@ describe('moved blocks', () => {
     expect(Object.keys(instances).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
   });
 
-  it('without the OPE change topic the layout is the same but for ope-events: nothing of it is created', () => {
-    const ofOptional = (a: string) =>
-      a.startsWith(`module.function["${OPTIONAL_FUNCTION}"].`) ||
-      a.startsWith(`google_pubsub_topic_iam_member.publisher["${OPTIONAL_FUNCTION}/`);
-    const all = [...newRoot, ...newModule];
-    expect(all.filter(ofOptional).length).toBeGreaterThan(0);
-    expect([...withoutOpeTopic].sort()).toEqual(all.filter((a) => !ofOptional(a)).sort());
-    // So the switch for such a deployment is the moves, plus what was added since but ope-events.
-    expect(withoutOpeTopic.filter(ofOptional)).toEqual([]);
-  });
+  it.each(OPTIONAL)(
+    'without what it reads (its variable unset) the layout is the same but for %s: nothing of it is created',
+    (fn) => {
+      const ofOptional = (a: string) =>
+        a.startsWith(`module.function["${fn}"].`) ||
+        a.startsWith(`google_pubsub_topic_iam_member.publisher["${fn}/`);
+      const all = [...newRoot, ...newModule];
+      const without = withoutOptional[fn] ?? [];
+      expect(all.filter(ofOptional).length).toBeGreaterThan(0);
+      expect([...without].sort()).toEqual(all.filter((a) => !ofOptional(a)).sort());
+      // So the switch for such a deployment is the moves, plus what was added since but that function.
+      expect(without.filter(ofOptional)).toEqual([]);
+      expect(OPTIONAL_FUNCTIONS[fn].without[OPTIONAL_FUNCTIONS[fn].variable]).toBeFalsy();
+    },
+  );
 });
 
 // ---------------------------------------------------------------- Terraform plans the switch

@@ -2,9 +2,10 @@
 /**
  * Least privilege and secrets: no public principal but the one deliberate grant (anyone may invoke
  * stripe-events, Stripe's webhook receiver, which checks Stripe's signature itself), no primitive or
- * authoritative IAM, invokers limited to push identities and the scheduler otherwise, the secrets (each
- * Stripe restricted key, the webhook signing secret, the read replicas' URLs) never in Terraform,
- * mounted only into the functions that use them, readable only by those. The findings of the
+ * authoritative IAM, invokers limited to push identities, the scheduler and (classify-tickets) the
+ * operators otherwise, the secrets (each Stripe restricted key, the webhook signing secret, the read
+ * replicas' URLs, the Jira API token) never in Terraform, mounted only into the functions that use them,
+ * readable only by those. The findings of the
  * least-privilege review (publish rights, the split Stripe key, the audit insert role, Firestore
  * conditions, ingress, the public webhook receiver) are held in least-privilege.test.ts.
  */
@@ -16,6 +17,7 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_JIRA,
 } from './evaluate.js';
 import {
   asBody,
@@ -182,6 +184,8 @@ describe('who may invoke whom', () => {
   const HTTP_INVOKERS: Readonly<Partial<Record<FunctionName, readonly string[]>>> = {
     'detect-drift': [SCHEDULER],
     'event-sweeper': [SCHEDULER],
+    // The weekly call; the operators too, when the deployment names any (below).
+    'classify-tickets': [SCHEDULER],
     // Stripe's webhooks: anyone, and the code checks Stripe's signature.
     'stripe-events': ['allUsers'],
   };
@@ -215,6 +219,64 @@ describe('who may invoke whom', () => {
     expect((root.modules.function as Body).allow_unauthenticated).toBe(
       '${local.function_allow_unauthenticated[each.key]}',
     );
+  });
+
+  it('classify-tickets is invocable by the scheduler and the operators only; no other function by an operator', async () => {
+    const operators = ['group:billing-oncall@example.com', 'user:oncall-lead@example.com'];
+    const withOperators = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      operator_members: operators,
+    });
+    const i = withOperators['classify-tickets'];
+    expect(i?.inputs.invoker_members).toEqual({
+      scheduler: SCHEDULER,
+      ...Object.fromEntries(operators.map((m) => [`operator/${m}`, m])),
+    });
+    expect(i?.resources['google_cloud_run_service_iam_member.invoker']).toEqual(
+      Object.keys(i?.inputs.invoker_members as Body).sort(),
+    );
+    expect(i?.inputs.allow_unauthenticated).toBe(false);
+    expect(i?.inputs.ingress_settings).toBe('ALLOW_INTERNAL_ONLY');
+    for (const f of FUNCTIONS.filter((x) => x.name !== 'classify-tickets'))
+      expect(withOperators[f.name]?.inputs.invoker_members, f.name).toEqual(
+        deployedAs(f.name).inputs.invoker_members,
+      );
+  });
+
+  it('classify-tickets is called by the scheduler weekly with OIDC (POST {}, UTC, retried), and only when it is deployed', async () => {
+    const job = resource(root, 'google_cloud_scheduler_job', 'classify_tickets');
+    expect(job.body.for_each).toBe('${toset(local.tickets_job_functions)}');
+    expect(job.body.schedule).toBe('${var.tickets_schedule}');
+    expect(root.variables.tickets_schedule?.default).toBe('0 6 * * 1');
+    expect(job.body.time_zone).toBe('Etc/UTC');
+    expect(job.body.paused).toBe('${var.scheduler_paused}');
+    const target = block(job.body, 'http_target');
+    expect(target?.http_method).toBe('POST');
+    expect(str(target, 'uri')).toBe('${module.function[each.key].function_uri}');
+    expect(str(target, 'body')).toBe('${base64encode(jsonencode({}))}');
+    const oidc = block(target ?? {}, 'oidc_token');
+    expect(str(oidc, 'service_account_email')).toBe('${google_service_account.scheduler.email}');
+    expect(str(oidc, 'audience')).toBe('${module.function[each.key].function_uri}');
+    expect(block(job.body, 'retry_config')?.retry_count).toBe('${var.scheduler_retry_count}');
+    const forEach = String(job.body.for_each).slice(2, -1);
+    const deadline = String(job.body.attempt_deadline)
+      .replace(/^\$\{([\s\S]*)\}s$/, '$1')
+      .replace(/\beach\.key\b/g, 'k');
+    const jobs = async (vars: Record<string, unknown>) =>
+      evaluateRoot(root, {
+        outputs: {
+          keys: job.body.for_each,
+          deadline: `\${{ for k in ${forEach} : k => "\${${deadline}}s" }}`,
+          body: `\${base64decode(${String(str(target, 'body')).slice(2, -1)})}`,
+        },
+        vars,
+      });
+    const named = await jobs(SAMPLE_VARS);
+    expect(named.keys).toEqual(['classify-tickets']);
+    // The function's 300 s timeout and 30 s more, within Cloud Scheduler's 15-1800 s.
+    expect(named.deadline).toEqual({ 'classify-tickets': '330s' });
+    expect(named.body).toBe('{}');
+    expect((await jobs(WITHOUT_JIRA)).keys).toEqual([]);
   });
 
   it('event-sweeper is invocable only by the scheduler, which calls it with OIDC every minute once it may', async () => {
@@ -329,7 +391,7 @@ describe('who may invoke whom', () => {
   });
 });
 
-describe('secrets (the Stripe restricted keys, the webhook signing secret, the read replicas’ URLs)', () => {
+describe('secrets (the Stripe restricted keys, the webhook signing secret, the read replicas’ URLs, the Jira API token)', () => {
   /** What gather or plan-apply mounts, as Terraform evaluates it (stand-ins of the secrets, evaluate.ts). */
   const liveTruthSecrets = (stripeSecretId: string) => [
     {
@@ -351,6 +413,10 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
   const WEBHOOK_SECRETS = [
     { key: 'STRIPE_WEBHOOK_SECRET', secret_id: SAMPLE_VARS.stripe_webhook_secret_id, version: 'latest' },
   ];
+  /** What classify-tickets mounts: the Jira API user's token, nothing else. */
+  const JIRA_SECRETS = [
+    { key: 'JIRA_API_TOKEN', secret_id: SAMPLE_VARS.jira_api_token_secret_id, version: 'latest' },
+  ];
 
   it('the secrets are created but no version: no value ever enters code or state', async () => {
     const stripe = resource(root, 'google_secret_manager_secret', 'stripe_key');
@@ -362,11 +428,14 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     const webhook = resource(root, 'google_secret_manager_secret', 'stripe_webhook');
     expect(webhook.body.secret_id).toBe('${var.stripe_webhook_secret_id}');
     expect(webhook.body.for_each).toBeUndefined();
+    const jira = resource(root, 'google_secret_manager_secret', 'jira_api_token');
+    expect(jira.body.for_each).toBe('${local.jira_token_secrets}');
+    expect(jira.body.secret_id).toBe('${each.value.secret_id}');
     expect(
       resourcesOf(root, 'google_secret_manager_secret')
         .map((r) => r.name)
         .sort(),
-    ).toEqual(['replica_database_url', 'stripe_key', 'stripe_webhook']);
+    ).toEqual(['jira_api_token', 'replica_database_url', 'stripe_key', 'stripe_webhook']);
     // One secret per store and one Stripe key per function that calls Stripe, named by its variable.
     const out = await evaluateRoot(root, {
       outputs: {
@@ -381,6 +450,20 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
       cf_prod: SAMPLE_VARS.cf_prod_database_url_secret_id,
     });
     expect(out.stripe).toEqual(STRIPE_SECRET_OF);
+    // The Jira token's secret exists only with classify-tickets (jira_base_url set), named by its variable.
+    const jiraSecrets = async (vars: Record<string, unknown>) =>
+      (
+        await evaluateRoot(root, {
+          outputs: {
+            ids: `\${{ for k, v in ${String(jira.body.for_each).slice(2, -1)} : k => v.secret_id }}`,
+          },
+          vars,
+        })
+      ).ids;
+    expect(await jiraSecrets(SAMPLE_VARS)).toEqual({
+      'classify-tickets': SAMPLE_VARS.jira_api_token_secret_id,
+    });
+    expect(await jiraSecrets(WITHOUT_JIRA)).toEqual({});
     for (const m of all) {
       expect(resourcesOf(m, 'google_secret_manager_secret_version')).toEqual([]);
       expect(m.text).not.toMatch(/secret_data|sk_live_|sk_test_|rk_live_|whsec_[A-Za-z0-9]/);
@@ -394,10 +477,11 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     gather: liveTruthSecrets(SAMPLE_VARS.stripe_gather_secret_id),
     'plan-apply': liveTruthSecrets(SAMPLE_VARS.stripe_plan_apply_secret_id),
     'stripe-events': WEBHOOK_SECRETS,
+    'classify-tickets': JIRA_SECRETS,
   };
 
   it.each(FUNCTIONS.map((f) => [f.name] as const))(
-    '%s mounts exactly its secrets (gather, plan-apply: its own Stripe key and the three replica URLs; stripe-events: the webhook signing secret; others none)',
+    '%s mounts exactly its secrets (gather, plan-apply: its own Stripe key and the three replica URLs; stripe-events: the webhook signing secret; classify-tickets: the Jira token; others none)',
     (fn) => {
       const mounted = [...(deployedAs(fn).inputs.secret_environment_variables as Body[])].sort((a, b) =>
         String(a.key).localeCompare(String(b.key)),
@@ -406,11 +490,11 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     },
   );
 
-  it('only gather, plan-apply and stripe-events receive secrets; only stripe-events the webhook signing secret, and no Stripe key or replica', () => {
+  it('only gather, plan-apply, stripe-events and classify-tickets receive secrets; only stripe-events the webhook signing secret, only classify-tickets the Jira token, and neither a Stripe key or replica', () => {
     const withSecret = FUNCTIONS.filter(
       (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
     ).map((f) => f.name);
-    expect(withSecret.sort()).toEqual(['gather', 'plan-apply', 'stripe-events']);
+    expect(withSecret.sort()).toEqual(['classify-tickets', 'gather', 'plan-apply', 'stripe-events']);
     const reading = (secretId: string) =>
       FUNCTIONS.filter((f) =>
         (deployedAs(f.name).inputs.secret_environment_variables as Body[]).some(
@@ -419,6 +503,8 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
       ).map((f) => f.name);
     expect(reading(SAMPLE_VARS.stripe_webhook_secret_id)).toEqual([PUBLIC_FUNCTION]);
     expect(Object.keys(STRIPE_SECRET_OF)).not.toContain(PUBLIC_FUNCTION);
+    expect(reading(SAMPLE_VARS.jira_api_token_secret_id)).toEqual(['classify-tickets']);
+    expect(Object.keys(STRIPE_SECRET_OF)).not.toContain('classify-tickets');
   });
 
   it('the module grants secretAccessor on exactly the secrets it mounts, before deploying', () => {
@@ -453,7 +539,7 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
       outputs: { names: '${local.secret_environment_names}' },
       vars: SAMPLE_VARS,
     });
-    const secretKeys = [...LIVE_TRUTH_SECRET_KEYS, 'STRIPE_WEBHOOK_SECRET'];
+    const secretKeys = [...LIVE_TRUTH_SECRET_KEYS, 'STRIPE_WEBHOOK_SECRET', 'JIRA_API_TOKEN'];
     expect(asStringList(out.names).sort()).toEqual(
       [...secretKeys, ...secretKeys.map((k) => `${k}_FILE`)].sort(),
     );
@@ -545,6 +631,16 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     // The pending checks it writes and the config it reads; nothing in BigQuery (its audit rows go
     // through auditEvents, a topic grant: least-privilege.test.ts).
     'ope-events': ['firestore database driftcontrol roles/datastore.user'],
+    // The week's ledger; its rows streamed into its own table (the insert-only role); the digest's
+    // queries on the ticket views and what they read (the ticket table, the audit's final outcomes).
+    'classify-tickets': [
+      'project roles/bigquery.jobUser',
+      'firestore database driftcontrol roles/datastore.user',
+      'dataset billing_observability roles/bigquery.dataViewer',
+      'dataset billing_audit roles/bigquery.dataViewer',
+      'dataset billing_tickets roles/bigquery.dataViewer',
+      'table ticket_classifications custom role driftcontrolAuditInsert (bigquery.tables.get, bigquery.tables.updateData)',
+    ],
   };
 
   it('the table names every function of topology.json', () => {
@@ -563,6 +659,9 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
         datasets: '${local.datasets}',
         audit_table: '${local.audit_table}',
         audit_permissions: '${local.audit_insert_permissions}',
+        ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer')
+          .body.for_each,
+        ticket_table: '${local.ticket_classifications_table}',
       },
       // The sample deployment names the OPE change topic, so ope-events is deployed and granted.
       vars: SAMPLE_VARS,
@@ -590,14 +689,19 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
         .filter((r) => r.fn === fn)
         .map((r) => `dataset ${datasets[r.dataset]} roles/bigquery.dataViewer`),
     ];
+    const roleId = String(resource(root, 'google_project_iam_custom_role', 'audit_insert').body.role_id);
+    const permissions = asStringList(out.audit_permissions).join(', ');
     const table = resource(root, 'google_bigquery_table_iam_member', 'audit_writer');
     if (String(table.body.member).includes(`["${fn}"]`)) {
       expect(table.body.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
-      const permissions = asStringList(out.audit_permissions).join(', ');
-      actual.push(
-        `table ${String(out.audit_table)} custom role ${String(resource(root, 'google_project_iam_custom_role', 'audit_insert').body.role_id)} (${permissions})`,
-      );
+      actual.push(`table ${String(out.audit_table)} custom role ${roleId} (${permissions})`);
     }
+    const tickets = resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer');
+    expect(tickets.body.member).toBe('serviceAccount:${local.runtime_service_accounts[each.key]}');
+    expect(tickets.body.role).toBe('${google_project_iam_custom_role.audit_insert.id}');
+    expect(tickets.body.table_id).toBe('${google_bigquery_table.tickets.table_id}');
+    if (asStringList(out.ticket_writers).includes(fn))
+      actual.push(`table ${String(out.ticket_table)} custom role ${roleId} (${permissions})`);
     expect(actual.sort()).toEqual([...grants].sort());
   });
 });

@@ -6,7 +6,8 @@
  * publishes to created and granted, every subscription named, dead-lettered, retried and consumed,
  * every dead-letter topic drained; and every external topic (another team's: the OPE change topic)
  * subscribed to at the id the deployment gives, never created, granted on or published to, its
- * consumer (ope-events) deployed only when that id is given.
+ * consumer (ope-events) deployed only when that id is given; and classify-tickets deployed only when the
+ * deployment names a Jira site.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import {
   FUNCTIONS,
   type FunctionSpec,
   subscriptionName,
+  TICKET_CLASSIFICATIONS_TABLE,
   TOPICS,
   type TopicKey,
 } from '../../shared/contracts/topology.js';
@@ -30,6 +32,7 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_JIRA,
   WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
 import {
@@ -62,6 +65,7 @@ beforeAll(async () => {
       publishes: '${local.publishes}',
       datasets: '${local.datasets}',
       audit_table: '${local.audit_table}',
+      ticket_classifications_table: '${local.ticket_classifications_table}',
       collections: '${local.collections}',
       hop_names: '${{ for k, t in google_pubsub_topic.hop : k => t.name }}',
       runtime_service_accounts: '${local.runtime_service_accounts}',
@@ -124,10 +128,12 @@ describe('the topology comes from shared/contracts/topology.json', () => {
     expect(evaluated.topology).toEqual(file);
   });
 
-  it('topics, publish lists, datasets, the audit table and collections are read from it', () => {
+  it('topics, publish lists, datasets, the audit and ticket classifications tables and collections are read from it', () => {
     expect(root.locals.topics).toBe('${local.topology.topics}');
     expect(root.locals.datasets).toBe('${local.topology.datasets}');
     expect(root.locals.audit_table).toBe('${local.topology.auditTable}');
+    expect(root.locals.ticket_classifications_table).toBe('${local.topology.ticketClassificationsTable}');
+    expect(evaluated.ticket_classifications_table).toBe(TICKET_CLASSIFICATIONS_TABLE);
     expect(root.locals.collections).toBe('${local.topology.collections}');
     expect(evaluated.topics).toEqual({ ...TOPICS });
     expect(evaluated.publishes).toEqual(Object.fromEntries(FUNCTIONS.map((f) => [f.name, [...f.publishes]])));
@@ -153,11 +159,12 @@ describe('the topology comes from shared/contracts/topology.json', () => {
     );
   });
 
-  it('no topic, dataset, audit table or collection name is typed again in the Terraform', async () => {
+  it('no topic, dataset, table or collection name is typed again in the Terraform', async () => {
     const names = [
       ...Object.values(TOPICS),
       ...Object.values(DATASETS),
       AUDIT_TABLE,
+      TICKET_CLASSIFICATIONS_TABLE,
       ...Object.values(COLLECTIONS),
     ];
     for (const m of await loadAll()) {
@@ -224,7 +231,7 @@ describe('functions', () => {
     const calls = Object.entries(root.modules).filter(([, b]) => b.source === './modules/function');
     expect(calls.map(([n]) => n)).toEqual(['function']);
     expect(root.modules.function?.for_each).toBe('${local.deployed_functions}');
-    // The sample deployment names every external topic, so every function is deployed.
+    // The sample deployment names every external topic and a Jira site, so every function is deployed.
     expect(Object.keys(instances).sort()).toEqual(FUNCTIONS.map((f) => f.name).sort());
   });
 
@@ -686,6 +693,77 @@ describe('a deployment that does not name an external topic deploys none of its 
         for (const c of consumerNames) expect(JSON.stringify(named[name]), `${name} names ${c}`).toContain(c);
     },
   );
+});
+
+describe('a deployment that does not name a Jira site deploys no classify-tickets, and nothing else changes', () => {
+  const FN = 'classify-tickets';
+  const rest = FUNCTIONS.map((f) => f.name).filter((n) => n !== FN);
+  const outputs = () => {
+    const errorRate = asBody(
+      resource(root, 'google_monitoring_alert_policy', 'function_error_rate').body.dynamic,
+    ).conditions;
+    return {
+      publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+      firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+      job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+      readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+      ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer').body
+        .for_each,
+      secrets: resource(root, 'google_secret_manager_secret', 'jira_api_token').body.for_each,
+      jobs: resource(root, 'google_cloud_scheduler_job', 'classify_tickets').body.for_each,
+      accounts: '${local.runtime_service_accounts}',
+      dead_letters: '${local.dead_letter_subscriptions}',
+      error_rate: asBody(Array.isArray(errorRate) ? errorRate[0] : errorRate).for_each,
+      tickets_job: root.outputs.tickets_scheduler_job?.value,
+      token_secret: root.outputs.jira_api_token_secret?.value,
+    };
+  };
+  let named: Record<string, unknown>;
+  beforeAll(async () => {
+    named = await evaluateRoot(root, { outputs: outputs(), vars: SAMPLE_VARS });
+  }, 60_000);
+
+  it('jira_base_url is the switch: empty by default, and local.deployed_functions reads it through local.optional_functions_enabled', () => {
+    expect(root.variables.jira_base_url?.default).toBe('');
+    expect(root.variables.jira_base_url?.nullable).toBe(false);
+    expect(root.locals.optional_functions_enabled).toEqual({ [FN]: '${var.jira_base_url != ""}' });
+    expect(String(root.locals.deployed_functions)).toContain(
+      'lookup(local.optional_functions_enabled, name, true)',
+    );
+  });
+
+  it('empty: no function, identity, grant, secret, scheduler job or alert condition of classify-tickets; everything else as with it', async () => {
+    const without = await evaluateModuleCall(root, 'function', WITHOUT_JIRA);
+    expect(Object.keys(without).sort()).toEqual([...rest].sort());
+    for (const fn of rest) expect(without[fn], fn).toEqual(instance(fn));
+    const out = await evaluateRoot(root, { outputs: outputs(), vars: WITHOUT_JIRA });
+    const drop = (v: unknown) => {
+      if (v === null || v === undefined) return null;
+      if (Array.isArray(v)) return v.filter((x) => String(x) !== FN);
+      return Object.fromEntries(
+        Object.entries(asBody(v)).filter(([k]) => k !== FN && !k.startsWith(`${FN}/`)),
+      );
+    };
+    for (const [name, value] of Object.entries(out)) {
+      expect(JSON.stringify(value ?? null), `${name} names ${FN}`).not.toContain(FN);
+      if (['tickets_job', 'token_secret'].includes(name)) expect(value ?? null, name).toBeNull();
+      else expect(value, name).toEqual(drop(named[name]));
+    }
+    // With the site named, these did name it (classify-tickets publishes nothing and has no dead letter).
+    for (const name of [
+      'firestore',
+      'job_users',
+      'readers',
+      'ticket_writers',
+      'secrets',
+      'jobs',
+      'accounts',
+      'error_rate',
+    ])
+      expect(JSON.stringify(named[name]), `${name} names ${FN}`).toContain(FN);
+    expect(named.tickets_job).toEqual({ name: FN, schedule: '0 6 * * 1' });
+    expect(named.token_secret).toBe('google_secret_manager_secret.jira_api_token.classify-tickets.id');
+  });
 });
 
 describe('the code agrees with the topology Terraform deploys', () => {

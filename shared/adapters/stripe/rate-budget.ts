@@ -22,8 +22,23 @@ import type { RateSharePort } from '../../ports/index.js';
  */
 
 export const DEFAULT_RENEW_EVERY_MS = 2_000;
+/**
+ * Every claim rewrites one Firestore document per kind, which sustains about one write a second: with
+ * more instances holding shares, each renews less often (the holders' count x this), so the document
+ * sees about one routine renewal a second whatever the instance count. Leases are claimed to last
+ * three renewals (the adapter's timing), so a slower renewal never lets a held lease lapse.
+ */
+export const RENEW_SPACING_PER_HOLDER_MS = 1_000;
+/** An instance with no Stripe request for this long gives its share back (others may use it). */
+export const IDLE_AFTER_MS = 5_000;
 /** A newcomer that found no room asks again this soon, not a whole renewal later. */
 export const WAITING_RENEW_MS = 300;
+/**
+ * An instance whose requests queue while its share is below its fair target asks again this soon (the
+ * others shrink to their targets at their own renewals). Not sooner: every claim rewrites one shared
+ * document, and a stampede of claims would slow every instance's renewal.
+ */
+export const GROWING_RENEW_MS = 1_000;
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 60_000;
 
 export interface Budgets {
@@ -60,6 +75,8 @@ export interface RateBudgetStats {
 interface KindState {
   readonly limiter: Bottleneck;
   share: number;
+  /** The fair target of the last grant: below it, the share is still growing. */
+  target: number;
   usableUntilMs: number;
   waiting: number;
   /** Whether a request had to queue behind another since the last renewal. */
@@ -68,6 +85,8 @@ interface KindState {
   arrivalsSinceMs: number;
   lastActiveMs: number;
   lastClaimAtMs: number;
+  /** Instances holding a share of this kind at the last claim, this one included. */
+  holders: number;
   sent: number;
   rateLimited: number;
   renewing: Promise<void> | null;
@@ -97,6 +116,7 @@ export class StripeRateBudget {
     const state = (): KindState => ({
       limiter: new Bottleneck({ minTime: 0 }),
       share: 0,
+      target: 0,
       usableUntilMs: 0,
       waiting: 0,
       queuedSinceRenewal: false,
@@ -104,6 +124,7 @@ export class StripeRateBudget {
       arrivalsSinceMs: this.now(),
       lastActiveMs: 0,
       lastClaimAtMs: 0,
+      holders: 1,
       sent: 0,
       rateLimited: 0,
       renewing: null,
@@ -211,7 +232,11 @@ export class StripeRateBudget {
     const k = this.kinds[kind];
     if (this.closed || k.renewing) return;
     if (k.timer) {
-      if ((this.usable(k) && !urgent) || this.now() - k.lastClaimAtMs < WAITING_RENEW_MS) return;
+      const sinceClaim = this.now() - k.lastClaimAtMs;
+      if (this.usable(k)) {
+        // Queueing helps only while the share is below its fair target; at the target, wait.
+        if (!urgent || k.share >= k.target || sinceClaim < GROWING_RENEW_MS) return;
+      } else if (sinceClaim < WAITING_RENEW_MS) return;
       clearTimeout(k.timer);
       k.timer = null;
     }
@@ -221,11 +246,11 @@ export class StripeRateBudget {
     });
   }
 
-  /** Renews while the instance had work within a lease length; idle, it lets the share go. */
+  /** Renews while the instance had work within IDLE_AFTER_MS; idle, it gives the share back. */
   private schedule(kind: RateKind): void {
     const k = this.kinds[kind];
     if (this.closed) return;
-    const idle = this.now() - k.lastActiveMs > this.timing.ttlMs && k.waiting === 0;
+    const idle = this.now() - k.lastActiveMs > IDLE_AFTER_MS && k.waiting === 0;
     if (idle) {
       if (this.options.shares && k.usableUntilMs > 0) {
         k.usableUntilMs = 0;
@@ -235,7 +260,10 @@ export class StripeRateBudget {
       }
       return;
     }
-    const every = this.options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS;
+    const every = Math.max(
+      this.options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS,
+      this.options.shares ? k.holders * RENEW_SPACING_PER_HOLDER_MS : 0,
+    );
     const delay = this.usable(k) ? every : Math.min(WAITING_RENEW_MS, every);
     k.timer = setTimeout(() => {
       k.timer = null;
@@ -255,17 +283,19 @@ export class StripeRateBudget {
     const nowMs = this.now();
     k.lastClaimAtMs = nowMs;
     const elapsedS = Math.max((nowMs - k.arrivalsSinceMs) / 1000, 0.001);
-    // Work queued: ask for everything (fair sharing caps it). Otherwise twice what arrived: a share only
-    // just covering the demand would pace the next burst, and the queue it builds asks for more anyway.
+    // Work queued: ask for everything (fair sharing caps it). Otherwise what arrived with a quarter on
+    // top: a share held but unused is budget no other instance can use, and a burst that outgrows it
+    // queues, which asks for more at once.
     // Queued at any moment since the last renewal counts, not only at this instant: sampling one quiet
     // moment between bursts would hand the share away just before the next burst.
     const queued = k.waiting > 0 || k.queuedSinceRenewal;
-    const want = queued ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 2);
+    const want = queued ? budget : Math.max(MIN_WANT_PER_SECOND, (k.arrivals / elapsedS) * 1.25);
     k.queuedSinceRenewal = false;
     k.arrivals = 0;
     k.arrivalsSinceMs = nowMs;
     const shares = this.options.shares;
     if (!shares) {
+      k.target = budget;
       this.apply(k, budget, Number.POSITIVE_INFINITY);
       return;
     }
@@ -279,6 +309,8 @@ export class StripeRateBudget {
         nowMs,
       });
       // A share is used only from after the claim committed, and only as long as its lease lasts.
+      k.target = grant.targetPerSecond;
+      k.holders = grant.othersHolding + 1;
       this.apply(k, grant.sharePerSecond, usableUntilMs(grant.expiresAtMs, this.timing));
     } catch {
       // Keep the current lease until it runs out (acquire checks); a renewal soon after may succeed.

@@ -72,7 +72,10 @@ describe('environment', () => {
     [{ STRIPE_MAX_NETWORK_RETRIES: 'many' }, /^STRIPE_MAX_NETWORK_RETRIES: must be a whole number/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL:/],
     [{ WWW_API_URL: 'www.internal' }, /^WWW_API_URL: must be an http\(s\) URL/],
-    [{ STRIPE_WRITE_INSTANCES: '0' }, /^STRIPE_WRITE_INSTANCES: must be between 1 and 1000/],
+    [{ JIRA_PROJECTS: 'bill,custesc' }, /^JIRA_PROJECTS: must be Jira project keys/],
+    [{ JIRA_ACCOUNT_ID_FIELD: 'account' }, /^JIRA_ACCOUNT_ID_FIELD: must be a custom field id/],
+    [{ TICKET_ACCOUNT_ID_PATTERN: '([' }, /^TICKET_ACCOUNT_ID_PATTERN: must be a regular expression/],
+    [{ JIRA_API_TOKEN: 'short' }, /^JIRA_API_TOKEN: not a Jira API token/],
     [{ STRIPE_API_KEY: 'pk_test_publishable' }, /^STRIPE_API_KEY: not a Stripe secret/],
   ])('%j is refused, naming the variable', (override, message) => {
     const problems = problemsOf({ ...base, ...override });
@@ -127,7 +130,7 @@ describe('environment', () => {
       'https://stripe-proxy.example.test',
       { host: 'stripe-proxy.example.test', port: 443, protocol: 'https' },
     ],
-    [undefined, { host: undefined, port: undefined, protocol: undefined, writeInstances: 1 }],
+    [undefined, { host: undefined, port: undefined, protocol: undefined }],
   ])('STRIPE_API_BASE %s -> %j', (apiBase, expected) => {
     expect(parseAdapterEnv({ ...base, STRIPE_API_BASE: apiBase }).stripe).toMatchObject(expected);
   });

@@ -30,6 +30,10 @@ module "driftcontrol" {
 
   ope_change_topic_id = var.ope_change_topic_id
 
+  jira_base_url = var.jira_base_url
+  jira_email    = var.jira_email
+  jira_projects = var.jira_projects
+
   operator_members         = var.operator_members
   notification_channel_ids = var.notification_channel_ids
 

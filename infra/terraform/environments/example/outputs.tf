@@ -52,3 +52,13 @@ output "audit_table" {
   description = "Audit table to check first when remediation did not fire."
   value       = module.driftcontrol.audit_table
 }
+
+output "jira_api_token_secret" {
+  description = "Secret to add the Jira API user's token to (null without jira_base_url)."
+  value       = module.driftcontrol.jira_api_token_secret
+}
+
+output "tickets_scheduler_job" {
+  description = "Scheduler job calling classify-tickets weekly, and its cron (UTC); null without jira_base_url."
+  value       = module.driftcontrol.tickets_scheduler_job
+}

@@ -85,3 +85,21 @@ variable "notification_channel_ids" {
   description = "Monitoring notification channel ids for every alert."
   default     = []
 }
+
+variable "jira_base_url" {
+  type        = string
+  description = "Jira Cloud site (https://SITE.atlassian.net) classify-tickets reads tickets from, or empty to deploy without classify-tickets (docs/deploy.md, \"Jira\")."
+  default     = ""
+}
+
+variable "jira_email" {
+  type        = string
+  description = "Email of the Jira API user classify-tickets reads as (its token goes into the secret output as jira_api_token_secret); required with jira_base_url."
+  default     = ""
+}
+
+variable "jira_projects" {
+  type        = list(string)
+  description = "Jira project keys classify-tickets reads."
+  default     = ["BILL", "CUSTESC"]
+}
