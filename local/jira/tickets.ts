@@ -22,7 +22,7 @@ import { TEMPLATES } from './ticket-templates.js';
  * About 60% name an account (customfield_10042, sometimes the text too): clean accounts of the world, or
  * in weeks before the last two also ids outside it (closed accounts). In the last week, drift-active world
  * accounts file the ticket their drift would cause (DRIFT_TICKET_ATOM), created on or after the world's
- * last snapshot date minus one day; such a record carries `cause`. Every record carries `intendedAtom`.
+ * last snapshot date; such a record carries `cause`. Every record carries `intendedAtom`.
  * Deterministic in (world, options): one calendar week's tickets come from their own rng stream.
  */
 
@@ -276,8 +276,9 @@ export function syntheticTickets(options: SyntheticTicketOptions): JiraIssue[] {
   }
 
   if (driftTickets > 0) {
-    // Filed after the drift showed: from the day before the last snapshot, within the last week so far.
-    const from = Math.max(lastWeekStart, parseDay(lastDate) - DAY_MS);
+    // Filed after the drift showed: on or after the last snapshot's date (the snapshot that found it),
+    // within the last week so far, so the drift is dated before the ticket it causes.
+    const from = Math.max(lastWeekStart, parseDay(lastDate));
     const to = Math.min(lastWeekStart + WEEK_MS, horizon);
     if (from >= to)
       throw new RangeError(

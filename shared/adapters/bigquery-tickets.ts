@@ -40,12 +40,12 @@ export class BigQueryTicketStore implements TicketStorePort {
   ): Promise<T[]> {
     // The view name is one of a closed set (TicketView), never caller text.
     const sql = `SELECT * FROM ${DATASETS.observability}.${view}
-      WHERE taxonomy_version = @v AND week BETWEEN @from AND @to ORDER BY week`;
+      WHERE taxonomy_version = @v AND week BETWEEN DATE(@from) AND DATE(@to) ORDER BY week`;
     try {
       const [rows] = await this.bq.query({
         query: sql,
+        // Dates as strings, turned into DATEs in SQL: the same on BigQuery and the local one.
         params: { v: filter.taxonomyVersion, from: filter.fromWeek, to: filter.toWeek },
-        types: { v: 'STRING', from: 'DATE', to: 'DATE' },
       });
       return rows as T[];
     } catch (error) {
