@@ -67,13 +67,13 @@ async function failedOn429(
 ): Promise<{ failed: number; retried: number; queueTimeouts: number }> {
   const [rows] = await p.bq.query({
     query: `SELECT will_retry, error_code, COUNT(*) AS n FROM ${DATASETS.audit}.${AUDIT_TABLE}
-            WHERE error_code IN ('rate_limit', 'queue_timeout') GROUP BY will_retry, error_code`,
+            WHERE error_code IN ('stripe_rate_limit', 'stripe_queue_timeout') GROUP BY will_retry, error_code`,
   });
   let failed = 0;
   let retried = 0;
   let queueTimeouts = 0;
   for (const r of rows as { will_retry: boolean; error_code: string; n: number }[]) {
-    if (r.error_code === 'queue_timeout') queueTimeouts += Number(r.n);
+    if (r.error_code === 'stripe_queue_timeout') queueTimeouts += Number(r.n);
     else if (r.will_retry) retried += Number(r.n);
     else failed += Number(r.n);
   }

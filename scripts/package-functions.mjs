@@ -121,16 +121,29 @@ export function reachable(dist, entries) {
   return { files: [...files].sort(), packages: [...packages].sort() };
 }
 
-/** The files the functions read from disk at run time (tsc does not emit them): their queries. */
-export const RUNTIME_ASSET_DIR = 'shared/warehouse/sql/queries';
-const isRuntimeAsset = (path) => path.startsWith(`${RUNTIME_ASSET_DIR}/`) && path.endsWith('.sql');
+/**
+ * The files the functions read from disk at run time (tsc does not emit them): their queries, and the
+ * ticket taxonomies classify-tickets trains its classifier from.
+ */
+export const RUNTIME_ASSETS = [
+  { dir: 'shared/warehouse/sql/queries', ext: '.sql' },
+  { dir: 'shared/tickets/taxonomy', ext: '.yaml' },
+];
+/** Kept for callers that name the first asset folder. */
+export const RUNTIME_ASSET_DIR = RUNTIME_ASSETS[0].dir;
+
+function assetsIn(root) {
+  return RUNTIME_ASSETS.flatMap(({ dir, ext }) =>
+    existsSync(join(root, dir))
+      ? listFiles(join(root, dir))
+          .filter((f) => f.endsWith(ext))
+          .map((f) => `${dir}/${f}`)
+      : [],
+  );
+}
 
 function copyAssets(fromRoot, toRoot) {
-  for (const f of existsSync(join(fromRoot, RUNTIME_ASSET_DIR))
-    ? listFiles(join(fromRoot, RUNTIME_ASSET_DIR))
-    : []) {
-    const rel = `${RUNTIME_ASSET_DIR}/${f}`;
-    if (!isRuntimeAsset(rel)) continue;
+  for (const rel of assetsIn(fromRoot)) {
     mkdirSync(dirname(join(toRoot, rel)), { recursive: true });
     cpSync(join(fromRoot, rel), join(toRoot, rel));
   }
@@ -195,11 +208,7 @@ async function main() {
 
   rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
-  const assets = existsSync(join(opts.dist, RUNTIME_ASSET_DIR))
-    ? listFiles(join(opts.dist, RUNTIME_ASSET_DIR))
-        .map((f) => `${RUNTIME_ASSET_DIR}/${f}`)
-        .filter(isRuntimeAsset)
-    : [];
+  const assets = assetsIn(opts.dist);
   for (const rel of [...files, ...files.map((f) => `${f}.map`), ...assets]) {
     const from = join(opts.dist, rel);
     if (!existsSync(from)) continue;

@@ -73,11 +73,13 @@ export class FirestoreRateShares implements RateSharePort {
     }
   }
 
-  async release(kind: RateKind, instanceId: string): Promise<void> {
+  /** Deletes the instance's lease; with `expiresAtMs`, only if it is still that lease (not a newer one). */
+  async release(kind: RateKind, instanceId: string, expiresAtMs?: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const snap = await this.ref(kind).get();
       const stored = leasesOf(snap.get('leases'));
       if (!(instanceId in stored)) return;
+      if (expiresAtMs !== undefined && stored[instanceId]?.expiresAtMs !== expiresAtMs) return;
       delete stored[instanceId];
       if (await this.writeIfUnchanged(kind, snap, stored, attempt)) return;
     }

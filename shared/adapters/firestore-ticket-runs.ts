@@ -48,6 +48,15 @@ export class FirestoreTicketRuns implements TicketRunLedgerPort {
     });
   }
 
+  async abandon(taxonomyVersion: string, week: string, runId: string, reason: string): Promise<void> {
+    const ref = this.ref(taxonomyVersion, week);
+    await this.db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.get('runId') !== runId || snap.get('status') !== 'running') return;
+      tx.update(ref, { status: 'failed', failedAt: new Date().toISOString(), reason: reason.slice(0, 500) });
+    });
+  }
+
   async finish(
     taxonomyVersion: string,
     week: string,

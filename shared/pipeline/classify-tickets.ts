@@ -112,13 +112,23 @@ export async function classifyWeek(
   if (claim.outcome === 'in_progress') return { status: 'in_progress', week, runId: claim.runId };
 
   const { fromIso, toIso } = weekRange(week);
-  const tickets = await deps.tickets.ticketsCreated(fromIso, toIso);
-  const classifiedAt = deps.clock.now().toISOString();
-  // The classifier never throws for a ticket (bad tickets are unclassified with a reason), so one odd
-  // ticket cannot cost the week; every ticket read gets its row.
-  const results = tickets.map((t) => classifier.classify(t));
-  const rows = tickets.map((t, i) => classificationRow(t, results[i] as Classification, runId, classifiedAt));
-  await deps.ticketStore.insertClassifications(rows);
+  let results: Classification[];
+  try {
+    const tickets = await deps.tickets.ticketsCreated(fromIso, toIso);
+    const classifiedAt = deps.clock.now().toISOString();
+    // The classifier never throws for a ticket (bad tickets are unclassified with a reason), so one odd
+    // ticket cannot cost the week; every ticket read gets its row.
+    results = tickets.map((t) => classifier.classify(t));
+    const rows = tickets.map((t, i) =>
+      classificationRow(t, results[i] as Classification, runId, classifiedAt),
+    );
+    await deps.ticketStore.insertClassifications(rows);
+  } catch (error) {
+    // The week is free again at once (the scheduler's retry, an operator with the right grants); rows
+    // that did land are superseded by the next run's (the views read the latest).
+    await deps.ticketRuns.abandon(version, week, runId, (error as Error).message).catch(() => undefined);
+    throw error;
+  }
   const summary = summarise(results);
   await deps.ticketRuns.finish(version, week, runId, { ...summary });
   return { status: 'classified', week, runId, taxonomyVersion: version, summary };

@@ -226,8 +226,11 @@ export interface RateShareRequest {
 export interface RateSharePort {
   /** Claims or renews this instance's share, atomically against every other lease of the kind. */
   claim(request: RateShareRequest): Promise<RateShareGrant>;
-  /** Gives the share back (an instance going idle or shutting down). */
-  release(kind: RateKind, instanceId: string): Promise<void>;
+  /**
+   * Gives the share back (an instance going idle or shutting down); with `expiresAtMs`, only the lease
+   * with that expiry, so a release that raced a newer claim of the same instance deletes nothing.
+   */
+  release(kind: RateKind, instanceId: string, expiresAtMs?: number): Promise<void>;
 }
 
 // ---------------------------------------------------------------- the weekly ticket signal (docs/tickets.md)
@@ -273,6 +276,8 @@ export interface TicketRunLedgerPort {
     runId: string,
     summary: Record<string, unknown>,
   ): Promise<void>;
+  /** Gives up a claim whose run failed, so a retry need not wait for the lease (only the holder's). */
+  abandon(taxonomyVersion: string, week: string, runId: string, reason: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- change events (docs/design.md, "Events")

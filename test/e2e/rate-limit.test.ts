@@ -44,7 +44,7 @@ describe('a nightly burst against a rate-limited Stripe', () => {
   it('failed no attempt on a 429, finally or on the way (no redelivery was needed for one)', async () => {
     const [rows] = await p.bq.query({
       query: `SELECT stage, outcome, error_code, will_retry FROM ${DATASETS.observability}.audit_attempts
-              WHERE error_code IN ('rate_limit', 'queue_timeout')`,
+              WHERE error_code IN ('stripe_rate_limit', 'stripe_queue_timeout')`,
     });
     expect(rows).toEqual([]);
     expect(summary.stripe.outcomes.failed ?? 0).toBe(0);

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -129,6 +129,15 @@ describe('package-functions', () => {
       'index.js.map',
     ]);
     expect(readdirSync(join(out, 'shared')).sort()).toEqual(['core', 'warehouse']);
+  });
+
+  it('ships the ticket taxonomies classify-tickets reads at run time, and nothing else of their folder', () => {
+    mkdirSync(join(dist, 'shared', 'tickets', 'taxonomy'), { recursive: true });
+    writeFileSync(join(dist, 'shared', 'tickets', 'taxonomy', 'v6.yaml'), 'version: v6\n');
+    writeFileSync(join(dist, 'shared', 'tickets', 'taxonomy', 'notes.txt'), 'not shipped\n');
+    const out = join(work, `out-${n}`);
+    runOk(dist, out);
+    expect(readdirSync(join(out, 'shared', 'tickets', 'taxonomy'))).toEqual(['v6.yaml']);
   });
 
   it('code no function reaches, and SQL Terraform deploys, neither ship nor change the hash', () => {

@@ -411,7 +411,7 @@ export class FakeTicketRuns implements TicketRunLedgerPort {
     string,
     {
       runId: string;
-      status: 'running' | 'done';
+      status: 'running' | 'done' | 'failed';
       leaseUntilMs: number;
       finishedAt?: string;
       summary?: Record<string, unknown>;
@@ -426,7 +426,8 @@ export class FakeTicketRuns implements TicketRunLedgerPort {
     if (doc && !r.force) {
       if (doc.status === 'done')
         return { outcome: 'done', runId: doc.runId, finishedAt: String(doc.finishedAt) };
-      if (doc.leaseUntilMs > r.nowMs) return { outcome: 'in_progress', runId: doc.runId };
+      if (doc.status === 'running' && doc.leaseUntilMs > r.nowMs)
+        return { outcome: 'in_progress', runId: doc.runId };
     }
     this.runs.set(`${version}_${week}`, {
       runId: r.runId,
@@ -434,6 +435,11 @@ export class FakeTicketRuns implements TicketRunLedgerPort {
       leaseUntilMs: r.nowMs + r.leaseMs,
     });
     return { outcome: 'claimed' };
+  }
+  async abandon(version: string, week: string, runId: string): Promise<void> {
+    const doc = this.runs.get(`${version}_${week}`);
+    if (doc?.runId === runId && doc.status === 'running')
+      this.runs.set(`${version}_${week}`, { ...doc, status: 'failed' });
   }
   async finish(
     version: string,

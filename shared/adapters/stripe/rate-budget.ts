@@ -85,6 +85,8 @@ interface KindState {
   arrivalsSinceMs: number;
   lastActiveMs: number;
   lastClaimAtMs: number;
+  /** The expiry of the lease this instance last wrote (0: none), to give back that lease and no other. */
+  leaseExpiresAtMs: number;
   /** Instances holding a share of this kind at the last claim, this one included. */
   holders: number;
   sent: number;
@@ -124,6 +126,7 @@ export class StripeRateBudget {
       arrivalsSinceMs: this.now(),
       lastActiveMs: 0,
       lastClaimAtMs: 0,
+      leaseExpiresAtMs: 0,
       holders: 1,
       sent: 0,
       rateLimited: 0,
@@ -138,10 +141,10 @@ export class StripeRateBudget {
    * Waits for a slot of `kind`, then returns: the caller sends its request at once. Throws a retryable
    * StripeCallError (code queue_timeout) when no slot came within `maxQueueWaitMs`.
    */
-  async acquire(kind: RateKind, what: string, subject: string): Promise<void> {
+  async acquire(kind: RateKind, what: string, subject: string, deadlineMs?: number): Promise<void> {
     const k = this.kinds[kind];
     const queuedAt = this.now();
-    const deadline = queuedAt + (this.options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS);
+    const deadline = deadlineMs ?? queuedAt + this.maxQueueWaitMs();
     k.arrivals += 1;
     k.waiting += 1;
     if (k.waiting > 1) k.queuedSinceRenewal = true;
@@ -155,15 +158,16 @@ export class StripeRateBudget {
           if (k.ready.done) k.ready = deferred();
           await raceDeadline(k.ready.promise, deadline, this.now);
         }
-        if (this.usable(k)) await k.limiter.schedule(() => Promise.resolve());
-        if (this.now() > deadline) {
-          throw new StripeCallError(
-            `${what} waited ${this.now() - queuedAt} ms for a Stripe ${kind} slot (over ${deadline - queuedAt} ms): not sent`,
-            { httpStatus: null, type: 'rate_limit_queue', code: 'queue_timeout' },
-            true,
-            subject,
-          );
+        if (this.usable(k)) {
+          // A slot that would come after the deadline is refused now, without taking it: a backlog of
+          // requests that all expire at the front would otherwise spend every slot and send nothing.
+          const queued = k.limiter.counts();
+          const ahead = (queued.RECEIVED ?? 0) + (queued.QUEUED ?? 0) + (queued.RUNNING ?? 0);
+          if (this.now() + (ahead * 1000) / k.share > deadline)
+            throw this.refused(kind, what, subject, queuedAt, deadline);
+          await k.limiter.schedule(() => Promise.resolve());
         }
+        if (this.now() > deadline) throw this.refused(kind, what, subject, queuedAt, deadline);
         // The lease may have lapsed while queued (a renewal failing): check again before sending.
         if (this.usable(k)) break;
       }
@@ -171,6 +175,20 @@ export class StripeRateBudget {
     } finally {
       k.waiting -= 1;
     }
+  }
+
+  /** How long a request may wait for a slot before it is refused (default 60 s). */
+  maxQueueWaitMs(): number {
+    return this.options.maxQueueWaitMs ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+  }
+
+  private refused(kind: RateKind, what: string, subject: string, queuedAt: number, deadline: number) {
+    return new StripeCallError(
+      `${what} waited ${this.now() - queuedAt} ms for a Stripe ${kind} slot and would not get one by its deadline (${Math.max(0, deadline - queuedAt)} ms after it asked): not sent`,
+      { httpStatus: null, type: 'rate_limit_queue', code: 'queue_timeout' },
+      true,
+      subject,
+    );
   }
 
   /** Counts a 429 Stripe answered (the HTTP client retries it). */
@@ -196,9 +214,13 @@ export class StripeRateBudget {
       if (k.timer) clearTimeout(k.timer);
       k.timer = null;
       await k.renewing?.catch(() => undefined);
+      // Nothing is sent on a share being given back.
+      const expiresAtMs = k.leaseExpiresAtMs;
+      k.share = 0;
+      k.usableUntilMs = 0;
       await k.limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
-      if (this.options.shares && k.usableUntilMs > 0) {
-        await this.options.shares.release(kind, this.instanceId).catch(() => undefined);
+      if (this.options.shares && expiresAtMs > 0) {
+        await this.options.shares.release(kind, this.instanceId, expiresAtMs).catch(() => undefined);
       }
     }
   }
@@ -252,17 +274,31 @@ export class StripeRateBudget {
     if (this.closed) return;
     const idle = this.now() - k.lastActiveMs > IDLE_AFTER_MS && k.waiting === 0;
     if (idle) {
-      if (this.options.shares && k.usableUntilMs > 0) {
+      if (this.options.shares && k.leaseExpiresAtMs > 0) {
+        const expiresAtMs = k.leaseExpiresAtMs;
         k.usableUntilMs = 0;
         k.share = 0;
+        k.leaseExpiresAtMs = 0;
         k.ready = deferred();
-        this.options.shares.release(kind, this.instanceId).catch(() => undefined);
+        // As a renewal: a claim waits for the release (ensureRenewing), and the release deletes only the
+        // lease this instance last wrote, never a newer one.
+        const shares = this.options.shares;
+        k.renewing = shares
+          .release(kind, this.instanceId, expiresAtMs)
+          .catch(() => undefined)
+          .finally(() => {
+            k.renewing = null;
+          });
       }
       return;
     }
-    const every = Math.max(
-      this.options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS,
-      this.options.shares ? k.holders * RENEW_SPACING_PER_HOLDER_MS : 0,
+    // Never less often than three times a lease, so a held lease is renewed before it lapses.
+    const every = Math.min(
+      Math.max(
+        this.options.renewEveryMs ?? DEFAULT_RENEW_EVERY_MS,
+        this.options.shares ? k.holders * RENEW_SPACING_PER_HOLDER_MS : 0,
+      ),
+      (this.timing.ttlMs - this.timing.skewMs) / 3,
     );
     const delay = this.usable(k) ? every : Math.min(WAITING_RENEW_MS, every);
     k.timer = setTimeout(() => {
@@ -311,6 +347,7 @@ export class StripeRateBudget {
       // A share is used only from after the claim committed, and only as long as its lease lasts.
       k.target = grant.targetPerSecond;
       k.holders = grant.othersHolding + 1;
+      k.leaseExpiresAtMs = grant.expiresAtMs;
       this.apply(k, grant.sharePerSecond, usableUntilMs(grant.expiresAtMs, this.timing));
     } catch {
       // Keep the current lease until it runs out (acquire checks); a renewal soon after may succeed.

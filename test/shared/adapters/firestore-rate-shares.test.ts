@@ -65,6 +65,14 @@ describe('FirestoreRateShares', () => {
     await db.collection(COLLECTIONS.stripeRateShares).doc('read').delete();
   });
 
+  it('a release naming an older lease leaves the newer one of the same instance in place', async () => {
+    const first = await shares.claim(request({ kind: 'write', instanceId: 'racer', nowMs: T0 }));
+    await shares.claim(request({ kind: 'write', instanceId: 'racer', nowMs: T0 + 1_000 }));
+    await shares.release('write', 'racer', first.expiresAtMs);
+    expect(Object.keys(await leases('write'))).toContain('racer');
+    await shares.release('write', 'racer');
+  });
+
   it('release deletes the lease', async () => {
     await shares.claim(request({ kind: 'write', instanceId: 'gone', nowMs: T0 }));
     await shares.release('write', 'gone');

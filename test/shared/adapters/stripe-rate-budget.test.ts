@@ -21,7 +21,7 @@ class ScriptedShares implements RateSharePort {
       ...this.grant(r),
     };
   }
-  async release(kind: RateKind, instanceId: string): Promise<void> {
+  async release(kind: RateKind, instanceId: string, _expiresAtMs?: number): Promise<void> {
     this.released.push(`${kind}:${instanceId}`);
   }
 }
@@ -98,6 +98,24 @@ describe('StripeRateBudget', () => {
     expect(err).toBeInstanceOf(StripeCallError);
     expect(err).toMatchObject({ retryable: true, subject: 'cus_9', failure: { code: 'queue_timeout' } });
     expect(budget.stats().sent.write).toBe(0);
+  });
+
+  it('refuses at once, without spending a slot, what could not be sent by its deadline; sends the rest', async () => {
+    const budget = make({ budgets: async () => ({ read: 5, write: 5 }), maxQueueWaitMs: 1_000 });
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => budget.acquire('read', 'r', `cus_${i}`)),
+    );
+    const sent = outcomes.filter((o) => o.status === 'fulfilled').length;
+    // 5 a second for 1 s: about 5 fit (the first at once), the rest are refused, not left to expire.
+    expect(sent).toBeGreaterThanOrEqual(4);
+    expect(sent).toBeLessThanOrEqual(7);
+    expect(budget.stats().sent.read).toBe(sent);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The refused spent no slot: the next request goes out within a slot or two, not after a backlog.
+    const next = Date.now();
+    await budget.acquire('read', 'r', 'cus_next');
+    expect(Date.now() - next).toBeLessThan(600);
   });
 
   it('gives its shares back when closed', async () => {

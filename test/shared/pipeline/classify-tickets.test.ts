@@ -74,12 +74,16 @@ describe('classifyWeek', () => {
     expect(f.ticketStore.rows).toHaveLength(rows);
   });
 
-  it('lands nothing and leaves the week to a retry when Jira fails', async () => {
+  it('lands nothing and frees the week for a retry at once when Jira fails', async () => {
     const f = fakeDeps();
+    f.tickets.tickets.push(...tickets);
     f.tickets.failNext = new UpstreamError('Jira search failed', 'jira', true, 503);
     await expect(classifyWeek(f.deps, classifier, { week: WEEK, force: false })).rejects.toThrow(/Jira/);
     expect(f.ticketStore.rows).toEqual([]);
-    expect(f.ticketRuns.runs.get(`v6_${WEEK}`)?.status).toBe('running');
+    expect(f.ticketRuns.runs.get(`v6_${WEEK}`)?.status).toBe('failed');
+    const retry = await classifyWeek(f.deps, classifier, { week: WEEK, force: false });
+    expect(retry.status).toBe('classified');
+    expect(f.ticketStore.rows).toHaveLength(3);
   });
 
   it('refuses a week that is not a Monday', async () => {

@@ -1,9 +1,10 @@
 -- Did the accounts a ticket names have billing drift before it, and what came of healing them? One row
 -- per taxonomy version, ticket and account the ticket names (a ticket naming none has no row here; see
 -- ticket_atom_drift), from the audit's final outcomes (audit_final_outcomes: a retried attempt counts
--- once) about a moment in [created - 14 days, created]. A fact is dated by the snapshot it is about
--- (snapshot_date: the nightly run of day D reads the mirror of D, whenever it ran), else by when it
--- started (event-driven checks have no snapshot):
+-- once) about a moment in [created - 14 days, created]. A scheduled (nightly) fact is dated by the
+-- snapshot it is about (the run of day D reads the mirror of D, whenever it ran); an event-driven check
+-- or a replay by when it started (its snapshot_date is only the mirror it consulted, and a replay an
+-- operator ran because of the ticket must not count as before it):
 --   new_drift_14d         detection published the account as new drift (any drift system)
 --   persistent_drift_14d  detection excluded it as persistent drift (error_code persistent_drift)
 --   heal_attempted        plan-apply reached a final outcome for it (any outcome, dry runs included)
@@ -28,8 +29,9 @@ facts AS (
   FROM named AS n
   JOIN billing_observability.audit_final_outcomes AS f
     ON f.account_id = n.account_id
-    AND COALESCE(TIMESTAMP(f.snapshot_date), f.started_at) >= TIMESTAMP_SUB(n.created, INTERVAL 14 DAY)
-    AND COALESCE(TIMESTAMP(f.snapshot_date), f.started_at) <= n.created
+    AND IF(f.trigger = 'scheduled', TIMESTAMP(f.snapshot_date), f.started_at)
+      >= TIMESTAMP_SUB(n.created, INTERVAL 14 DAY)
+    AND IF(f.trigger = 'scheduled', TIMESTAMP(f.snapshot_date), f.started_at) <= n.created
   WHERE f.stage IN ('detect', 'plan_apply')
 ),
 -- The latest heal of each ticket and account: the last in ascending order (ROW_NUMBER = COUNT), as the
