@@ -9,6 +9,11 @@
 # identities (and its operators through them) can touch nothing else in Firestore, and nothing else
 # needs access to driftcontrol's kill switch.
 #
+# classify-tickets' week ledger (driftcontrol_ticket_runs) is the exception: it lives in a database of
+# its own (google_firestore_database.tickets below), because classify-tickets reads untrusted ticket text
+# and has internet egress (Jira Cloud), and must not be able to write the kill switch, gates, leases or
+# Stripe rate shares. It uses no other collection, so its one Firestore grant names that database only.
+#
 # The config document config/driftcontrol is deliberately NOT managed here. A google_firestore_document
 # would put the kill switch under Terraform: the next apply after an operator flips it (during an
 # incident) would flip it back. The code treats a missing document as its safe defaults, and operators
@@ -62,6 +67,49 @@ locals {
     title       = "driftcontrol-firestore-only"
     description = "Only the Firestore database holding driftcontrol's control state."
     expression  = "resource.name == \"projects/${var.project_id}/databases/${local.firestore_database}\""
+  }
+}
+
+# classify-tickets' week ledger (driftcontrol_ticket_runs: one small document per taxonomy version and
+# week, claimed in a transaction) and nothing else: classify-tickets' FIRESTORE_DATABASE
+# (functions.tf) and the one database its Firestore grant names. Created only when classify-tickets is
+# deployed (var.jira_base_url set: local.deployed_functions), like its secret and scheduler job, so a
+# deployment without Jira plans nothing for it. Same settings as driftcontrol's database: the ledger's
+# claim is a transaction that locks what it reads; delete protection, and terraform destroy (or emptying
+# jira_base_url) forgets the database instead of deleting it: import it to set Jira again (docs/deploy.md,
+# "Jira"). Only lookups by document id: no index, no TTL.
+resource "google_firestore_database" "tickets" {
+  count = length(local.tickets_firestore_functions) > 0 ? 1 : 0
+
+  project                           = var.project_id
+  name                              = local.tickets_firestore_database
+  location_id                       = var.firestore_location_id
+  type                              = "FIRESTORE_NATIVE"
+  concurrency_mode                  = "PESSIMISTIC"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.enabled]
+}
+
+locals {
+  # The functions whose Firestore use is the ticket ledger alone: classify-tickets, when it is deployed.
+  # Read from the topology and variables only, so the count above and the grant in functions.tf are
+  # known when planning.
+  tickets_firestore_functions = [for fn in ["classify-tickets"] : fn if contains(local.deployed_function_names, fn)]
+
+  # The ticket ledger's database id: classify-tickets' FIRESTORE_DATABASE, the condition below. From the
+  # variable, like local.firestore_database, so it is known when planning.
+  tickets_firestore_database = var.tickets_firestore_database_id
+
+  # The condition of classify-tickets' Firestore grant, in the same form as local.firestore_iam_condition:
+  # the ticket ledger's database only, never driftcontrol's control state.
+  tickets_firestore_iam_condition = {
+    title       = "driftcontrol-tickets-firestore-only"
+    description = "Only the Firestore database holding classify-tickets' week ledger."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.tickets_firestore_database}\""
   }
 }
 

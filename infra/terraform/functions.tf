@@ -22,8 +22,11 @@ locals {
   #   document: stripeReadsPerSecond (default 50) and stripeWritesPerSecond (default 25). The leases
   #   live in one Firestore document per kind (read, write) in collection driftcontrol_stripe_rate_shares;
   #   shares are max-min fair over what each instance asks for, an instance may only grow into budget no
-  #   other live lease holds, and a lease lasts 10 s, renewed every 2 s while the instance has work and
-  #   released when it is idle (docs/design.md, "Stripe's rate limit"; shared/core/rate-shares.ts).
+  #   other live lease holds, and a lease lasts 30 s. An instance with work renews it every 2 s or every
+  #   (holders x 1 s), whichever is longer, capped at a third of the lease, so each document sees about
+  #   one routine write a second whatever the instance count; sooner while its requests queue below its
+  #   fair share; idle for 5 s, it gives its share back (docs/design.md, "Stripe's rate limit";
+  #   shared/core/rate-shares.ts, shared/adapters/stripe/rate-budget.ts).
   #   So the deployment stays under the budgets, and under Stripe's limit, whatever max_instances is
   #   (overrides included): max_instances limits concurrency and the connections to the read replicas,
   #   not the Stripe rate. Operators set the budgets in the config document (driftcontrol config set),
@@ -93,8 +96,10 @@ locals {
   # accounts through subs_customer, read live from subs-api. STORE_TIMEOUT_MS and STORE_READ_RETRIES
   # keep the code's defaults (5000 ms, 2), and stripe-events STRIPE_WEBHOOK_TOLERANCE_S (300 s: how old
   # a signed delivery may be); set them per function with var.extra_environment_variables.
-  # FIRESTORE_DATABASE goes to exactly the functions with a Firestore grant (local.firestore_roles below;
-  # test/infra holds the two together): the database their conditioned grants name (firestore.tf).
+  # FIRESTORE_DATABASE goes to exactly the functions with a Firestore grant (local.firestore_roles and
+  # local.tickets_firestore_functions below; test/infra holds them together): the database their
+  # conditioned grants name (firestore.tf): driftcontrol's for all but classify-tickets, the ticket
+  # ledger's own for classify-tickets.
   function_environment = {
     "detect-drift" = {
       FIRESTORE_DATABASE = local.firestore_database
@@ -126,13 +131,15 @@ locals {
     "ope-events" = {
       FIRESTORE_DATABASE = local.firestore_database
     }
-    # Claims each week in its ledger (driftcontrol_ticket_runs) and reads Jira Cloud over the internet
-    # (no connector) as the API user JIRA_EMAIL. The optional settings are set only when their variable
-    # is, so the code's defaults apply otherwise (no custom field: account ids from ticket text only;
-    # Cloudflare's 32-hex account ids; the newest taxonomy shipped).
+    # Claims each week in its ledger (driftcontrol_ticket_runs), in the ticket ledger's own database (the
+    # code reads FIRESTORE_DATABASE for all its Firestore use, and classify-tickets uses no other
+    # collection), and reads Jira Cloud over the internet (no connector) as the API user JIRA_EMAIL. The
+    # optional settings are set only when their variable is, so the code's defaults apply otherwise (no
+    # custom field: account ids from ticket text only; Cloudflare's 32-hex account ids; the newest
+    # taxonomy shipped).
     "classify-tickets" = merge(
       {
-        FIRESTORE_DATABASE = local.firestore_database
+        FIRESTORE_DATABASE = local.tickets_firestore_database
         JIRA_BASE_URL      = var.jira_base_url
         JIRA_EMAIL         = var.jira_email
         JIRA_PROJECTS      = join(",", var.jira_projects)
@@ -399,7 +406,8 @@ module "function" {
 # ---------------------------------------------------------------------------------------------------
 # What each runtime identity may touch besides its topics (pubsub.tf) and secrets (modules/function).
 # Firestore roles are granted on the project, each with the condition that limits it to driftcontrol's
-# own database (local.firestore_iam_condition, firestore.tf). BigQuery jobs have no finer level than
+# own database (local.firestore_iam_condition, firestore.tf), but classify-tickets', limited to the ticket
+# ledger's database (local.tickets_firestore_iam_condition). BigQuery jobs have no finer level than
 # the project; datasets and the audit table are granted at their own level.
 # ---------------------------------------------------------------------------------------------------
 
@@ -408,21 +416,22 @@ locals {
   # outcome, gather and www-resync their final outcome per account or zone (a redelivery after it adds
   # no second audit row); stripe-events the event ledger and the pending checks; ope-events the pending
   # checks (one per account of an OPE change message, in a transaction); event-sweeper deletes the
-  # pending checks it hands on and counts the event path's hourly budget; classify-tickets claims each
-  # week in its ledger (driftcontrol_ticket_runs); all but classify-tickets read the config, gather the
+  # pending checks it hands on and counts the event path's hourly budget; all read the config, gather the
   # gates. gather and plan-apply also lease their shares of the deployment's Stripe budgets
-  # (driftcontrol_stripe_rate_shares: a Firestore write every few seconds per instance with work, and a
-  # read of the budgets in the config): without this grant they could not call Stripe at all.
-  # audit-writer gets nothing.
+  # (driftcontrol_stripe_rate_shares: about one routine write a second on each of its two documents, and
+  # a read of the budgets in the config): without this grant they could not call Stripe at all.
+  # audit-writer gets nothing. classify-tickets gets nothing here: it reads untrusted ticket text and has
+  # internet egress, and its only Firestore use is its week ledger (driftcontrol_ticket_runs), kept in a
+  # database of its own (runtime_tickets_firestore below), so it cannot write the kill switch, gates,
+  # leases or Stripe rate shares.
   firestore_roles = {
-    "detect-drift"     = "roles/datastore.user"
-    "gather"           = "roles/datastore.user"
-    "plan-apply"       = "roles/datastore.user"
-    "www-resync"       = "roles/datastore.user"
-    "stripe-events"    = "roles/datastore.user"
-    "event-sweeper"    = "roles/datastore.user"
-    "ope-events"       = "roles/datastore.user"
-    "classify-tickets" = "roles/datastore.user"
+    "detect-drift"  = "roles/datastore.user"
+    "gather"        = "roles/datastore.user"
+    "plan-apply"    = "roles/datastore.user"
+    "www-resync"    = "roles/datastore.user"
+    "stripe-events" = "roles/datastore.user"
+    "event-sweeper" = "roles/datastore.user"
+    "ope-events"    = "roles/datastore.user"
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
@@ -438,6 +447,12 @@ locals {
   # binding could name.) classify-tickets reads the ticket views (billing_observability 13-16), which
   # read the ticket classifications (billing_tickets) and the audit's final outcomes (views over
   # billing_audit): a view that is not authorized needs its reader to read what it reads, so the three.
+  # Authorizing the ticket views instead (google_bigquery_dataset_access) would not narrow this cleanly:
+  # the views are created by the views job, not by resources; the ticket views reach billing_audit only
+  # through audit_final_outcomes and audit_attempts, so audit_attempts would have to be authorized, and
+  # every reader of billing_observability (detect-drift, gather) would then read the audit through it;
+  # and the provider's dataset IAM members (operator_reader, runtime_reader on billing_audit and
+  # billing_tickets) remove authorized-view entries from a dataset's access list, so the two would fight.
   # The others read none.
   bigquery_read_datasets = {
     "detect-drift"     = ["mirror", "observability"]
@@ -475,6 +490,24 @@ resource "google_project_iam_member" "runtime_firestore" {
   }
 
   depends_on = [google_firestore_database.driftcontrol]
+}
+
+# classify-tickets' week ledger: datastore.user on the ticket ledger's database only (the condition), and
+# nothing on driftcontrol's database. Only when it is deployed (the database exists then).
+resource "google_project_iam_member" "runtime_tickets_firestore" {
+  for_each = toset(local.tickets_firestore_functions)
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${local.runtime_service_accounts[each.key]}"
+
+  condition {
+    title       = local.tickets_firestore_iam_condition.title
+    description = local.tickets_firestore_iam_condition.description
+    expression  = local.tickets_firestore_iam_condition.expression
+  }
+
+  depends_on = [google_firestore_database.tickets]
 }
 
 resource "google_project_iam_member" "runtime_bigquery_job_user" {

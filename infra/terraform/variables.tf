@@ -30,7 +30,7 @@ variable "firestore_location_id" {
 
 variable "firestore_database_id" {
   type        = string
-  description = "Id of the Firestore database holding driftcontrol's control state (config document, run ledger, gates, leases), passed to the functions as FIRESTORE_DATABASE. Every Firestore grant is conditioned on this database (firestore.tf), so a dedicated database keeps driftcontrol's identities out of any other Firestore data of the project. (default) is accepted for a deployment that has not copied its state yet (docs/deploy.md, \"Moving the control state to the dedicated Firestore database\")."
+  description = "Id of the Firestore database holding driftcontrol's control state (config document, run ledger, gates, leases), passed to the functions as FIRESTORE_DATABASE (but classify-tickets: tickets_firestore_database_id). Every Firestore grant is conditioned on this database (firestore.tf), but classify-tickets' (on its ledger's database), so a dedicated database keeps driftcontrol's identities out of any other Firestore data of the project. (default) is accepted for a deployment that has not copied its state yet (docs/deploy.md, \"Moving the control state to the dedicated Firestore database\")."
   default     = "driftcontrol"
 
   # The form the code accepts for FIRESTORE_DATABASE (shared/adapters/environment.ts) and Firestore
@@ -45,6 +45,24 @@ variable "create_firestore_database" {
   type        = bool
   description = "Create the Firestore database firestore_database_id. Set false when it exists already (or import it: docs/deploy.md)."
   default     = true
+}
+
+variable "tickets_firestore_database_id" {
+  type        = string
+  description = "Id of the Firestore database holding classify-tickets' week ledger (driftcontrol_ticket_runs) and nothing else, passed to classify-tickets as FIRESTORE_DATABASE; created in firestore_location_id when classify-tickets is deployed (jira_base_url set). classify-tickets' only Firestore grant is conditioned on this database, so the function that reads untrusted ticket text with internet egress cannot touch the control state in firestore_database_id (kill switch, gates, leases, Stripe rate shares). Must differ from firestore_database_id."
+  default     = "driftcontrol-tickets"
+
+  # A named database (never (default), which other applications may use), in the form Firestore accepts.
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,61}[a-z0-9]$", var.tickets_firestore_database_id))
+    error_message = "tickets_firestore_database_id must be 4-63 lower-case letters, digits and dashes, starting with a letter and not ending with a dash."
+  }
+
+  # The same database would give classify-tickets the control state again.
+  validation {
+    condition     = var.tickets_firestore_database_id != var.firestore_database_id
+    error_message = "tickets_firestore_database_id must differ from firestore_database_id: classify-tickets must not reach driftcontrol's control state."
+  }
 }
 
 variable "enable_apis" {

@@ -85,6 +85,8 @@ export interface LocalPipelineOptions {
    * default none, so tests that need speed are not slowed (docs/local-stack.md, "Rate limit").
    */
   readonly stripeRateLimit?: RateLimit;
+  /** Extra environment for every function (optional knobs of the env contract, e.g. a test's). */
+  readonly functionEnv?: Readonly<Record<string, string>>;
   /**
    * Stripe's webhooks (default true): the local Stripe sends its change events, signed, to stripe-events.
    */
@@ -294,7 +296,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await writeControlState(firestore, config, seeds.gates);
     progress('Firestore config and gates written');
 
-    const env = functionEnvironment(stack, bigquery, stores, projectId, jira);
+    const env = { ...functionEnvironment(stack, bigquery, stores, projectId, jira), ...options.functionEnv };
     deps = await createAdapters(env, { log });
     served =
       options.functions === 'processes'

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { RATE_LIMITED_RETRY } from '../core/apply-policy.js';
 
 /**
  * The environment every adapter is built from (the contract between Terraform and the code, docs/deploy.md).
@@ -15,6 +16,7 @@ import { z } from 'zod';
  *   STRIPE_API_BASE             optional URL, e.g. http://127.0.0.1:12111 (default: api.stripe.com); a
  *                               live key is only ever sent to https://api.stripe.com
  *   STRIPE_MAX_NETWORK_RETRIES  optional, default 2             STRIPE_TIMEOUT_MS        optional, default 20000
+ *   STRIPE_RATE_LIMIT_RETRIES   optional, default 7: retries of a 429 inside one call (about 24 s in all)
  *   STRIPE_WEBHOOK_SECRET       or STRIPE_WEBHOOK_SECRET_FILE: the webhook endpoint's signing secret
  *                               (whsec_…), needed by stripe-events only
  *   STRIPE_WEBHOOK_TOLERANCE_S  optional, default 300: how old a signed webhook may be
@@ -88,6 +90,7 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optional(httpUrl),
   STRIPE_MAX_NETWORK_RETRIES: optional(wholeNumber(0, 10)),
   STRIPE_TIMEOUT_MS: optional(wholeNumber(0, 600_000)),
+  STRIPE_RATE_LIMIT_RETRIES: optional(wholeNumber(0, 10)),
   STRIPE_WEBHOOK_SECRET: optional(z.string()),
   STRIPE_WEBHOOK_SECRET_FILE: optional(z.string()),
   STRIPE_WEBHOOK_TOLERANCE_S: optional(wholeNumber(1, 3600)),
@@ -186,6 +189,8 @@ export interface AdapterEnv {
     readonly protocol: 'http' | 'https' | undefined;
     readonly maxNetworkRetries: number;
     readonly timeoutMs: number;
+    /** Retries of a 429 inside one call (RATE_LIMITED_RETRY's backoff). */
+    readonly rateLimitRetries: number;
     /** Undefined when unset: the webhook verifier fails on use (stripe-events answers 500, Stripe retries). */
     readonly webhookSecret: string | undefined;
     readonly webhookToleranceS: number;
@@ -325,6 +330,7 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
       protocol,
       maxNetworkRetries: raw.STRIPE_MAX_NETWORK_RETRIES ?? 2,
       timeoutMs: raw.STRIPE_TIMEOUT_MS ?? 20_000,
+      rateLimitRetries: raw.STRIPE_RATE_LIMIT_RETRIES ?? RATE_LIMITED_RETRY.maxRetries,
       webhookSecret,
       webhookToleranceS: raw.STRIPE_WEBHOOK_TOLERANCE_S ?? 300,
     },

@@ -1,6 +1,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { type Logger, pino } from 'pino';
+import { RATE_LIMITED_RETRY } from '../core/apply-policy.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import type {
   BillingProdPort,
@@ -134,6 +135,7 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
           ...(config.stripe.protocol !== undefined ? { protocol: config.stripe.protocol } : {}),
           maxNetworkRetries: config.stripe.maxNetworkRetries,
           timeoutMs: config.stripe.timeoutMs,
+          rateLimitedRetry: { ...RATE_LIMITED_RETRY, maxRetries: config.stripe.rateLimitRetries },
           now: () => clock.now(),
           // The budgets live in Firestore config (operators change them without a deploy) and are the
           // deployment's: every instance that calls Stripe leases a share (docs/design.md, "Stripe's

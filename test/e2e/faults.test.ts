@@ -46,7 +46,9 @@ describe('pipeline under faults', { timeout: 120_000 }, () => {
     );
 
   beforeAll(async () => {
-    p = await startTestPipeline({ accounts: 300, seed: 7 });
+    // One quick retry of a 429 inside a call (24 s of backoff by default): a fault that refuses every
+    // attempt reaches redelivery and the dead letter within the test's time.
+    p = await startTestPipeline({ accounts: 300, seed: 7, functionEnv: { STRIPE_RATE_LIMIT_RETRIES: '1' } });
     // Accounts whose live state plans changes (new or persistent drift alike): targets for direct publishes.
     for (let i = 0; i < p.world.accounts && healable.length < 14; i++) {
       const view = await gatherLive(p.deps, `acc_${String(i).padStart(7, '0')}`);

@@ -5,7 +5,8 @@
  * knows (KNOWN_ENV_VARS, the keys of its schema), every function gets what its adapters need, each
  * secret (each function's own Stripe restricted key, the webhook signing secret, the read replicas'
  * URLs, the Jira API token) only where it is used and only as a secret from its own Secret Manager
- * secret, FIRESTORE_DATABASE exactly where a Firestore grant is, the Jira settings only for
+ * secret, FIRESTORE_DATABASE exactly where a Firestore grant is (naming the database that grant is
+ * conditioned on: classify-tickets' its ledger's own, never the control state's), the Jira settings only for
  * classify-tickets (the optional ones only when set), the VPC connector only for the functions that
  * reach the company network, and the environment a function gets is one the factory accepts.
  */
@@ -27,7 +28,7 @@ import { SubsApiClient } from '../../shared/adapters/subs-api.js';
 import { WwwClient } from '../../shared/adapters/www.js';
 import { FUNCTIONS, type FunctionName } from '../../shared/contracts/topology.js';
 import { evaluateModuleCall, evaluateRoot, type ProbedInstance, SAMPLE_VARS } from './evaluate.js';
-import { asBody, type Body, block, loadModule, resource, type TfModule } from './hcl.js';
+import { asBody, asStringList, type Body, block, loadModule, resource, type TfModule } from './hcl.js';
 
 let root: TfModule;
 let mod: TfModule;
@@ -109,8 +110,8 @@ const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
  * stripe-events verifies the webhook's signature and maps its customer through subs_customer, read live
  * from subs-api; it calls no Stripe API and reads no replica. event-sweeper needs only Firestore,
  * BigQuery and Pub/Sub (no lazily read variable); ope-events only Firestore (the config, the pending
- * checks) and Pub/Sub (its audit rows); classify-tickets Jira, and Firestore (the week's ledger) and
- * BigQuery (its rows, the digest's views).
+ * checks) and Pub/Sub (its audit rows); classify-tickets Jira, and Firestore (the week's ledger, in a
+ * database of its own) and BigQuery (its rows, the digest's views).
  */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
@@ -217,8 +218,8 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   'event-sweeper': { plain: [...COMMON, FIRESTORE], secret: [] },
   // The OPE change message carries the account ids: no Stripe key, no replica, no subs-api, no VPC.
   'ope-events': { plain: [...COMMON, FIRESTORE], secret: [] },
-  // Jira (on the internet: no VPC) with the API user's token; its ledger in Firestore. No Stripe key,
-  // no replica, no subs-api.
+  // Jira (on the internet: no VPC) with the API user's token; its ledger in Firestore (the ticket
+  // ledger's own database). No Stripe key, no replica, no subs-api.
   'classify-tickets': { plain: [...COMMON, FIRESTORE, ...JIRA_PLAIN], secret: ['JIRA_API_TOKEN'] },
 };
 
@@ -366,23 +367,40 @@ describe('Terraform sets on each function only what the adapter factory reads', 
 
   it('FIRESTORE_DATABASE reaches exactly the functions with a Firestore grant, naming the database the grants are conditioned on', async () => {
     const out = await evaluateRoot(root, {
-      outputs: { roles: '${local.firestore_roles}', database: '${local.firestore_database}' },
+      outputs: {
+        roles: '${local.firestore_roles}',
+        database: '${local.firestore_database}',
+        tickets: '${local.tickets_firestore_functions}',
+        tickets_database: '${local.tickets_firestore_database}',
+      },
       vars: SAMPLE_VARS,
     });
     expect(out.database).toBe('driftcontrol');
-    const withGrant = Object.keys(out.roles as Body).sort();
+    expect(out.tickets_database).toBe('driftcontrol-tickets');
+    const onControlState = Object.keys(out.roles as Body).sort();
+    const onTickets = asStringList(out.tickets).sort();
+    expect(onTickets).toEqual(['classify-tickets']);
+    const withGrant = [...onControlState, ...onTickets].sort();
     expect(names.filter((f) => FIRESTORE in terraformEnv(f).plain).sort()).toEqual(withGrant);
-    for (const f of withGrant) expect(envOf(deployed, f).plain[FIRESTORE], f).toBe(out.database);
+    for (const f of onControlState) expect(envOf(deployed, f).plain[FIRESTORE], f).toBe(out.database);
+    // classify-tickets is pointed at its ledger's database, never at the control state's.
+    for (const f of onTickets) expect(envOf(deployed, f).plain[FIRESTORE], f).toBe(out.tickets_database);
     // The code reads it (default (default) otherwise) and accepts the value.
     expect(
       parseAdapterEnv({ GOOGLE_CLOUD_PROJECT: 'acme-drift', [FIRESTORE]: 'driftcontrol' }).firestoreDatabase,
     ).toBe('driftcontrol');
-    // It follows the variable (e.g. a deployment still on (default) until its state is copied).
+    expect(
+      parseAdapterEnv({ GOOGLE_CLOUD_PROJECT: 'acme-drift', [FIRESTORE]: 'driftcontrol-tickets' })
+        .firestoreDatabase,
+    ).toBe('driftcontrol-tickets');
+    // Each follows its variable (e.g. a deployment still on (default) until its state is copied).
     const onDefault = await evaluateModuleCall(root, 'function', {
       ...SAMPLE_VARS,
       firestore_database_id: '(default)',
+      tickets_firestore_database_id: 'billing-ticket-weeks',
     });
-    for (const f of withGrant) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('(default)');
+    for (const f of onControlState) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('(default)');
+    for (const f of onTickets) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('billing-ticket-weeks');
   });
 
   it('subs-api’s URL reaches gather, plan-apply, www-resync and stripe-events, www’s only www-resync', () => {

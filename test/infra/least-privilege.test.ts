@@ -10,7 +10,8 @@
  *   budgets;
  * - audit-writer and classify-tickets: a custom role with exactly the permissions tabledata.insertAll
  *   names, each on its own table only;
- * - Firestore: every grant conditioned on driftcontrol's own database, none unconditioned;
+ * - Firestore: every grant conditioned on driftcontrol's own database, none unconditioned, but
+ *   classify-tickets', conditioned on its ledger's own database;
  * - ingress: internal-only by default, overridable per function;
  * - the event path: stripe-events alone is public (allUsers, ALLOW_ALL: Stripe's webhooks cannot
  *   authenticate with Google IAM, the code checks Stripe's signature) and alone reads the webhook
@@ -19,9 +20,11 @@
  * - external topics (the OPE team's change topic): nobody here may publish to one; ope-events, which
  *   reads it, holds datastore.user on driftcontrol's database and publish on auditEvents, and nothing
  *   else (nothing at all when the deployment does not name the topic);
- * - the weekly ticket signal: classify-tickets holds its ledger in driftcontrol's database, inserts into
- *   its own table only, reads the ticket views and what they read, mounts the Jira token alone, and is
- *   invoked by the scheduler and the operators only (nothing at all without Jira).
+ * - the weekly ticket signal: classify-tickets (untrusted ticket text, internet egress) holds its ledger
+ *   in a Firestore database of its own and nothing on driftcontrol's (the kill switch, gates, leases,
+ *   Stripe rate shares), inserts into its own table only, reads the ticket views and what they read,
+ *   mounts the Jira token alone, and is invoked by the scheduler and the operators only (nothing at all
+ *   without Jira).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -395,7 +398,7 @@ describe('audit-writer and classify-tickets: only the permissions tabledata.inse
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('Firestore: every grant limited to driftcontrol’s own database', () => {
+describe('Firestore: every grant limited to driftcontrol’s own database (classify-tickets’ to its ledger’s)', () => {
   const firestoreRoles = () => Object.values(asBody(root.locals.firestore_roles)).map(String);
   /** The roles an IAM resource grants: its literal role, or the Firestore role map it iterates. */
   const rolesOf = (r: Resource): string[] =>
@@ -403,22 +406,26 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
       ? firestoreRoles()
       : [String(r.body.role)];
 
-  it('every Firestore grant carries the database condition; none is unconditioned', () => {
+  it('every Firestore grant carries a database condition; none is unconditioned', () => {
     const datastore = iam.filter((r) => rolesOf(r).some((x) => x.startsWith('roles/datastore.')));
     expect(datastore.map(address).sort()).toEqual(
       [
         'root:google_project_iam_member.operator_firestore',
         'root:google_project_iam_member.runtime_firestore',
+        'root:google_project_iam_member.runtime_tickets_firestore',
       ].sort(),
     );
+    /** The condition each grant carries: classify-tickets' names its ledger's database. */
+    const conditionOf = (r: Resource) =>
+      r.name === 'runtime_tickets_firestore' ? 'tickets_firestore_iam_condition' : 'firestore_iam_condition';
     for (const r of datastore) {
       const condition = block(r.body, 'condition');
       expect(condition, `${address(r)} has no condition`).toBeDefined();
       expect(blocks(r.body, 'condition')).toHaveLength(1);
       expect(condition).toEqual({
-        title: '${local.firestore_iam_condition.title}',
-        description: '${local.firestore_iam_condition.description}',
-        expression: '${local.firestore_iam_condition.expression}',
+        title: `\${local.${conditionOf(r)}.title}`,
+        description: `\${local.${conditionOf(r)}.description}`,
+        expression: `\${local.${conditionOf(r)}.expression}`,
       });
     }
     // The only project-wide grants without a condition are the ones that have no finer level.
@@ -447,7 +454,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
     );
   });
 
-  it('the functions that write the ledger, leases, final outcomes, the event path’s state, the Stripe rate shares and the ticket weeks get user; audit-writer nothing', async () => {
+  it('the functions that write the ledger, leases, final outcomes, the event path’s state and the Stripe rate shares get user on driftcontrol’s database; audit-writer and classify-tickets nothing there', async () => {
     const out = await evaluateRoot(root, { outputs: { roles: '${local.firestore_roles}' } });
     expect(out.roles).toEqual({
       'detect-drift': 'roles/datastore.user',
@@ -457,8 +464,66 @@ describe('Firestore: every grant limited to driftcontrol’s own database', () =
       'stripe-events': 'roles/datastore.user',
       'event-sweeper': 'roles/datastore.user',
       'ope-events': 'roles/datastore.user',
-      'classify-tickets': 'roles/datastore.user',
     });
+  });
+
+  it('classify-tickets gets user on its ledger’s own database only, and only when it is deployed', async () => {
+    const grant = resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body;
+    expect(grant.for_each).toBe('${toset(local.tickets_firestore_functions)}');
+    expect(grant.role).toBe('roles/datastore.user');
+    expect(grant.member).toBe('serviceAccount:${local.runtime_service_accounts[each.key]}');
+    expect(asStringList(grant.depends_on)).toContain('${google_firestore_database.tickets}');
+    const out = async (vars: Record<string, unknown>) =>
+      evaluateRoot(root, {
+        outputs: {
+          fns: grant.for_each,
+          c: '${local.tickets_firestore_iam_condition}',
+          main: '${local.firestore_iam_condition.expression}',
+        },
+        vars,
+      });
+    const named = await out(SAMPLE_VARS);
+    expect(asStringList(named.fns)).toEqual(['classify-tickets']);
+    const c = named.c as Record<string, string>;
+    expect(c.expression).toBe(
+      `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol-tickets"`,
+    );
+    expect(c.expression).not.toBe(named.main);
+    expect(c.title).toMatch(/^[A-Za-z0-9 _-]{1,100}$/);
+    // It follows its variable, which may never name driftcontrol's database (a validation refuses it).
+    const other = await out({ ...SAMPLE_VARS, tickets_firestore_database_id: 'billing-ticket-weeks' });
+    expect((other.c as Record<string, string>).expression).toBe(
+      `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/billing-ticket-weeks"`,
+    );
+    expect(asStringList((await out(WITHOUT_JIRA)).fns)).toEqual([]);
+  });
+
+  it('the ticket ledger’s database is created under its variable’s id, like driftcontrol’s, only with classify-tickets', async () => {
+    const db = resource(root, 'google_firestore_database', 'tickets').body;
+    const main = resource(root, 'google_firestore_database', 'driftcontrol').body;
+    expect(db.name).toBe('${local.tickets_firestore_database}');
+    expect(root.locals.tickets_firestore_database).toBe('${var.tickets_firestore_database_id}');
+    expect(root.variables.tickets_firestore_database_id?.default).toBe('driftcontrol-tickets');
+    for (const attr of [
+      'location_id',
+      'type',
+      'concurrency_mode',
+      'app_engine_integration_mode',
+      'point_in_time_recovery_enablement',
+      'delete_protection_state',
+      'deletion_policy',
+    ])
+      expect(db[attr], attr).toEqual(main[attr]);
+    const count = async (vars: Record<string, unknown>) =>
+      Number((await evaluateRoot(root, { outputs: { n: db.count }, vars })).n);
+    expect(await count(SAMPLE_VARS)).toBe(1);
+    expect(await count(WITHOUT_JIRA)).toBe(0);
+    // No index or TTL lives there: the ledger is read by document id only.
+    for (const r of [
+      ...resourcesOf(root, 'google_firestore_index'),
+      ...resourcesOf(root, 'google_firestore_field'),
+    ])
+      expect(r.body.database, r.name).toBe('${local.firestore_database}');
   });
 
   it('the dedicated database is created under the variable’s id, and the run-ledger index lives in it', async () => {
@@ -742,6 +807,9 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
       outputs: {
         firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
         condition: '${local.firestore_iam_condition.expression}',
+        tickets_firestore: resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body
+          .for_each,
+        tickets_condition: '${local.tickets_firestore_iam_condition.expression}',
         publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
         job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
         readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
@@ -758,6 +826,9 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
       ...Object.entries(asBody(out.firestore))
         .filter(([f]) => f === fn)
         .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
+      ...asStringList(out.tickets_firestore)
+        .filter((f) => f === fn)
+        .map(() => `roles/datastore.user if ${String(out.tickets_condition)}`),
       ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
         .filter((g) => g.fn === fn)
         .map((g) => `roles/pubsub.publisher on ${g.topic}`),
@@ -773,11 +844,11 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
     ];
   };
 
-  it('holds datastore.user conditioned on driftcontrol’s database, jobs, the insert role on its table and read on the ticket views and what they read, and nothing else', async () => {
+  it('holds datastore.user conditioned on its ledger’s own database, jobs, the insert role on its table and read on the ticket views and what they read, and nothing else', async () => {
     const out = await grantsOf(SAMPLE_VARS);
     expect(heldBy(out, FN).sort()).toEqual(
       [
-        `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`,
+        `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol-tickets"`,
         'roles/bigquery.jobUser',
         'roles/bigquery.dataViewer on billing_observability',
         'roles/bigquery.dataViewer on billing_audit',
@@ -790,6 +861,31 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
     for (const r of iam) expect(String(r.body.role), address(r)).not.toBe('roles/bigquery.dataEditor');
     // Its week ledger lives in that database.
     expect(COLLECTIONS.ticketRuns).toBe('driftcontrol_ticket_runs');
+  });
+
+  it('holds nothing on driftcontrol’s database (kill switch, gates, leases, Stripe rate shares), and is pointed at its ledger’s', async () => {
+    const out = await grantsOf(SAMPLE_VARS);
+    expect(Object.keys(asBody(out.firestore))).not.toContain(FN);
+    const main = `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`;
+    expect(out.condition).toBe(main);
+    expect(heldBy(out, FN).filter((g) => g.includes(main))).toEqual([]);
+    expect(heldBy(out, FN).filter((g) => g.startsWith('roles/datastore.'))).toHaveLength(1);
+    expect(out.tickets_condition).not.toBe(out.condition);
+    // Its FIRESTORE_DATABASE (all the code uses for Firestore) is the ledger's database.
+    expect((instance(FN).inputs.environment_variables as Body).FIRESTORE_DATABASE).toBe(
+      'driftcontrol-tickets',
+    );
+    // No other identity holds anything on the ledger's database.
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(
+        heldBy(out, f.name).filter((g) => g.includes(String(out.tickets_condition))),
+        f.name,
+      ).toEqual([]);
+    // The code's only Firestore use in classify-tickets is the ledger: the factory builds it on the one
+    // Firestore client, which opens FIRESTORE_DATABASE.
+    const factory = readFileSync(join(REPO_ROOT, 'shared', 'adapters', 'factory.ts'), 'utf8');
+    expect(factory).toMatch(/databaseId: config\.firestoreDatabase/);
+    expect(factory).toMatch(/ticketRuns: new FirestoreTicketRuns\(firestore\)/);
   });
 
   it('mounts the Jira token alone, reaches no network of the company, is invoked by the scheduler and the operators only, internal ingress', async () => {

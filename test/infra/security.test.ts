@@ -591,17 +591,24 @@ describe('Firestore', () => {
     expect(out.database).toBe('driftcontrol');
   });
 
-  it('the database is protected from deletion', () => {
-    const db: Body = resource(root, 'google_firestore_database', 'driftcontrol').body;
-    expect(attr(db, 'delete_protection_state')).toBe('DELETE_PROTECTION_ENABLED');
-    expect(attr(db, 'deletion_policy')).toBe('ABANDON');
-    expect(resourcesOf(root, 'google_firestore_database').map((r) => r.name)).toEqual(['driftcontrol']);
+  it('the databases (driftcontrol’s, the ticket ledger’s) are protected from deletion', () => {
+    for (const name of ['driftcontrol', 'tickets']) {
+      const db: Body = resource(root, 'google_firestore_database', name).body;
+      expect(attr(db, 'delete_protection_state'), name).toBe('DELETE_PROTECTION_ENABLED');
+      expect(attr(db, 'deletion_policy'), name).toBe('ABANDON');
+    }
+    expect(
+      resourcesOf(root, 'google_firestore_database')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['driftcontrol', 'tickets']);
   });
 });
 
 describe('least privilege per function (the whole grant table, evaluated by Terraform)', () => {
   // What each runtime identity holds besides publishing to its topics and reading its secrets. A
-  // Firestore role is granted on the project, conditioned on driftcontrol's database only.
+  // Firestore role is granted on the project, conditioned on driftcontrol's database only (classify-
+  // tickets': on its ledger's database only).
   const expected: Record<string, string[]> = {
     'detect-drift': [
       'project roles/bigquery.jobUser',
@@ -631,11 +638,13 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
     // The pending checks it writes and the config it reads; nothing in BigQuery (its audit rows go
     // through auditEvents, a topic grant: least-privilege.test.ts).
     'ope-events': ['firestore database driftcontrol roles/datastore.user'],
-    // The week's ledger; its rows streamed into its own table (the insert-only role); the digest's
-    // queries on the ticket views and what they read (the ticket table, the audit's final outcomes).
+    // The week's ledger, in a database of its own (nothing on driftcontrol's: it reads untrusted ticket
+    // text and has internet egress); its rows streamed into its own table (the insert-only role); the
+    // digest's queries on the ticket views and what they read (the ticket table, the audit's final
+    // outcomes).
     'classify-tickets': [
       'project roles/bigquery.jobUser',
-      'firestore database driftcontrol roles/datastore.user',
+      'firestore database driftcontrol-tickets roles/datastore.user',
       'dataset billing_observability roles/bigquery.dataViewer',
       'dataset billing_audit roles/bigquery.dataViewer',
       'dataset billing_tickets roles/bigquery.dataViewer',
@@ -653,6 +662,9 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
       outputs: {
         firestore_roles: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
         firestore_condition: '${local.firestore_iam_condition.expression}',
+        tickets_firestore: resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body
+          .for_each,
+        tickets_firestore_condition: '${local.tickets_firestore_iam_condition.expression}',
         bigquery_job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body
           .for_each,
         readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
@@ -671,17 +683,29 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
   it.each(Object.entries(expected))('%s holds exactly its grants', (fn, grants) => {
     const datasets = out.datasets as Record<string, string>;
     // The one condition every Firestore grant carries (least-privilege.test.ts checks each carries it).
-    const database = /^resource\.name == "projects\/[^/]+\/databases\/([^"]+)"$/.exec(
-      String(out.firestore_condition),
-    )?.[1];
+    const databaseOf = (condition: unknown) =>
+      /^resource\.name == "projects\/[^/]+\/databases\/([^"]+)"$/.exec(String(condition))?.[1];
+    const database = databaseOf(out.firestore_condition);
     expect(
       resource(root, 'google_project_iam_member', 'runtime_firestore').body.condition,
       'the runtime Firestore grants are conditioned',
     ).toEqual([expect.objectContaining({ expression: '${local.firestore_iam_condition.expression}' })]);
+    expect(
+      resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body.condition,
+      'classify-tickets’ Firestore grant is conditioned on its ledger’s database',
+    ).toEqual([
+      expect.objectContaining({ expression: '${local.tickets_firestore_iam_condition.expression}' }),
+    ]);
     const actual = [
       ...Object.entries(out.firestore_roles as Record<string, string>)
         .filter(([f]) => f === fn)
         .map(([, role]) => `firestore database ${String(database)} ${role}`),
+      ...asStringList(out.tickets_firestore)
+        .filter((f) => f === fn)
+        .map(
+          () =>
+            `firestore database ${String(databaseOf(out.tickets_firestore_condition))} roles/datastore.user`,
+        ),
       ...(out.bigquery_job_users as string[])
         .filter((f) => f === fn)
         .map(() => 'project roles/bigquery.jobUser'),

@@ -242,6 +242,24 @@ describe('variable validations, as Terraform enforces them', () => {
     { module: 'root', name: 'firestore_database_id', value: '(default)', ok: true },
     { module: 'root', name: 'firestore_database_id', value: 'Drift_Control', ok: false },
     { module: 'root', name: 'firestore_database_id', value: 'dc-', ok: false },
+    { module: 'root', name: 'tickets_firestore_database_id', value: 'driftcontrol-tickets', ok: true },
+    { module: 'root', name: 'tickets_firestore_database_id', value: '(default)', ok: false },
+    { module: 'root', name: 'tickets_firestore_database_id', value: 'Tickets_DB', ok: false },
+    // The control state's database would give classify-tickets the kill switch again.
+    {
+      module: 'root',
+      name: 'tickets_firestore_database_id',
+      value: 'driftcontrol',
+      ok: false,
+      with: { firestore_database_id: 'driftcontrol' },
+    },
+    {
+      module: 'root',
+      name: 'tickets_firestore_database_id',
+      value: 'billing-drift-state',
+      ok: false,
+      with: { firestore_database_id: 'billing-drift-state' },
+    },
     { module: 'root', name: 'stripe_gather_secret_id', value: 'stripe-gather-restricted-key', ok: true },
     { module: 'root', name: 'stripe_gather_secret_id', value: 'projects/acme/secrets/stripe', ok: false },
     {

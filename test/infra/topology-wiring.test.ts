@@ -705,6 +705,8 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
     return {
       publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
       firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+      tickets_firestore: resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body
+        .for_each,
       job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
       readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
       ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer').body
@@ -732,7 +734,7 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
     );
   });
 
-  it('empty: no function, identity, grant, secret, scheduler job or alert condition of classify-tickets; everything else as with it', async () => {
+  it('empty: no function, identity, grant, secret, ledger database, scheduler job or alert condition of classify-tickets; everything else as with it', async () => {
     const without = await evaluateModuleCall(root, 'function', WITHOUT_JIRA);
     expect(Object.keys(without).sort()).toEqual([...rest].sort());
     for (const fn of rest) expect(without[fn], fn).toEqual(instance(fn));
@@ -749,9 +751,10 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
       if (['tickets_job', 'token_secret'].includes(name)) expect(value ?? null, name).toBeNull();
       else expect(value, name).toEqual(drop(named[name]));
     }
-    // With the site named, these did name it (classify-tickets publishes nothing and has no dead letter).
+    // With the site named, these did name it (classify-tickets publishes nothing and has no dead letter,
+    // and holds nothing on driftcontrol's Firestore database: its grant is on its ledger's).
     for (const name of [
-      'firestore',
+      'tickets_firestore',
       'job_users',
       'readers',
       'ticket_writers',
@@ -763,6 +766,19 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
       expect(JSON.stringify(named[name]), `${name} names ${FN}`).toContain(FN);
     expect(named.tickets_job).toEqual({ name: FN, schedule: '0 6 * * 1' });
     expect(named.token_secret).toBe('google_secret_manager_secret.jira_api_token.classify-tickets.id');
+    expect(JSON.stringify(named.firestore), 'firestore').not.toContain(FN);
+    // Its ledger's database exists only with it.
+    const ledger = async (vars: Record<string, unknown>) =>
+      Number(
+        (
+          await evaluateRoot(root, {
+            outputs: { n: resource(root, 'google_firestore_database', 'tickets').body.count },
+            vars,
+          })
+        ).n,
+      );
+    expect(await ledger(SAMPLE_VARS)).toBe(1);
+    expect(await ledger(WITHOUT_JIRA)).toBe(0);
   });
 });
 
