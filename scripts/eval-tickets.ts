@@ -1,16 +1,24 @@
 // Evaluates the ticket classifier (shared/tickets/classifier.ts) on the current taxonomy version.
-//   npm run eval:tickets         the kept-out set (test/fixtures/tickets/v6-holdout.ndjson): prints the report
-//                                and writes it to docs/tickets-eval.md. Run it to report, never to tune.
-//   npm run eval:tickets -- --cv 5-fold cross-validation on the taxonomy's own examples (the training set):
-//                                what the classifier's settings and cue phrases are tuned with. Prints only.
+//   npm run eval:tickets          the kept-out set (test/fixtures/tickets/v6-holdout.ndjson) in full and the dev
+//                                 set (v6-dev.ndjson) in brief: prints the report and writes it to
+//                                 docs/tickets-eval.md. Run it to report, never to tune.
+//   npm run eval:tickets -- --dev the dev set in full, printed only: what tuning may look at.
+//   npm run eval:tickets -- --cv  5-fold cross-validation on the taxonomy's own examples (the training set),
+//                                 printed only: what tuning may look at too.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SYNTHETIC_ACCOUNT_ID } from '../shared/tickets/account-ids.js';
-import { type Classification, createClassifier } from '../shared/tickets/classifier.js';
+import {
+  type Classification,
+  createClassifier,
+  type TicketClassifier,
+} from '../shared/tickets/classifier.js';
 import {
   type Evaluation,
   evaluate,
   type LabelledClassification,
+  renderDetails,
+  renderHeadline,
   renderMarkdown,
 } from '../shared/tickets/evaluate.js';
 import { type Example, loadTaxonomy, type Outcome, type Taxonomy } from '../shared/tickets/taxonomy.js';
@@ -18,7 +26,10 @@ import { parseExportLine, type Ticket } from '../shared/tickets/ticket.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 export const TAXONOMY_VERSION = 'v6';
+/** The kept-out set: 300 tickets by a third author, never read, never used to build or tune. */
 export const KEPT_OUT_FILE = resolve(ROOT, 'test/fixtures/tickets/v6-holdout.ndjson');
+/** The dev set: the first kept-out set, evaluated once, then used for tuning. */
+export const DEV_FILE = resolve(ROOT, 'test/fixtures/tickets/v6-dev.ndjson');
 const REPORT_FILE = resolve(ROOT, 'docs/tickets-eval.md');
 const FOLDS = 5;
 
@@ -38,11 +49,14 @@ function timed<T>(work: () => T): [T, number] {
   return [value, performance.now() - start];
 }
 
-/** The kept-out set: the export lines plus their `expected_atom` label. */
-export function runKeptOut(taxonomy: Taxonomy = loadTaxonomy(TAXONOMY_VERSION)): Run {
+/** A labelled file: export lines plus their `expected_atom` label. */
+function readLabelled(file: string): {
+  labelled: Array<{ ticket: Ticket; expected: Outcome }>;
+  unparsed: string[];
+} {
   const labelled: Array<{ ticket: Ticket; expected: Outcome }> = [];
   const unparsed: string[] = [];
-  readFileSync(KEPT_OUT_FILE, 'utf8')
+  readFileSync(file, 'utf8')
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return;
@@ -58,24 +72,44 @@ export function runKeptOut(taxonomy: Taxonomy = loadTaxonomy(TAXONOMY_VERSION)):
       }
       labelled.push({ ticket: parsed.ticket, expected });
     });
+  return { labelled, unparsed };
+}
+
+/** A classifier for the taxonomy, with the milliseconds its training took. */
+export function trainClassifier(taxonomy: Taxonomy): { classifier: TicketClassifier; trainMs: number } {
   const [classifier, trainMs] = timed(() =>
     createClassifier(taxonomy, { accountIdPattern: SYNTHETIC_ACCOUNT_ID }),
   );
+  return { classifier, trainMs };
+}
+
+/** One labelled file classified by a classifier trained on the taxonomy's examples (built here unless given). */
+export function runLabelled(
+  file: string,
+  taxonomy: Taxonomy = loadTaxonomy(TAXONOMY_VERSION),
+  trained: { classifier: TicketClassifier; trainMs: number } = trainClassifier(taxonomy),
+): Run {
+  const { labelled, unparsed } = readLabelled(file);
   const [results, totalMs] = timed(() =>
     labelled.map(
       ({ ticket, expected }): LabelledClassification => ({
         expected,
-        classification: classifier.classify(ticket),
+        classification: trained.classifier.classify(ticket),
       }),
     ),
   );
   return {
     evaluation: evaluate(results, taxonomy),
-    trainMs,
+    trainMs: trained.trainMs,
     classifyMs: totalMs / labelled.length,
     unparsed,
   };
 }
+
+/** The kept-out set. */
+export const runKeptOut = (taxonomy?: Taxonomy): Run => runLabelled(KEPT_OUT_FILE, taxonomy);
+/** The dev set. */
+export const runDev = (taxonomy?: Taxonomy): Run => runLabelled(DEV_FILE, taxonomy);
 
 const exampleTicket = (e: Example): Ticket => ({
   key: e.key,
@@ -128,26 +162,83 @@ export function runCrossValidation(taxonomy: Taxonomy = loadTaxonomy(TAXONOMY_VE
   return { evaluation: evaluate(ordered, taxonomy), trainMs, classifyMs, unparsed: [] };
 }
 
-function report(run: Run, title: string, what: string): string {
-  const preamble = [
-    what,
+const timing = (run: Run): string =>
+  `Training at load: ${run.trainMs.toFixed(0)} ms; classifying: ${run.classifyMs.toFixed(2)} ms per ticket on average.`;
+
+const unparsedNote = (run: Run): string[] =>
+  run.unparsed.length > 0
+    ? ['', `Lines not evaluated (not a valid export line): ${run.unparsed.join('; ')}.`]
+    : [];
+
+/** The first kept-out set's figures, the one time it was evaluated as kept out (the earlier classifier). */
+const DEV_AS_KEPT_OUT = 'classification rate 94.2%, atom accuracy 85.0%, molecule accuracy 88.1%';
+
+/** docs/tickets-eval.md: the kept-out set in full, the dev set's headline. */
+export function renderReport(keptOut: Run, dev: Run, taxonomy: Taxonomy): string {
+  const authors = 'train.ndjson, 420 tickets by a first author, and train2.ndjson, 480 by a second';
+  return [
+    '# Ticket classifier: evaluation',
     '',
-    `Training at load: ${run.trainMs.toFixed(0)} ms; classifying: ${run.classifyMs.toFixed(2)} ms per ticket on average.`,
-    ...(run.unparsed.length > 0
-      ? ['', `Lines not evaluated (not a valid export line): ${run.unparsed.join('; ')}.`]
-      : []),
-  ];
-  return renderMarkdown(run.evaluation, title, preamble);
+    `Taxonomy ${taxonomy.version}. The classifier is trained at load on the ${taxonomy.examples.length} examples of`,
+    `shared/tickets/taxonomy/${taxonomy.version}.yaml (${authors}).`,
+    'Its settings and cue phrases were tuned by cross-validation on those examples (`npm run eval:tickets -- --cv`)',
+    'and on the dev set (`npm run eval:tickets -- --dev`), never on the kept-out set.',
+    '',
+    timing(keptOut),
+    '',
+    '## Kept-out set',
+    '',
+    'test/fixtures/tickets/v6-holdout.ndjson: 300 tickets by a third author, copied in unread and never used to',
+    'build or tune the classifier; evaluated once, after the classifier was frozen. Targets on classified',
+    'in-taxonomy tickets: classification rate >= 96.3%, atom accuracy >= 90%, molecule accuracy >= 95%.',
+    ...unparsedNote(keptOut),
+    '',
+    '### Headline',
+    '',
+    ...renderHeadline(keptOut.evaluation),
+    '',
+    ...renderDetails(keptOut.evaluation, 3),
+    '',
+    '## Dev set',
+    '',
+    'test/fixtures/tickets/v6-dev.ndjson: the first kept-out set (300 tickets by another author). It was',
+    `evaluated once as kept out, with the earlier classifier (naive Bayes ranking only the atoms a cue phrase`,
+    `made candidates): ${DEV_AS_KEPT_OUT} on classified in-taxonomy`,
+    'tickets. It has been read and used for tuning since, so its figures below flatter the classifier.',
+    ...unparsedNote(dev),
+    '',
+    ...renderHeadline(dev.evaluation),
+    '',
+  ].join('\n');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   if (process.argv.includes('--cv')) {
+    const run = runCrossValidation();
     const what = `${FOLDS}-fold stratified cross-validation on the taxonomy's ${TAXONOMY_VERSION} examples (the training set).`;
-    process.stdout.write(report(runCrossValidation(), 'Ticket classifier: cross-validation', what));
-  } else {
+    process.stdout.write(
+      renderMarkdown(run.evaluation, 'Ticket classifier: cross-validation', [what, '', timing(run)]),
+    );
+  } else if (process.argv.includes('--dev')) {
+    const run = runDev();
     const what =
-      'The kept-out V6 set (test/fixtures/tickets/v6-holdout.ndjson): never used to build or tune the classifier.';
-    const markdown = report(runKeptOut(), 'Ticket classifier: kept-out evaluation', what);
+      'The dev set (test/fixtures/tickets/v6-dev.ndjson): the first kept-out set, now used for tuning.';
+    process.stdout.write(
+      renderMarkdown(run.evaluation, 'Ticket classifier: dev set', [
+        what,
+        '',
+        timing(run),
+        ...unparsedNote(run),
+      ]),
+    );
+  } else {
+    const taxonomy = loadTaxonomy(TAXONOMY_VERSION);
+    const trained = trainClassifier(taxonomy);
+    const markdown = renderReport(
+      runLabelled(KEPT_OUT_FILE, taxonomy, trained),
+      runLabelled(DEV_FILE, taxonomy, trained),
+      taxonomy,
+    );
     process.stdout.write(markdown);
     writeFileSync(REPORT_FILE, markdown);
   }

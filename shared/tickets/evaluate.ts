@@ -202,30 +202,15 @@ const table = (header: readonly string[], rows: readonly (readonly (string | num
 /** Keeps a table cell on one line and free of the column separator. */
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
 
-export function renderMarkdown(
-  evaluation: Evaluation,
-  title: string,
-  preamble: readonly string[] = [],
-): string {
+/** `#` repeated `level` times, then the text. */
+const heading = (level: number, text: string): string => `${'#'.repeat(level)} ${text}`;
+
+/** The count of tickets and the headline figures, as a table, with the reasons for unclassified answers. */
+export function renderHeadline(evaluation: Evaluation): string[] {
   const e = evaluation;
   const u = e.unclassifiedLabelled;
-  const abbreviations = new Map(
-    e.confusion.outcomes.map((o) => [
-      o,
-      o
-        .split('-')
-        .map((w) => w.slice(0, 4))
-        .join('-'),
-    ]),
-  );
-  const lines = [
-    `# ${title}`,
-    '',
-    ...preamble,
-    ...(preamble.length > 0 ? [''] : []),
+  return [
     `Taxonomy ${e.taxonomyVersion}; ${e.total} tickets, ${e.inTaxonomy} labelled with an atom, ${u.total} labelled unclassified.`,
-    '',
-    '## Headline',
     '',
     table(
       ['figure', 'value', 'over'],
@@ -261,8 +246,23 @@ export function renderMarkdown(
         .map(([reason, n]) => `${reason} ${n}`)
         .join(', ') || 'none'
     }.`,
-    '',
-    '## Per atom',
+  ];
+}
+
+/** Per atom, per molecule, the confusion matrix and every wrong ticket, under headings of `level`. */
+export function renderDetails(evaluation: Evaluation, level = 2): string[] {
+  const e = evaluation;
+  const abbreviations = new Map(
+    e.confusion.outcomes.map((o) => [
+      o,
+      o
+        .split('-')
+        .map((w) => w.slice(0, 4))
+        .join('-'),
+    ]),
+  );
+  return [
+    heading(level, 'Per atom'),
     '',
     table(
       ['atom', 'support', 'predicted', 'correct', 'precision', 'recall'],
@@ -276,7 +276,7 @@ export function renderMarkdown(
       ]),
     ),
     '',
-    '## Per molecule',
+    heading(level, 'Per molecule'),
     '',
     table(
       ['molecule', 'support', 'classified', 'correct', 'accuracy (classified)', 'accuracy (all)'],
@@ -290,7 +290,7 @@ export function renderMarkdown(
       ]),
     ),
     '',
-    '## Confusion matrix',
+    heading(level, 'Confusion matrix'),
     '',
     'Rows: expected; columns: predicted (abbreviated in the same order).',
     '',
@@ -302,7 +302,7 @@ export function renderMarkdown(
       ]),
     ),
     '',
-    '## Wrong tickets',
+    heading(level, 'Wrong tickets'),
     '',
     e.wrong.length === 0
       ? 'None.'
@@ -316,7 +316,25 @@ export function renderMarkdown(
             cell(w.evidence.join('; ')),
           ]),
         ),
-    '',
   ];
-  return lines.join('\n');
+}
+
+/** One evaluation as a whole Markdown document: title, preamble, headline, details. */
+export function renderMarkdown(
+  evaluation: Evaluation,
+  title: string,
+  preamble: readonly string[] = [],
+): string {
+  return [
+    heading(1, title),
+    '',
+    ...preamble,
+    ...(preamble.length > 0 ? [''] : []),
+    heading(2, 'Headline'),
+    '',
+    ...renderHeadline(evaluation),
+    '',
+    ...renderDetails(evaluation, 2),
+    '',
+  ].join('\n');
 }

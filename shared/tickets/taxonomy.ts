@@ -58,6 +58,11 @@ export const Precedence = z.strictObject({
   over: z.union([z.literal('*'), z.array(Id).min(1)]),
   when: z.array(Id).default([]),
   unless: z.array(Id).default([]),
+  /**
+   * The rule applies however sure the model is of the leader (a dispute always wins); other rules only
+   * settle close calls (the classifier's `ruleMargin`).
+   */
+  always: z.boolean().default(false),
   why: z.string().min(1),
 });
 export type Precedence = z.infer<typeof Precedence>;
@@ -65,23 +70,30 @@ export type Precedence = z.infer<typeof Precedence>;
 export const ClassifierSettings = z.strictObject({
   /** Below this confidence (0..1) the outcome is unclassified/low_confidence. */
   confidenceThreshold: z.number().min(0).max(1),
-  /** Log-odds (base 2) added to an atom per distinct cue phrase of it found in the ticket. */
-  cueWeight: z.number().min(0),
   /**
-   * An atom is only given when at least this many of its own cue phrases are in the ticket: the model alone
-   * also finds "billing" in tickets about something else (a DNS question on a Pro plan).
+   * An atom none of whose own cue phrases is in the ticket needs at least this confidence, else the ticket
+   * is unclassified/no_evidence: the model alone also finds "billing" in tickets about something else.
    */
-  minAtomCues: z.number().int().min(0),
-  /** At most this many cue phrases of one atom count towards its score. */
+  noCueConfidenceThreshold: z.number().min(0).max(1),
+  /**
+   * A precedence rule hands the lead to its preferred atom only when the model scores the leader at most
+   * this much above it (natural log scale): the rules settle close calls, not ones the model is sure of.
+   */
+  ruleMargin: z.number().min(0),
+  /** At most this many cue phrases of one atom count towards its cue feature. */
   maxCuesPerAtom: z.number().int().min(1),
-  /** Softmax temperature turning scores (log2 odds) into a confidence. */
+  /** Softmax temperature turning the model's scores into a confidence. */
   temperature: z.number().positive(),
   /** The summary's features count this many times (a summary is the ticket's ask in a few words). */
   summaryWeight: z.number().int().min(1),
+  /** The model's L2 penalty. */
+  regularization: z.number().min(0),
+  /** The model's passes over the examples when it is trained at load. */
+  epochs: z.number().int().min(1).max(500),
+  /** The model's first step size. */
+  learningRate: z.number().positive(),
   /** Characters of the description read; the rest is ignored and the result says `truncated`. */
   maxDescriptionChars: z.number().int().min(1000),
-  /** Naive Bayes additive smoothing. */
-  smoothing: z.number().gt(0).max(1),
   /**
    * A ticket whose function words of other languages outnumber its English stop words by more than this
    * factor is treated as not English (mixed tickets, English with a few German words, are read).
@@ -141,8 +153,6 @@ export const Taxonomy = z
     const signals = new Set(t.signals.map((s) => s.id));
     const rules = new Set(t.tieBreakRules.map((r) => r.id));
     if (atoms.has(UNCLASSIFIED)) problem(['atoms'], `"${UNCLASSIFIED}" is an outcome, not an atom`);
-    // The naive Bayes library answers "unknown" when it knows no word of a ticket.
-    if (atoms.has('unknown')) problem(['atoms'], '"unknown" is reserved by the classifier\'s model');
     t.atoms.forEach((a, i) => {
       if (!molecules.has(a.molecule)) problem(['atoms', i, 'molecule'], `unknown molecule ${a.molecule}`);
     });

@@ -205,6 +205,39 @@ describe('bad tickets', () => {
   });
 });
 
+describe('evidence and cue phrases', () => {
+  it('lists the cue phrases found, then the words that weighed most', () => {
+    const c = classifier.classify(
+      ticket('Double charge', 'Two identical charges of $20 on Oct 3 for Pro. Please refund one.'),
+    );
+    expect(c.atom).toBe('ordering-duplicate');
+    const firstWord = c.evidence.findIndex((e) => e.startsWith('word '));
+    expect(c.evidence.slice(0, firstWord).every((e) => e.startsWith('cue "'))).toBe(true);
+    expect(c.evidence).toContain('cue "two identical"');
+    expect(firstWord).toBeGreaterThan(0);
+  });
+
+  it('places a ticket with no cue phrase of its atom when the model is sure of it', () => {
+    const c = classifier.classify(
+      ticket(
+        'Zone acts like Free',
+        'Our zone behaves like a Free zone although the receipt for Pro came through last week.',
+      ),
+    );
+    expect(c).toMatchObject({ atom: 'entitlement-drift', reason: null });
+    expect(c.confidence).toBeGreaterThanOrEqual(taxonomy.classifier.noCueConfidenceThreshold);
+    expect(c.evidence.some((e) => e.startsWith('cue '))).toBe(false);
+  });
+
+  it('leaves a ticket with no cue phrase unclassified when the model alone is not sure, naming its guess', () => {
+    const c = classifier.classify(ticket('billing', 'billing'));
+    expect(c).toMatchObject({ atom: UNCLASSIFIED, reason: 'no_evidence' });
+    expect(c.confidence).toBeLessThan(taxonomy.classifier.noCueConfidenceThreshold);
+    expect(c.evidence[0]).toMatch(/^no cue phrase of [a-z-]+, and the model alone is not sure enough$/);
+    expect(c.evidence[1]).toMatch(/^best guess [a-z-]+ \(0\.\d\d\)$/);
+  });
+});
+
 describe('tie-breaks (the taxonomy precedence rules)', () => {
   it.each([
     [

@@ -44,10 +44,18 @@ describe('the v6 taxonomy file', () => {
     },
   );
 
-  it('holds all 420 training examples, with unclassified ones among them, keys unique', () => {
-    expect(v6.examples).toHaveLength(420);
+  it('holds all 900 training examples of both authors, with unclassified ones among them, keys unique', () => {
+    expect(v6.examples).toHaveLength(900);
+    // The first author's 420 (train.ndjson), then the second author's 480 (train2.ndjson).
+    expect(v6.examples[0]?.key).toBe('BILL-24001');
+    expect(v6.examples[420]?.key).toBe('BILL-66442');
     expect(v6.examples.some((e) => e.atom === UNCLASSIFIED)).toBe(true);
-    expect(new Set(v6.examples.map((e) => e.key)).size).toBe(420);
+    expect(new Set(v6.examples.map((e) => e.key)).size).toBe(900);
+  });
+
+  it('keeps the examples balanced: every atom has at least 60 of them', () => {
+    for (const atom of v6.atoms)
+      expect(v6.examples.filter((e) => e.atom === atom.id).length).toBeGreaterThanOrEqual(60);
   });
 
   it('writes every tie-break rule as text, and every precedence rule points at one', () => {
@@ -61,7 +69,10 @@ describe('the v6 taxonomy file', () => {
       prefer: ['refund-dispute'],
       over: '*',
       when: ['dispute-filed'],
+      always: true,
     });
+    // Every other rule only settles the model's close calls.
+    expect(v6.precedence.slice(0, -1).every((p) => !p.always)).toBe(true);
   });
 });
 
@@ -105,6 +116,11 @@ describe('parseTaxonomy rejects a taxonomy that does not hold together', () => {
       (t: Taxonomy) => void ((t.precedence[0] as Taxonomy['precedence'][0]).rule = 42),
     ],
     ['a confidence threshold above 1', (t: Taxonomy) => void (t.classifier.confidenceThreshold = 1.5)],
+    ['a negative rule margin', (t: Taxonomy) => void (t.classifier.ruleMargin = -1)],
+    [
+      'a setting the classifier does not know',
+      (t: Taxonomy) => void Object.assign(t.classifier, { cueWeight: 6 }),
+    ],
   ])('%s', (_, change) => {
     expect(() => parseTaxonomy(variant(change), 'v6')).toThrow(TaxonomyError);
   });
