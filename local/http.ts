@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { LOOPBACK } from './net.js';
+import { closeServer, LOOPBACK, listenOnLoopback } from './net.js';
 
 /** Error envelope of the local subs-api and www services: `{ "error": { "code", "message", ... } }`. */
 export class HttpError extends Error {
@@ -93,14 +92,7 @@ export class JsonServer {
   }
 
   async listen(port = 0): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, LOOPBACK, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, port);
     return this;
   }
 
@@ -109,9 +101,6 @@ export class JsonServer {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 }

@@ -65,3 +65,23 @@ export async function isPortOpen(port: number, host = LOOPBACK): Promise<boolean
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Starts `server` on loopback (`port` 0: any free one) and resolves with the port it got. */
+export async function listenOnLoopback(server: import('node:http').Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as import('node:net').AddressInfo).port;
+}
+
+/** Stops `server`, ending kept-alive connections too (the SDKs keep theirs open). */
+export function closeServer(server: import('node:http').Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

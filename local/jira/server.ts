@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { HttpError } from '../http.js';
-import { LOOPBACK } from '../net.js';
+import { closeServer, LOOPBACK, listenOnLoopback } from '../net.js';
 import { JiraApiError, jiraErrors } from './errors.js';
 import {
   DEFAULT_PROJECTS,
@@ -177,14 +176,7 @@ export class LocalJira {
   }
 
   async listen(port = 0): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, LOOPBACK, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, port);
     return this;
   }
 
@@ -194,10 +186,7 @@ export class LocalJira {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 
   // ---- in-process control ----

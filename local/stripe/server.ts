@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import { LOOPBACK, sleep } from '../net.js';
+import { closeServer, LOOPBACK, listenOnLoopback, sleep } from '../net.js';
 import { applyExpand, route } from './api.js';
 import { errors, StripeApiError } from './errors.js';
 import { canonicalParams, type FormObject, FormParseError, parseForm } from './form.js';
@@ -199,14 +198,7 @@ export class LocalStripeServer {
   }
 
   async listen(port = 0): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, LOOPBACK, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server, port);
     return this;
   }
 
@@ -228,10 +220,7 @@ export class LocalStripeServer {
 
   async stop(): Promise<void> {
     await this.webhooks.stop();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
   }
 
   // ---- in-process control ----
