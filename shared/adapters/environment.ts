@@ -35,6 +35,15 @@ import { RATE_LIMITED_RETRY } from '../core/apply-policy.js';
  *   JIRA_ACCOUNT_ID_FIELD       optional custom field holding the account ids a ticket names
  *   TICKET_ACCOUNT_ID_PATTERN   optional regex of account ids in ticket text (default 32 hex characters)
  *   TAXONOMY_VERSION            optional, default the newest in shared/tickets/taxonomy/
+ *   STRIPE_READ_ONLY            optional true|false, default false: the Stripe port refuses every write and
+ *                               reads on its own small budget (STRIPE_READS_PER_SECOND, default 5) without
+ *                               leasing a share in Firestore (the console: docs/support.md)
+ *   STRIPE_DASHBOARD_URL        optional URL of the Stripe dashboard the console links to (default by the
+ *                               key's mode: https://dashboard.stripe.com[/test])
+ *   IAP_AUDIENCE                the console's IAP audience (/projects/N/global/backendServices/M or
+ *                               /projects/N/locations/R/services/S): unset, the console refuses everyone
+ *   IAP_PUBLIC_KEYS_URL         optional, default Google's (https://www.gstatic.com/iap/verify/public_key);
+ *                               the local stack points it at its IAP stand-in
  *
  * Everything that is set is validated up front, every problem listed in one error. A secret or URL that
  * is missing is not an error at start (least privilege: detect-drift and audit-writer get no Stripe key
@@ -136,6 +145,19 @@ const EnvSchema = z.object({
     }, 'must be a regular expression'),
   ),
   TAXONOMY_VERSION: optional(z.string().regex(/^v\d+$/, 'must be a taxonomy version such as v6')),
+  // The support console (docs/support.md).
+  STRIPE_READ_ONLY: optional(z.enum(['true', 'false'], { error: 'must be true or false' })),
+  STRIPE_READS_PER_SECOND: optional(wholeNumber(1, 100)),
+  STRIPE_DASHBOARD_URL: optional(httpUrl),
+  IAP_AUDIENCE: optional(
+    z
+      .string()
+      .regex(
+        /^\/projects\/\d+\/(global\/backendServices\/\d+|locations\/[a-z0-9-]+\/services\/[a-z0-9-]+|apps\/[a-z0-9-]+)$/,
+        'must be an IAP audience: /projects/NUMBER/global/backendServices/ID or /projects/NUMBER/locations/REGION/services/NAME',
+      ),
+  ),
+  IAP_PUBLIC_KEYS_URL: optional(httpUrl),
 });
 
 export type EnvVar = keyof typeof EnvSchema.shape;
@@ -217,6 +239,16 @@ export interface AdapterEnv {
   readonly ticketAccountIdPattern: string | undefined;
   /** The taxonomy classify-tickets uses when a call names none (default: the newest shipped). */
   readonly taxonomyVersion: string | undefined;
+  /** The support console (docs/support.md). */
+  readonly console: {
+    /** Stripe writes refused, reads on an own budget, no Firestore share (STRIPE_READ_ONLY). */
+    readonly stripeReadOnly: boolean;
+    readonly stripeReadsPerSecond: number;
+    readonly stripeDashboardUrl: string | undefined;
+    /** Unset: every request is refused. */
+    readonly iapAudience: string | undefined;
+    readonly iapPublicKeysUrl: string | undefined;
+  };
 }
 
 export type EnvInput = Readonly<Record<string, string | undefined>>;
@@ -355,6 +387,13 @@ export function parseAdapterEnv(env: EnvInput): AdapterEnv {
     },
     ticketAccountIdPattern: raw.TICKET_ACCOUNT_ID_PATTERN,
     taxonomyVersion: raw.TAXONOMY_VERSION,
+    console: {
+      stripeReadOnly: raw.STRIPE_READ_ONLY === 'true',
+      stripeReadsPerSecond: raw.STRIPE_READS_PER_SECOND ?? 5,
+      stripeDashboardUrl: raw.STRIPE_DASHBOARD_URL,
+      iapAudience: raw.IAP_AUDIENCE,
+      iapPublicKeysUrl: raw.IAP_PUBLIC_KEYS_URL,
+    },
   };
 }
 

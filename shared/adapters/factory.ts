@@ -14,7 +14,9 @@ import type {
   WebhookVerifierPort,
   WwwPort,
 } from '../ports/index.js';
+import { dashboardBaseFor } from '../support/stripe-links.js';
 import { BigQueryMirror, bigQueryClient } from './bigquery.js';
+import { BigQuerySupportReader } from './bigquery-support.js';
 import { BigQueryTicketStore } from './bigquery-tickets.js';
 import {
   type AdapterEnv,
@@ -28,6 +30,7 @@ import { FirestoreEventLedger } from './firestore-events.js';
 import { FirestoreLifecycleStore } from './firestore-lifecycle.js';
 import { FirestoreRateShares } from './firestore-rate-shares.js';
 import { FirestoreTicketRuns } from './firestore-ticket-runs.js';
+import { IapJwtVerifier } from './iap.js';
 import { JiraTicketSource } from './jira.js';
 import { PubSubPublisher } from './pubsub.js';
 import { BillingProdReplica } from './replica/billing-prod.js';
@@ -35,6 +38,7 @@ import { CfProdReplica } from './replica/cf-prod.js';
 import { OpeReplica } from './replica/ope.js';
 import { ReadReplica, type ReplicaStore } from './replica/replica.js';
 import { StripeAdapter } from './stripe/adapter.js';
+import { readOnlyStripe } from './stripe/read-only.js';
 import { StripeWebhookVerifier } from './stripe/webhooks.js';
 import { SubsApiClient } from './subs-api.js';
 import { WwwClient } from './www.js';
@@ -139,17 +143,22 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
           now: () => clock.now(),
           // The budgets live in Firestore config (operators change them without a deploy) and are the
           // deployment's: every instance that calls Stripe leases a share (docs/design.md, "Stripe's
-          // rate limit").
-          budgets: async () => {
-            const c = await control.getConfig();
-            return { read: c.stripeReadsPerSecond, write: c.stripeWritesPerSecond };
-          },
+          // rate limit"). A read-only caller (the console) reads on a small budget of its own and leases
+          // nothing, so it needs no Firestore write (docs/support.md).
+          ...(config.console.stripeReadOnly
+            ? { budgets: async () => ({ read: config.console.stripeReadsPerSecond, write: 1 }) }
+            : {
+                budgets: async () => {
+                  const c = await control.getConfig();
+                  return { read: c.stripeReadsPerSecond, write: c.stripeWritesPerSecond };
+                },
+                shares: new FirestoreRateShares(firestore),
+              }),
           budgetTtlMs: options.budgetTtlMs ?? 30_000,
-          shares: new FirestoreRateShares(firestore),
           functionName,
         });
   const stripe: StripePort =
-    stripeAdapter ??
+    (stripeAdapter && config.console.stripeReadOnly ? readOnlyStripe(stripeAdapter) : stripeAdapter) ??
     missingPort<StripePort>(
       'stripe',
       ['readAccount', 'readLive', 'write'],
@@ -286,6 +295,14 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     },
     mirror,
     auditTable: mirror,
+    support: new BigQuerySupportReader(bq),
+    identity: new IapJwtVerifier({
+      audience: config.console.iapAudience,
+      ...(config.console.iapPublicKeysUrl ? { publicKeysUrl: config.console.iapPublicKeysUrl } : {}),
+    }),
+    consoleSettings: {
+      stripeDashboardUrl: config.console.stripeDashboardUrl ?? dashboardBaseFor(apiKey),
+    },
     clock,
     log,
     close: () => {

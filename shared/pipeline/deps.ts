@@ -6,12 +6,14 @@ import type {
   Clock,
   ControlStore,
   EventLedgerPort,
+  IdentityVerifierPort,
   LifecyclePort,
   MirrorPort,
   OpePort,
   PublisherPort,
   StripePort,
   SubsApiPort,
+  SupportReadPort,
   TicketRunLedgerPort,
   TicketSourcePort,
   TicketStorePort,
@@ -44,6 +46,10 @@ export interface PipelineDeps {
   readonly ticketRuns: TicketRunLedgerPort;
   /** Which taxonomy a call that names none uses, and the account id format in ticket text (env). */
   readonly ticketSettings: { readonly taxonomyVersion?: string; readonly accountIdPattern?: string };
+  /** The support console and `explain` (docs/support.md): audit reads, who is asking, where Stripe is. */
+  readonly support: SupportReadPort;
+  readonly identity: IdentityVerifierPort;
+  readonly consoleSettings: { readonly stripeDashboardUrl: string };
   readonly clock: Clock;
   readonly log: Logger;
 }

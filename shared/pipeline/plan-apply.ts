@@ -43,6 +43,13 @@ export interface PlanApplyResult {
 function describe(plan: Plan) {
   return {
     outcome: plan.outcome,
+    // What drifted, so "why" can name it whatever the outcome (docs/support.md).
+    drift: {
+      account: plan.accountDrift,
+      items: plan.elements
+        .filter((e) => e.drift.length > 0)
+        .map((e) => ({ key: e.key, class: e.elementClass, drift: e.drift })),
+    },
     changes: plan.changes.map((c) => ({
       id: c.id,
       method: c.operation.sdkMethod,

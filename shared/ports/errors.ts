@@ -21,16 +21,18 @@ export class StripeCallError extends Error {
 }
 
 /** The systems besides Stripe that a core reaches through a port. */
-export type UpstreamService =
-  | 'subs-api'
-  | 'www'
-  | 'ope'
-  | 'billing_prod'
-  | 'cf_prod'
-  | 'bigquery'
-  | 'firestore'
-  | 'pubsub'
-  | 'jira';
+export const UPSTREAM_SERVICES = [
+  'subs-api',
+  'www',
+  'ope',
+  'billing_prod',
+  'cf_prod',
+  'bigquery',
+  'firestore',
+  'pubsub',
+  'jira',
+] as const;
+export type UpstreamService = (typeof UPSTREAM_SERVICES)[number];
 
 export class UpstreamError extends Error {
   override readonly name = 'UpstreamError';
@@ -70,6 +72,19 @@ export class WebhookSignatureError extends Error {
   constructor(
     message: string,
     readonly code: WebhookRefusal,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A console request without a valid IAP assertion: refused (401), never served. */
+export class NotAuthenticatedError extends Error {
+  override readonly name = 'NotAuthenticatedError';
+  constructor(
+    /** Why, as a code for the log (`missing`, `invalid`, `not_configured`, `keys_unavailable`). */
+    readonly code: 'missing' | 'invalid' | 'not_configured' | 'keys_unavailable',
+    message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);

@@ -446,3 +446,81 @@ export interface WwwPort {
 export interface Clock {
   now(): Date;
 }
+
+// ---------------------------------------------------------------- support: explain and the console (docs/support.md)
+
+/** Final outcomes counted by run, stage, outcome and code (audit_final_outcomes). */
+export interface RunOutcomeCount {
+  readonly runId: string;
+  readonly system: DriftSystem;
+  readonly trigger: string;
+  readonly snapshotDate: string | null;
+  readonly stage: string;
+  readonly outcome: string;
+  readonly code: string | null;
+  readonly count: number;
+  readonly firstAt: string;
+  readonly lastAt: string;
+}
+
+/** Final outcomes counted by day (UTC, of finishing), system, stage, outcome and code. */
+export interface DailyOutcomeCount {
+  readonly day: string;
+  readonly system: DriftSystem;
+  readonly stage: string;
+  readonly outcome: string;
+  readonly code: string | null;
+  readonly count: number;
+}
+
+/** Blocked final outcomes counted per restriction that applied (a row blocked by two counts for both). */
+export interface RestrictionCount {
+  /** The day (UTC) or the run id, as asked. */
+  readonly key: string;
+  readonly restriction: string;
+  readonly count: number;
+}
+
+/**
+ * Read-only access to the audit for people (the console and `explain`): every read is one query over
+ * billing_observability's de-duplicated views or the audit table filtered first, never a write.
+ */
+export interface SupportReadPort {
+  /** Every attempt that names the account, de-duplicated by row id, oldest first. */
+  accountAttempts(accountId: string): Promise<AuditRecord[]>;
+  /** Accounts audit rows name for the zone (newest first), for search. */
+  accountsOfZone(zoneId: string): Promise<string[]>;
+  /** Account ids that start with the text, from the audit (at most `limit`), for search. */
+  accountsLike(prefix: string, limit: number): Promise<string[]>;
+  /** Detection rows that halted a run, finished at or after the instant. */
+  halts(sinceIso: string): Promise<AuditRecord[]>;
+  /** Final outcomes per run: one run (`runId`), or every run finished in [fromDate, toDate] of a trigger. */
+  runOutcomes(
+    filter:
+      | { readonly runId: string }
+      | { readonly fromDate: string; readonly toDate: string; readonly trigger: string },
+  ): Promise<RunOutcomeCount[]>;
+  /** Final outcomes per day over [fromDate, toDate]. */
+  dailyOutcomes(fromDate: string, toDate: string): Promise<DailyOutcomeCount[]>;
+  /** Blocked final outcomes per restriction: of one run, or per day over [fromDate, toDate]. */
+  blockingRestrictions(
+    filter: { readonly runId: string } | { readonly fromDate: string; readonly toDate: string },
+  ): Promise<RestrictionCount[]>;
+  /** A run's final attempts with the given outcomes (every stage), oldest first, at most `limit`. */
+  runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]>;
+}
+
+/** Who a console request is from, as the Identity-Aware Proxy vouched for it. */
+export interface VerifiedIdentity {
+  readonly email: string;
+  /** IAP's stable user id (`accounts.google.com:…`). */
+  readonly subject: string;
+}
+
+/**
+ * Verifies the signed header IAP adds to every request it lets through (`x-goog-iap-jwt-assertion`):
+ * signature, issuer, audience and time. Throws NotAuthenticatedError when it does not verify.
+ */
+export interface IdentityVerifierPort {
+  verify(assertion: string | null): Promise<VerifiedIdentity>;
+}

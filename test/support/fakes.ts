@@ -15,14 +15,16 @@ import { DEFAULT_CONFIG, DriftControlConfig } from '../../shared/domain/config.j
 import type { Change, ChangeTarget, StripeParamValue } from '../../shared/domain/plan.js';
 import type { TicketClassificationRow } from '../../shared/domain/ticket-classification.js';
 import type { PipelineDeps } from '../../shared/pipeline/deps.js';
-import { StripeCallError } from '../../shared/ports/errors.js';
+import { NotAuthenticatedError, StripeCallError } from '../../shared/ports/errors.js';
 import type {
   AcceptEventRequest,
   BillingProdPort,
   CfProdPort,
   ControlStore,
+  DailyOutcomeCount,
   EventLedgerPort,
   FinalOutcome,
+  IdentityVerifierPort,
   LifecyclePort,
   MirrorHealth,
   MirrorPort,
@@ -32,16 +34,20 @@ import type {
   PendingCheck,
   PublisherPort,
   RecentEvent,
+  RestrictionCount,
   RunClaim,
   RunClaimRequest,
+  RunOutcomeCount,
   StripePort,
   SubsApiAccount,
   SubsApiPort,
+  SupportReadPort,
   TicketRunClaim,
   TicketRunLedgerPort,
   TicketSourcePort,
   TicketStorePort,
   TicketView,
+  VerifiedIdentity,
   ZoneRecord,
 } from '../../shared/ports/index.js';
 import type { Ticket } from '../../shared/tickets/ticket.js';
@@ -340,6 +346,7 @@ export function fakeDeps(view?: AccountView) {
   const tickets = new FakeTicketSource();
   const ticketStore = new FakeTicketStore();
   const ticketRuns = new FakeTicketRuns();
+  const support = new FakeSupportReader();
   const deps: PipelineDeps = {
     mirror,
     events,
@@ -358,6 +365,9 @@ export function fakeDeps(view?: AccountView) {
     ticketStore,
     ticketRuns,
     ticketSettings: { accountIdPattern: '\\bacc_\\d{7}\\b' },
+    support,
+    identity: new FakeIdentity(),
+    consoleSettings: { stripeDashboardUrl: 'https://dashboard.stripe.com/test' },
     clock: { now },
     log: pino({ level: 'silent' }),
   };
@@ -375,6 +385,7 @@ export function fakeDeps(view?: AccountView) {
     tickets,
     ticketStore,
     ticketRuns,
+    support,
   };
 }
 
@@ -569,5 +580,126 @@ export class FakeLifecycle implements LifecyclePort {
       out.set(id, next);
     }
     return out;
+  }
+}
+
+/**
+ * The audit as the support reads see it, in memory (the SQL is tested against the local BigQuery in
+ * test/shared/adapters/bigquery-support.test.ts): final outcomes are each run, system, stage and subject's
+ * latest attempt that will not be retried.
+ */
+export class FakeSupportReader implements SupportReadPort {
+  readonly rows: AuditRecord[] = [];
+
+  private finals(): AuditRecord[] {
+    const last = new Map<string, AuditRecord>();
+    for (const r of [...this.rows].sort((a, b) => a.finished_at.localeCompare(b.finished_at))) {
+      if (r.will_retry) continue;
+      last.set(`${r.run_id}|${r.system}|${r.stage}|${r.zone_id ?? r.account_id ?? ''}`, r);
+    }
+    return [...last.values()];
+  }
+
+  async accountAttempts(accountId: string): Promise<AuditRecord[]> {
+    return this.rows
+      .filter((r) => r.account_id === accountId)
+      .sort((a, b) => a.finished_at.localeCompare(b.finished_at));
+  }
+  async accountsOfZone(zoneId: string): Promise<string[]> {
+    return [...new Set(this.rows.filter((r) => r.zone_id === zoneId).map((r) => r.account_id ?? ''))].filter(
+      Boolean,
+    );
+  }
+  async accountsLike(prefix: string, limit: number): Promise<string[]> {
+    return [...new Set(this.rows.map((r) => r.account_id ?? ''))]
+      .filter((a) => a !== '' && a.startsWith(prefix))
+      .sort()
+      .slice(0, limit);
+  }
+  async halts(sinceIso: string): Promise<AuditRecord[]> {
+    return this.finals().filter(
+      (r) => r.stage === 'detect' && r.outcome === 'halted' && r.finished_at >= sinceIso,
+    );
+  }
+  async runOutcomes(
+    filter: { runId: string } | { fromDate: string; toDate: string; trigger: string },
+  ): Promise<RunOutcomeCount[]> {
+    const rows = this.finals().filter((r) =>
+      'runId' in filter
+        ? r.run_id === filter.runId
+        : r.trigger === filter.trigger &&
+          r.finished_at.slice(0, 10) >= filter.fromDate &&
+          r.finished_at.slice(0, 10) <= filter.toDate,
+    );
+    const groups = new Map<string, RunOutcomeCount>();
+    for (const r of rows) {
+      const key = [r.run_id, r.system, r.trigger, r.snapshot_date, r.stage, r.outcome, r.error_code].join(
+        '|',
+      );
+      const prior = groups.get(key);
+      groups.set(key, {
+        runId: r.run_id,
+        system: r.system,
+        trigger: r.trigger,
+        snapshotDate: r.snapshot_date,
+        stage: r.stage,
+        outcome: r.outcome,
+        code: r.error_code,
+        count: (prior?.count ?? 0) + 1,
+        firstAt: prior && prior.firstAt < r.started_at ? prior.firstAt : r.started_at,
+        lastAt: prior && prior.lastAt > r.finished_at ? prior.lastAt : r.finished_at,
+      });
+    }
+    return [...groups.values()];
+  }
+  async dailyOutcomes(fromDate: string, toDate: string): Promise<DailyOutcomeCount[]> {
+    const groups = new Map<string, DailyOutcomeCount>();
+    for (const r of this.finals()) {
+      const day = r.finished_at.slice(0, 10);
+      if (day < fromDate || day > toDate) continue;
+      const key = [day, r.system, r.stage, r.outcome, r.error_code].join('|');
+      const prior = groups.get(key);
+      groups.set(key, {
+        day,
+        system: r.system,
+        stage: r.stage,
+        outcome: r.outcome,
+        code: r.error_code,
+        count: (prior?.count ?? 0) + 1,
+      });
+    }
+    return [...groups.values()];
+  }
+  async blockingRestrictions(
+    filter: { runId: string } | { fromDate: string; toDate: string },
+  ): Promise<RestrictionCount[]> {
+    const counts = new Map<string, RestrictionCount>();
+    for (const r of this.finals()) {
+      if (r.outcome !== 'blocked') continue;
+      const day = r.finished_at.slice(0, 10);
+      if ('runId' in filter ? r.run_id !== filter.runId : day < filter.fromDate || day > filter.toDate)
+        continue;
+      const key = 'runId' in filter ? r.run_id : day;
+      for (const restriction of r.restrictions) {
+        const prior = counts.get(`${key}|${restriction}`);
+        counts.set(`${key}|${restriction}`, { key, restriction, count: (prior?.count ?? 0) + 1 });
+      }
+    }
+    return [...counts.values()];
+  }
+  async runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]> {
+    return this.finals()
+      .filter((r) => r.run_id === runId && outcomes.includes(r.outcome))
+      .sort((a, b) => a.finished_at.localeCompare(b.finished_at))
+      .slice(0, limit);
+  }
+}
+
+/** Trusts a header of the form `user:<email>`; anything else is refused like an unverifiable assertion. */
+export class FakeIdentity implements IdentityVerifierPort {
+  async verify(assertion: string | null): Promise<VerifiedIdentity> {
+    if (assertion === null) throw new NotAuthenticatedError('missing', 'no assertion');
+    if (!assertion.startsWith('user:')) throw new NotAuthenticatedError('invalid', 'does not verify');
+    return { email: assertion.slice(5), subject: `accounts.google.com:${assertion.slice(5)}` };
   }
 }
