@@ -1,4 +1,5 @@
 export { ENDPOINTS } from './api.js';
+export { DASHBOARD_PATH } from './dashboard.js';
 export { StripeApiError, type StripeErrorBody } from './errors.js';
 export { LIVE_MODE_LIMIT, type RateLimit, TEST_MODE_LIMIT } from './rate-limiter.js';
 export { addInterval } from './records.js';

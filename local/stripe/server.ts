@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { closeServer, LOOPBACK, listenOnLoopback, sleep } from '../net.js';
 import { applyExpand, route } from './api.js';
+import { DASHBOARD_PATH, dashboardResponse, isDashboardPath } from './dashboard.js';
 import { errors, StripeApiError } from './errors.js';
 import { canonicalParams, type FormObject, FormParseError, parseForm } from './form.js';
 import { type RateLimit, TokenBuckets } from './rate-limiter.js';
@@ -206,6 +207,11 @@ export class LocalStripeServer {
     return `http://${LOOPBACK}:${this.port}`;
   }
 
+  /** Base of the local stand-in for the Stripe dashboard's object pages (dashboard.ts), e.g. for STRIPE_DASHBOARD_URL. */
+  get dashboardUrl(): string {
+    return `${this.url}${DASHBOARD_PATH}`;
+  }
+
   get host(): string {
     return `${LOOPBACK}:${this.port}`;
   }
@@ -318,6 +324,13 @@ export class LocalStripeServer {
     const body = await readBody(req);
     if (url.pathname.startsWith('/_admin/')) {
       await this.handleAdmin(method, url, body, res);
+      return;
+    }
+    // Pages a browser follows from a link: no API key, no rate limit or faults, not in the request log.
+    if (isDashboardPath(url.pathname)) {
+      const page = dashboardResponse(this.store, method, url.pathname);
+      res.writeHead(page.status, page.headers);
+      res.end(page.body);
       return;
     }
 
