@@ -35,6 +35,17 @@ interface RestrictionRule {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** "19 hours", "2 days", "2.5 days": whole hours under two days, else days to one decimal. */
+export function howLong(ms: number): string {
+  if (ms < 2 * DAY_MS) {
+    const hours = Math.round(ms / HOUR_MS);
+    return `${hours} hour${hours === 1 ? '' : 's'}`;
+  }
+  const days = Math.round((ms / DAY_MS) * 10) / 10;
+  return `${days} days`;
+}
 
 export function describeAccountType(type: string): string {
   if (SUPPORTED_ACCOUNT_TYPES.has(type)) return `${type} (supported)`;
@@ -163,18 +174,12 @@ export const RESTRICTION_RULES: readonly RestrictionRule[] = [
       if (billing.length === 0) return { applies: false, reason: 'no subscription change planned', evidence };
       if (next === null) return { applies: false, reason: 'no upcoming invoice', evidence };
       const gapMs = Date.parse(next.nextInvoiceAt) - Date.parse(view.asOf);
+      // Said the way support reads it: "next invoice in 2 days (…), within the limit of 3 days".
+      const when = `next invoice ${gapMs < 0 ? `${howLong(-gapMs)} ago` : `in ${howLong(gapMs)}`} (${next.nextInvoiceAt})`;
       if (gapMs >= days * DAY_MS) {
-        return {
-          applies: false,
-          reason: `next invoice ${next.nextInvoiceAt} is at least ${days} days away`,
-          evidence,
-        };
+        return { applies: false, reason: `${when}, not within the limit of ${days} days`, evidence };
       }
-      return {
-        applies: true,
-        reason: `next invoice ${next.nextInvoiceAt} is within ${days} days of ${view.asOf}`,
-        evidence,
-      };
+      return { applies: true, reason: `${when}, within the limit of ${days} days`, evidence };
     },
   },
   {

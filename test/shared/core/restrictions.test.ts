@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../../shared/core/planner.js';
-import { isCardExpired, RESTRICTION_RULES } from '../../../shared/core/restrictions.js';
+import { howLong, isCardExpired, RESTRICTION_RULES } from '../../../shared/core/restrictions.js';
 import type { AccountView } from '../../../shared/domain/account-view.js';
 import type { PlanOutcome, RestrictionName } from '../../../shared/domain/plan.js';
 import { customer, opeItem, opeSub, price, stripeItem, viewWith } from '../../support/views.js';
@@ -384,5 +384,35 @@ describe('InvalidPaymentMethod says why without payment-method ids or card data'
     const said = JSON.stringify(r);
     for (const pm of view.stripe.paymentMethods.data) expect(said).not.toContain(pm.id);
     expect(said).not.toMatch(/pm_|20[0-9]{2}|\b(1[0-2]|0?[1-9])\/\d{2,4}\b/);
+  });
+});
+
+describe('howLong (InvoiceDateTooNear says how soon, as support reads it)', () => {
+  const H = 3_600_000;
+  it.each([
+    [0, '0 hours'],
+    [H, '1 hour'],
+    [19 * H, '19 hours'],
+    [47 * H, '47 hours'],
+    [48 * H, '2 days'],
+    [60 * H, '2.5 days'],
+    [10 * 24 * H, '10 days'],
+  ])('%d ms -> %s', (ms, words) => {
+    expect(howLong(ms)).toBe(words);
+  });
+
+  it('puts it in the reason of the restriction', () => {
+    const view = viewWith((v) => {
+      stripeItem(v, 1).quantity = 9;
+      v.stripe.invoices.data.next = {
+        ...(v.stripe.invoices.data.next as NonNullable<AccountView['stripe']['invoices']['data']['next']>),
+        nextInvoiceAt: new Date(Date.parse(v.asOf) + 30 * H).toISOString(),
+      };
+    });
+    const r = plan(view, { invoiceDateTooNearDays: 3 }).restrictions.find(
+      (x) => x.name === 'InvoiceDateTooNear',
+    );
+    expect(r?.applies).toBe(true);
+    expect(r?.reason).toMatch(/^next invoice in 30 hours \(.*\), within the limit of 3 days$/);
   });
 });
