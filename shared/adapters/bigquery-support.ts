@@ -7,17 +7,48 @@ import type {
   RestrictionCount,
   RunOutcomeCount,
   SupportReadPort,
+  TicketNamingAccount,
 } from '../ports/index.js';
 
 /**
  * The audit read for people (docs/support.md): parameterised queries only, caller text never becomes
- * SQL. Counts read billing_observability.audit_final_outcomes (one final word per run, stage and
- * subject); an account's attempts read the audit table filtered on the account first, then de-duplicated
- * by row id as audit_attempts does, so a page costs the account's rows, not the table's.
+ * SQL. Every query filters the audit table first — by account, by run, or by time — and only then
+ * de-duplicates by row id and takes each run, stage and subject's final word, so a page costs the rows it
+ * shows, not the table (the views' window functions see the whole table before any filter).
  */
 
 const AUDIT = `${DATASETS.audit}.${AUDIT_TABLE}`;
-const FINAL = `${DATASETS.observability}.audit_final_outcomes`;
+
+/**
+ * The final outcomes (billing_observability.audit_final_outcomes: per run, system, stage and subject, the
+ * latest attempt that will not be retried; one copy per row id, as audit_attempts) among the rows `where`
+ * keeps, filtering first. Exact when `where` keeps whole runs (`run_id = …`) or all rows finished at or
+ * after an instant: dropping older rows never changes which row is latest, so callers filter the finals'
+ * own finish time afterwards. test/shared/adapters/bigquery-support.test.ts holds it to the view.
+ */
+function finalsWhere(where: string): string {
+  return `(SELECT * EXCEPT (position, attempts) FROM (
+    SELECT d.*,
+      ROW_NUMBER() OVER (PARTITION BY d.run_id, d.system, d.stage, COALESCE(d.zone_id, d.account_id, '')
+        ORDER BY d.finished_at, d.row_id) AS position,
+      COUNT(*) OVER (PARTITION BY d.run_id, d.system, d.stage, COALESCE(d.zone_id, d.account_id, '')) AS attempts
+    FROM (
+      SELECT * EXCEPT (copy_number) FROM (
+        SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a.row_id ORDER BY a.finished_at, a.started_at) AS copy_number
+        FROM ${AUDIT} AS a WHERE ${where}
+      ) WHERE copy_number = 1
+    ) AS d
+    WHERE NOT d.will_retry
+  ) WHERE position = attempts)`;
+}
+
+/** Rows finished from the start of `fromDate` (UTC); started_at (the partition column) a day earlier at most. */
+const SINCE = 'a.finished_at >= TIMESTAMP(@since) AND a.started_at >= TIMESTAMP(@since_started)';
+function sinceParams(fromDate: string): { since: string; since_started: string } {
+  const since = `${fromDate}T00:00:00.000Z`;
+  return { since, since_started: new Date(Date.parse(since) - 86_400_000).toISOString() };
+}
+const TICKETS = `${DATASETS.observability}.ticket_classifications_latest`;
 
 type Row = Record<string, unknown>;
 
@@ -120,8 +151,12 @@ export class BigQuerySupportReader implements SupportReadPort {
   async halts(sinceIso: string): Promise<AuditRecord[]> {
     const rows = await this.query(
       'halts',
-      `SELECT * FROM ${FINAL} WHERE stage = 'detect' AND outcome = 'halted' AND finished_at >= TIMESTAMP(@since)
-       ORDER BY finished_at, row_id`,
+      // A halt is one row that is never retried: read the table filtered first, one copy per row id.
+      `SELECT * EXCEPT (copy_number) FROM (
+         SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a.row_id ORDER BY a.finished_at, a.started_at) AS copy_number
+         FROM ${AUDIT} AS a
+         WHERE a.stage = 'detect' AND a.outcome = 'halted' AND a.finished_at >= TIMESTAMP(@since)
+       ) WHERE copy_number = 1 ORDER BY finished_at, row_id`,
       { since: sinceIso },
     );
     return rows.map(auditRecord);
@@ -132,20 +167,26 @@ export class BigQuerySupportReader implements SupportReadPort {
       | { readonly runId: string }
       | { readonly fromDate: string; readonly toDate: string; readonly trigger: string },
   ): Promise<RunOutcomeCount[]> {
-    const where =
+    const [finals, where, params] =
       'runId' in filter
-        ? 'run_id = @run'
-        : 'trigger = @trigger AND DATE(finished_at) BETWEEN DATE(@from) AND DATE(@to)';
-    const params =
-      'runId' in filter
-        ? { run: filter.runId }
-        : { trigger: filter.trigger, from: filter.fromDate, to: filter.toDate };
+        ? [finalsWhere('a.run_id = @run'), 'TRUE', { run: filter.runId }]
+        : [
+            finalsWhere(`a.trigger = @trigger AND ${SINCE}`),
+            'DATE(finished_at) BETWEEN DATE(@from) AND DATE(@to)',
+            {
+              trigger: filter.trigger,
+              from: filter.fromDate,
+              to: filter.toDate,
+              ...sinceParams(filter.fromDate),
+            },
+          ];
     const rows = await this.query(
       'runs',
       `SELECT run_id, system, trigger, snapshot_date, stage, outcome, error_code,
+         COALESCE(zone_id, account_id) IS NULL AS run_level,
          COUNT(*) AS n, MIN(started_at) AS first_at, MAX(finished_at) AS last_at
-       FROM ${FINAL} WHERE ${where}
-       GROUP BY run_id, system, trigger, snapshot_date, stage, outcome, error_code
+       FROM ${finals} WHERE ${where}
+       GROUP BY run_id, system, trigger, snapshot_date, stage, outcome, error_code, run_level
        ORDER BY first_at, run_id, stage, outcome`,
       params,
     );
@@ -157,6 +198,7 @@ export class BigQuerySupportReader implements SupportReadPort {
       stage: String(r.stage),
       outcome: String(r.outcome),
       code: text(r.error_code),
+      runLevel: Boolean(r.run_level),
       count: Number(r.n),
       firstAt: instant(r.first_at),
       lastAt: instant(r.last_at),
@@ -166,10 +208,11 @@ export class BigQuerySupportReader implements SupportReadPort {
   async dailyOutcomes(fromDate: string, toDate: string): Promise<DailyOutcomeCount[]> {
     const rows = await this.query(
       'trends',
-      `SELECT CAST(DATE(finished_at) AS STRING) AS day, system, stage, outcome, error_code, COUNT(*) AS n
-       FROM ${FINAL} WHERE DATE(finished_at) BETWEEN DATE(@from) AND DATE(@to)
-       GROUP BY day, system, stage, outcome, error_code ORDER BY day, system, stage, outcome`,
-      { from: fromDate, to: toDate },
+      `SELECT CAST(DATE(finished_at) AS STRING) AS day, system, stage, outcome, error_code,
+         COALESCE(zone_id, account_id) IS NULL AS run_level, COUNT(*) AS n
+       FROM ${finalsWhere(SINCE)} WHERE DATE(finished_at) BETWEEN DATE(@from) AND DATE(@to)
+       GROUP BY day, system, stage, outcome, error_code, run_level ORDER BY day, system, stage, outcome`,
+      { from: fromDate, to: toDate, ...sinceParams(fromDate) },
     );
     return rows.map((r) => ({
       day: String(plain(r.day)),
@@ -177,6 +220,7 @@ export class BigQuerySupportReader implements SupportReadPort {
       stage: String(r.stage),
       outcome: String(r.outcome),
       code: text(r.error_code),
+      runLevel: Boolean(r.run_level),
       count: Number(r.n),
     }));
   }
@@ -188,10 +232,12 @@ export class BigQuerySupportReader implements SupportReadPort {
     const rows = await this.query(
       'restrictions',
       `SELECT ${byRun ? 'f.run_id' : 'CAST(DATE(f.finished_at) AS STRING)'} AS k, r AS restriction, COUNT(*) AS n
-       FROM ${FINAL} AS f, UNNEST(f.restrictions) AS r
-       WHERE f.outcome = 'blocked' AND ${byRun ? 'f.run_id = @run' : 'DATE(f.finished_at) BETWEEN DATE(@from) AND DATE(@to)'}
+       FROM ${finalsWhere(byRun ? 'a.run_id = @run' : SINCE)} AS f, UNNEST(f.restrictions) AS r
+       WHERE f.outcome = 'blocked' ${byRun ? '' : 'AND DATE(f.finished_at) BETWEEN DATE(@from) AND DATE(@to)'}
        GROUP BY k, restriction ORDER BY k, restriction`,
-      byRun ? { run: filter.runId } : { from: filter.fromDate, to: filter.toDate },
+      byRun
+        ? { run: filter.runId }
+        : { from: filter.fromDate, to: filter.toDate, ...sinceParams(filter.fromDate) },
     );
     return rows.map((r) => ({
       key: String(plain(r.k)),
@@ -200,10 +246,35 @@ export class BigQuerySupportReader implements SupportReadPort {
     }));
   }
 
+  async ticketsNaming(accountId: string, limit: number): Promise<TicketNamingAccount[]> {
+    const rows = await this.query(
+      'tickets',
+      `SELECT t.key, t.created, t.atom, t.molecule, t.taxonomy_version
+       FROM ${TICKETS} AS t WHERE @account IN UNNEST(t.account_ids) ORDER BY t.created, t.key, t.taxonomy_version`,
+      { account: accountId },
+    );
+    // One row per ticket: the newest taxonomy version that classified it (v10 after v9).
+    const version = (v: string) => Number(v.replace(/^v/, '')) || 0;
+    const newest = new Map<string, TicketNamingAccount>();
+    for (const r of rows) {
+      const ticket: TicketNamingAccount = {
+        key: String(r.key),
+        created: instant(r.created),
+        atom: String(r.atom),
+        molecule: text(r.molecule),
+        taxonomyVersion: String(r.taxonomy_version),
+      };
+      const prior = newest.get(ticket.key);
+      if (prior === undefined || version(ticket.taxonomyVersion) > version(prior.taxonomyVersion))
+        newest.set(ticket.key, ticket);
+    }
+    return [...newest.values()].sort((a, b) => b.created.localeCompare(a.created)).slice(0, limit);
+  }
+
   async runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]> {
     const rows = await this.query(
       'the run',
-      `SELECT * FROM ${FINAL} WHERE run_id = @run AND outcome IN UNNEST(@outcomes)
+      `SELECT * FROM ${finalsWhere('a.run_id = @run')} WHERE outcome IN UNNEST(@outcomes)
        ORDER BY finished_at, row_id LIMIT @limit`,
       { run: runId, outcomes: [...outcomes], limit },
     );

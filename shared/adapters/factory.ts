@@ -188,7 +188,7 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
     config.subsApiUrl === undefined
       ? missingPort<SubsApiPort>(
           'subsApi',
-          ['zone', 'account'],
+          ['zone', 'account', 'accountsOfCustomer'],
           'SUBS_API_URL',
           'the subs-api base URL',
           functionName,

@@ -23,12 +23,15 @@ export interface IapVerifierOptions {
   readonly now?: () => number;
 }
 
-function keyIdOf(assertion: string): string | null {
+/** The assertion's header (null: not a JWT header). */
+function headerOf(assertion: string): { kid?: unknown; alg?: unknown } | null {
   try {
-    const header = JSON.parse(Buffer.from(assertion.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
-      kid?: unknown;
-    };
-    return typeof header.kid === 'string' ? header.kid : null;
+    const header: unknown = JSON.parse(
+      Buffer.from(assertion.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    );
+    return typeof header === 'object' && header !== null
+      ? (header as { kid?: unknown; alg?: unknown })
+      : null;
   } catch {
     return null;
   }
@@ -70,7 +73,11 @@ export class IapJwtVerifier implements IdentityVerifierPort {
       throw new NotAuthenticatedError('not_configured', 'IAP_AUDIENCE is not set: the console serves nobody');
     if (assertion === null || assertion.length === 0)
       throw new NotAuthenticatedError('missing', 'no x-goog-iap-jwt-assertion header: not through IAP');
-    const keys = await this.publicKeys(keyIdOf(assertion));
+    // IAP signs with ES256 only; the library checks other algorithms' signatures as given, so refuse them.
+    const header = headerOf(assertion);
+    if (header?.alg !== 'ES256')
+      throw new NotAuthenticatedError('invalid', 'the IAP assertion is not signed with ES256');
+    const keys = await this.publicKeys(typeof header.kid === 'string' ? header.kid : null);
     let payload: { email?: unknown; sub?: unknown } | undefined;
     try {
       const ticket = await this.client.verifySignedJwtWithCertsAsync(assertion, keys, audience, [IAP_ISSUER]);

@@ -458,6 +458,8 @@ export interface RunOutcomeCount {
   readonly stage: string;
   readonly outcome: string;
   readonly code: string | null;
+  /** About the run itself (a halt, the run's summary), not an account or zone. */
+  readonly runLevel: boolean;
   readonly count: number;
   readonly firstAt: string;
   readonly lastAt: string;
@@ -470,6 +472,8 @@ export interface DailyOutcomeCount {
   readonly stage: string;
   readonly outcome: string;
   readonly code: string | null;
+  /** About the run itself (a halt, the run's summary), not an account or zone. */
+  readonly runLevel: boolean;
   readonly count: number;
 }
 
@@ -508,6 +512,17 @@ export interface SupportReadPort {
   ): Promise<RestrictionCount[]>;
   /** A run's final attempts with the given outcomes (every stage), oldest first, at most `limit`. */
   runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /** Tickets that name the account (the ticket signal, docs/tickets.md), newest first, at most `limit`. */
+  ticketsNaming(accountId: string, limit: number): Promise<TicketNamingAccount[]>;
+}
+
+/** A Jira ticket that names an account, as the latest run of the newest taxonomy classified it. */
+export interface TicketNamingAccount {
+  readonly key: string;
+  readonly created: string;
+  readonly atom: string;
+  readonly molecule: string | null;
+  readonly taxonomyVersion: string;
 }
 
 /** Who a console request is from, as the Identity-Aware Proxy vouched for it. */

@@ -1,5 +1,6 @@
 import type { CloudEvent, Request, Response } from '@google-cloud/functions-framework';
 import type { z } from 'zod';
+import { handleConsoleRequest } from '../console/app.js';
 import { RunContext } from '../contracts/messages.js';
 import type { AuditStage, DriftSystem } from '../domain/audit.js';
 import { CalendarDate } from '../domain/common.js';
@@ -328,4 +329,19 @@ export const classifyTicketsHttp = httpHandler('classify-tickets', async (deps, 
     'ticket week done',
   );
   res.status(200).json({ ...result, digest });
+});
+
+// ---------------------------------------------------------------- console (HTTP, people behind IAP)
+
+export const supportConsoleHttp = httpHandler('console', async (deps, req, res) => {
+  const assertion = req.headers['x-goog-iap-jwt-assertion'];
+  const result = await handleConsoleRequest(deps, {
+    method: req.method,
+    path: req.path,
+    query: (req.query ?? {}) as Record<string, unknown>,
+    assertion: (Array.isArray(assertion) ? assertion[0] : assertion) ?? null,
+  });
+  res.status(result.status).set(result.headers);
+  if (req.method === 'HEAD') res.end();
+  else res.send(result.body);
 });

@@ -5,6 +5,7 @@ import { DEFAULT_PLANNER_CONFIG, type Plan } from '../domain/plan.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { failureOf } from '../pipeline/failures.js';
 import { gatherLive, sourcesOf } from '../pipeline/gather.js';
+import type { TicketNamingAccount } from '../ports/index.js';
 import { type AccountExplanation, explainAccount } from './explain.js';
 import { type StripeLink, stripeLinks, targetsOf } from './stripe-links.js';
 
@@ -39,6 +40,8 @@ export interface AccountReport {
   readonly links: readonly StripeLink[];
   /** Nightly runs that halted in the look-back window. */
   readonly halts: readonly AuditRecord[];
+  /** Jira tickets that name the account, newest first (the ticket signal; at most 20). */
+  readonly tickets: readonly TicketNamingAccount[];
   /** Present when a live read was asked for and succeeded. */
   readonly live: LiveSection | null;
   /** Reads that failed, in words (no secrets: the failure's code and message). */
@@ -71,12 +74,13 @@ export async function accountReport(
   const now = deps.clock.now();
   const problems: string[] = [];
   const since = new Date(now.getTime() - (options.haltsLookBackDays ?? 14) * 86_400_000).toISOString();
-  const [attempts, halts, stripeLife, wwwLife, subs] = await Promise.all([
+  const [attempts, halts, stripeLife, wwwLife, subs, tickets] = await Promise.all([
     deps.support.accountAttempts(accountId),
     attempt('halted runs', problems, () => deps.support.halts(since)),
     attempt('drift lifecycle (stripe)', problems, () => deps.lifecycle.get('stripe', accountId)),
     attempt('drift lifecycle (www)', problems, () => deps.lifecycle.get('www', accountId)),
     attempt('subs-api', problems, () => deps.subsApi.account(accountId)),
+    attempt('tickets', problems, () => deps.support.ticketsNaming(accountId, 20)),
   ]);
   const liveRead = options.live
     ? await attempt('live gather', problems, async () => {
@@ -130,6 +134,7 @@ export async function accountReport(
     customerId,
     links,
     halts: halts ?? [],
+    tickets: tickets ?? [],
     live,
     problems,
     generatedAt: now.toISOString(),

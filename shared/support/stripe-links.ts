@@ -14,7 +14,7 @@ export interface StripeLink {
 
 const PATHS = { customer: 'customers', subscription: 'subscriptions', invoice: 'invoices' } as const;
 const PREFIXES = { customer: 'cus_', subscription: 'sub_', invoice: 'in_' } as const;
-const STRIPE_ID = /^[A-Za-z0-9_]{4,255}$/;
+const STRIPE_ID = /^[A-Za-z0-9_]{1,255}$/;
 
 /** The dashboard base for a key's mode: test-mode objects live under /test (a live or no key: none). */
 export function dashboardBaseFor(apiKey: string | undefined): string {
@@ -24,7 +24,8 @@ export function dashboardBaseFor(apiKey: string | undefined): string {
 }
 
 export function stripeLink(base: string, kind: StripeLink['kind'], id: string): StripeLink | null {
-  if (!id.startsWith(PREFIXES[kind]) || !STRIPE_ID.test(id)) return null;
+  const prefix = PREFIXES[kind];
+  if (!id.startsWith(prefix) || id.length === prefix.length || !STRIPE_ID.test(id)) return null;
   return { kind, id, url: `${base.replace(/\/+$/, '')}/${PATHS[kind]}/${encodeURIComponent(id)}` };
 }
 
@@ -34,9 +35,12 @@ export function targetsOf(attempts: readonly AuditRecord[]): string[] {
   for (const row of attempts) {
     if (row.stage !== 'plan_apply') continue;
     try {
-      const result = JSON.parse(row.result_json) as { changes?: { target?: unknown }[] };
-      for (const change of result.changes ?? [])
-        if (typeof change.target === 'string') ids.add(change.target);
+      const result = JSON.parse(row.result_json) as { changes?: unknown } | null;
+      const changes: unknown[] = Array.isArray(result?.changes) ? result.changes : [];
+      for (const change of changes) {
+        const target = (change as { target?: unknown } | null)?.target;
+        if (typeof target === 'string') ids.add(target);
+      }
     } catch {
       // A truncated result (over 900 KB) names no targets: nothing to link.
     }

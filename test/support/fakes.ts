@@ -42,6 +42,7 @@ import type {
   SubsApiAccount,
   SubsApiPort,
   SupportReadPort,
+  TicketNamingAccount,
   TicketRunClaim,
   TicketRunLedgerPort,
   TicketSourcePort,
@@ -633,9 +634,17 @@ export class FakeSupportReader implements SupportReadPort {
     );
     const groups = new Map<string, RunOutcomeCount>();
     for (const r of rows) {
-      const key = [r.run_id, r.system, r.trigger, r.snapshot_date, r.stage, r.outcome, r.error_code].join(
-        '|',
-      );
+      const runLevel = (r.zone_id ?? r.account_id) === null;
+      const key = [
+        r.run_id,
+        r.system,
+        r.trigger,
+        r.snapshot_date,
+        r.stage,
+        r.outcome,
+        r.error_code,
+        runLevel,
+      ].join('|');
       const prior = groups.get(key);
       groups.set(key, {
         runId: r.run_id,
@@ -645,6 +654,7 @@ export class FakeSupportReader implements SupportReadPort {
         stage: r.stage,
         outcome: r.outcome,
         code: r.error_code,
+        runLevel,
         count: (prior?.count ?? 0) + 1,
         firstAt: prior && prior.firstAt < r.started_at ? prior.firstAt : r.started_at,
         lastAt: prior && prior.lastAt > r.finished_at ? prior.lastAt : r.finished_at,
@@ -657,7 +667,8 @@ export class FakeSupportReader implements SupportReadPort {
     for (const r of this.finals()) {
       const day = r.finished_at.slice(0, 10);
       if (day < fromDate || day > toDate) continue;
-      const key = [day, r.system, r.stage, r.outcome, r.error_code].join('|');
+      const runLevel = (r.zone_id ?? r.account_id) === null;
+      const key = [day, r.system, r.stage, r.outcome, r.error_code, runLevel].join('|');
       const prior = groups.get(key);
       groups.set(key, {
         day,
@@ -665,6 +676,7 @@ export class FakeSupportReader implements SupportReadPort {
         stage: r.stage,
         outcome: r.outcome,
         code: r.error_code,
+        runLevel,
         count: (prior?.count ?? 0) + 1,
       });
     }
@@ -687,6 +699,16 @@ export class FakeSupportReader implements SupportReadPort {
     }
     return [...counts.values()];
   }
+  readonly tickets: (TicketNamingAccount & { accountIds: readonly string[] })[] = [];
+
+  async ticketsNaming(accountId: string, limit: number): Promise<TicketNamingAccount[]> {
+    return this.tickets
+      .filter((t) => t.accountIds.includes(accountId))
+      .sort((a, b) => b.created.localeCompare(a.created))
+      .slice(0, limit)
+      .map(({ accountIds: _ids, ...t }) => t);
+  }
+
   async runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]> {
     return this.finals()
       .filter((r) => r.run_id === runId && outcomes.includes(r.outcome))

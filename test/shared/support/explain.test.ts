@@ -62,19 +62,19 @@ const BY_OUTCOME: Record<AuditOutcome, { row: AuditRecord; verdict: Verdict; say
       outcome: 'blocked',
       restrictions: ['InvoiceDateTooNear'],
       reason:
-        'InvoiceDateTooNear: next invoice 2026-11-26T00:00:00.000Z is within 3 days of 2026-11-24T06:00:00.000Z',
+        'InvoiceDateTooNear: next invoice in 42 hours (2026-11-26T00:00:00.000Z), within the limit of 3 days',
       result: {
         drift: DRIFT,
         restrictions: [
           {
             name: 'InvoiceDateTooNear',
-            reason: 'next invoice 2026-11-26T00:00:00.000Z is within 3 days of 2026-11-24T06:00:00.000Z',
+            reason: 'next invoice in 42 hours (2026-11-26T00:00:00.000Z), within the limit of 3 days',
           },
         ],
       },
     }),
     verdict: 'not_healed',
-    says: /^New drift on 2026-11-24 \(price on 1 item, status\); not healed: blocked on 2026-11-24 by InvoiceDateTooNear — next invoice 2026-11-26T00:00:00.000Z is within 3 days/,
+    says: /^New drift on 2026-11-24 \(price on 1 item, status\); not healed: blocked on 2026-11-24 by InvoiceDateTooNear — next invoice in 42 hours \(2026-11-26T00:00:00.000Z\), within the limit of 3 days\.$/,
   },
   needs_human: {
     row: row({
