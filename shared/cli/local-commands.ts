@@ -15,6 +15,8 @@ export const LOCAL_COMMANDS = {
     'Bring up the whole local stack seeded with N synthetic accounts (emulators, BigQuery with the mirror, Stripe, subs-api, www, the functions behind push subscriptions); print where each listens; Ctrl-C tears it all down.',
   mirror:
     'The synthetic mirror of every store: generate it into a DuckDB file, export it for bq load, print one AccountView, or serve a local BigQuery over it.',
+  console:
+    'Serve the support console on a local stack kept by `run-local --keep` (its environment exported), behind the local IAP stand-in signed in as the development identity; print its URL.',
 } as const;
 
 export type LocalCommandName = keyof typeof LOCAL_COMMANDS;

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ValidationError } from '../domain/validate.js';
 import { registerConfig } from './commands/config.js';
 import { registerEvents } from './commands/events.js';
+import { registerExplain } from './commands/explain.js';
 import { registerGather } from './commands/gather.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReplay } from './commands/replay.js';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     registerReplay(program, out);
     registerConfig(program, out);
     registerEvents(program, out);
+    registerExplain(program, out);
     registerTickets(program, out);
     await registerLocalCommands(program, out, argv.slice(2), options.loadLocalCommands);
     await program.parseAsync([...argv]);
