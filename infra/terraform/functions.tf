@@ -4,8 +4,9 @@
 # a Google identity); the module call only looks them up. Each of these maps names every function, so a
 # function added to topology.json fails the plan until it is given its settings here.
 # The module call and every grant below cover local.deployed_functions (main.tf): all of them, but
-# ope-events when var.ope_change_topic_id is unset (it would have no topic to read) and
-# classify-tickets when var.jira_base_url is empty (it would have no Jira to read).
+# ope-events when var.ope_change_topic_id is unset (it would have no topic to read), classify-tickets
+# when var.jira_base_url is empty (it would have no Jira to read) and the console when
+# var.console_domain is empty (nobody could reach it: its load balancer and IAP are in console.tf).
 
 locals {
   # Sizing chosen per function; override per environment with var.function_settings_overrides.
@@ -59,6 +60,15 @@ locals {
   #   Jira's Retry-After waits included) fits; 1 instance with concurrency 1, so two runs never share an
   #   instance's model or compete for Jira's rate limit (an overlapping call for the same week is
   #   answered 409 by the week's ledger, driftcontrol_ticket_runs, and the scheduler retries it later).
+  # - console: pages for a few support engineers at a time, each a handful of BigQuery and Firestore
+  #   reads, or on request a live gather of one account (the same reads as gather: subs-api, the three
+  #   replicas, Stripe): I/O bound, so concurrency 8, and gather's 120 s timeout for the live gather.
+  #   2 instances bound what it adds to the stores: up to 2 x 4 = 8 connections on each read replica
+  #   (its pool is gather's), and Stripe reads outside the deployment's leased budget, since the console
+  #   leases no share (STRIPE_READ_ONLY): each instance reads on its own STRIPE_READS_PER_SECOND (code
+  #   default 5), so at most 10 a second; keep the leased read budget at least that far below Stripe's
+  #   limit (docs/deploy.md, "Support console"). Scale to zero: a cold start costs a person a few
+  #   seconds.
   # Every consumer's timeout stays below the 600 s push ack deadline, or Pub/Sub would redeliver a
   # message still being processed.
   function_defaults = {
@@ -71,6 +81,7 @@ locals {
     "event-sweeper"    = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
     "ope-events"       = { memory_mb = 512, cpu = "1", timeout_s = 60, min_instances = 0, max_instances = 2, max_concurrent_requests = 16 }
     "classify-tickets" = { memory_mb = 512, cpu = "1", timeout_s = 300, min_instances = 0, max_instances = 1, max_concurrent_requests = 1 }
+    "console"          = { memory_mb = 512, cpu = "1", timeout_s = 120, min_instances = 0, max_instances = 2, max_concurrent_requests = 8 }
   }
 
   function_settings = {
@@ -152,6 +163,23 @@ locals {
         } : k => v if v != null
       },
     )
+    # Reads driftcontrol's control state (config, gates, the drift lifecycle) with a viewer grant,
+    # subs-api and the replicas for search and a live gather (through the connector, like gather).
+    # STRIPE_READ_ONLY: its Stripe port refuses every write and reads on a small budget of its own
+    # without leasing a share in Firestore, which it could not write anyway. IAP_AUDIENCE: the console
+    # serves only requests whose IAP assertion names its own backend service (console.tf), and refuses
+    # everyone without it; the project number and the backend's numeric id are known once both exist.
+    # STRIPE_DASHBOARD_URL only when its variable is set (the code picks it from the key's mode
+    # otherwise); STRIPE_READS_PER_SECOND keeps the code's default (5).
+    "console" = merge(
+      {
+        FIRESTORE_DATABASE = local.firestore_database
+        SUBS_API_URL       = var.subs_api_base_url
+        STRIPE_READ_ONLY   = "true"
+      },
+      { for fn in local.console_functions : "IAP_AUDIENCE" => local.console_iap_audiences[fn] },
+      var.console_stripe_dashboard_url == null ? {} : { STRIPE_DASHBOARD_URL = var.console_stripe_dashboard_url },
+    )
   }
 
   # Secrets are read at runtime from Secret Manager, never from Terraform. Each is mounted as a secret
@@ -163,7 +191,8 @@ locals {
   # cold start). The functions that do not mount a secret start without it (the port that needs it
   # fails if ever used).
   # Each function that calls Stripe mounts its own restricted key (secrets.tf) as STRIPE_API_KEY:
-  # gather the read-only one, plan-apply the one that may also heal. Neither can read the other's.
+  # gather the read-only one, plan-apply the one that may also heal, the console a read-only one of its
+  # own. None can read another's.
   stripe_secret_env = {
     for fn in keys(local.stripe_keys) : fn => [{
       key       = "STRIPE_API_KEY"
@@ -200,7 +229,8 @@ locals {
 
   # Secrets each function mounts as environment variables; the module grants its runtime service
   # account secretAccessor on exactly these, and nobody else gets access. Only gather and plan-apply
-  # read the live truth (the replicas) and call Stripe. stripe-events only verifies what Stripe sends:
+  # read the live truth (the replicas) and call Stripe, and the console, for a live gather, with its own
+  # read-only key (never gather's or plan-apply's). stripe-events only verifies what Stripe sends:
   # the webhook signing secret, and no Stripe API key (it calls no Stripe API) and no replica.
   # ope-events reads only the message and Firestore: nothing. classify-tickets reads Jira with the API
   # user's token, and nothing of Stripe or the replicas.
@@ -214,6 +244,7 @@ locals {
     "event-sweeper"    = []
     "ope-events"       = []
     "classify-tickets" = try(local.jira_secret_env["classify-tickets"], [])
+    "console"          = concat(try(local.stripe_secret_env["console"], []), local.replica_secret_env)
   }
 
   # Every name a secret is mounted under, and its _FILE form: never a plain variable
@@ -224,9 +255,9 @@ locals {
     [name, "${name}_FILE"]
   ])
 
-  # The functions that reach the company network: gather and plan-apply (subs-api and the read
-  # replicas), www-resync (subs-api and www), stripe-events (subs-api), through the connector when one
-  # is given, with var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private
+  # The functions that reach the company network: gather, plan-apply and the console (subs-api and the
+  # read replicas), www-resync (subs-api and www), stripe-events (subs-api), through the connector when
+  # one is given, with var.vpc_connector_egress_settings (PRIVATE_RANGES_ONLY by default: only private
   # addresses go through the VPC, Stripe and Google APIs are reached directly). detect-drift,
   # audit-writer, event-sweeper and ope-events only talk to Google APIs and get none; classify-tickets
   # talks to Google APIs and Jira Cloud, on the internet, and gets none either (default egress).
@@ -240,6 +271,7 @@ locals {
     "event-sweeper"    = null
     "ope-events"       = null
     "classify-tickets" = null
+    "console"          = var.vpc_connector
   }
 
   # Who may invoke a function without any Google identity (roles/run.invoker for allUsers, granted by
@@ -262,6 +294,7 @@ locals {
     "event-sweeper"    = false
     "ope-events"       = false
     "classify-tickets" = false
+    "console"          = false
   }
 
   # Network ingress per function: var.ingress_settings (internal-only by default), unless
@@ -279,11 +312,18 @@ locals {
   # says: Stripe calls from the internet, and internal-only would refuse every delivery. Only an
   # override naming it changes that (e.g. ALLOW_INTERNAL_AND_GCLB behind a load balancer with Cloud
   # Armor in front). It is the only function with ALLOW_ALL by default.
+  # The console (local.load_balanced_functions) is ALLOW_INTERNAL_AND_GCLB whatever var.ingress_settings
+  # says: people reach it only through its external load balancer, where IAP checks each of them
+  # (console.tf), and internal-only would refuse the load balancer; an override may not change it (a
+  # validation of var.ingress_settings_overrides).
+  load_balanced_functions = ["console"]
   function_ingress_settings = {
     for fn in local.function_names : fn => lookup(
       var.ingress_settings_overrides,
       fn,
-      local.function_allow_unauthenticated[fn] ? "ALLOW_ALL" : var.ingress_settings,
+      local.function_allow_unauthenticated[fn] ? "ALLOW_ALL" : (
+        contains(local.load_balanced_functions, fn) ? "ALLOW_INTERNAL_AND_GCLB" : var.ingress_settings
+      ),
     )
   }
 
@@ -292,7 +332,9 @@ locals {
   # identity (the weekly call) and the operators (a given week, a backfill under a new taxonomy
   # version, a forced rerun: the function only reads Jira and lands rows in BigQuery, once per week and
   # version unless forced, and moves no money); stripe-events by anyone (function_allow_unauthenticated
-  # above), so it names no one here. Pub/Sub-fed functions are invoked only by their own push identity,
+  # above), so it names no one here; the console by IAP's service agent alone, which forwards only the
+  # requests of people IAP let through (var.console_members, console.tf), never by a person directly.
+  # Pub/Sub-fed functions are invoked only by their own push identity,
   # which the module creates; the module refuses invokers for them. Keys are known when planning (names
   # and the operators variable).
   function_invoker_members = {
@@ -308,6 +350,7 @@ locals {
       { scheduler = "serviceAccount:${google_service_account.scheduler.email}" },
       { for m in var.operator_members : "operator/${m}" => m },
     )
+    "console" = { for fn in local.console_functions : "iap" => "serviceAccount:${google_project_service_identity.iap[fn].email}" }
   }
 
   # The topic feeding each deployed Pub/Sub-fed function (null: HTTP), and the project it lives in. A hop
@@ -407,8 +450,8 @@ module "function" {
 # What each runtime identity may touch besides its topics (pubsub.tf) and secrets (modules/function).
 # Firestore roles are granted on the project, each with the condition that limits it to driftcontrol's
 # own database (local.firestore_iam_condition, firestore.tf), but classify-tickets', limited to the ticket
-# ledger's database (local.tickets_firestore_iam_condition). BigQuery jobs have no finer level than
-# the project; datasets and the audit table are granted at their own level.
+# ledger's database (local.tickets_firestore_iam_condition); the console's is a viewer role. BigQuery
+# jobs have no finer level than the project; datasets and the audit table are granted at their own level.
 # ---------------------------------------------------------------------------------------------------
 
 locals {
@@ -423,7 +466,9 @@ locals {
   # audit-writer gets nothing. classify-tickets gets nothing here: it reads untrusted ticket text and has
   # internet egress, and its only Firestore use is its week ledger (driftcontrol_ticket_runs), kept in a
   # database of its own (runtime_tickets_firestore below), so it cannot write the kill switch, gates,
-  # leases or Stripe rate shares.
+  # leases or Stripe rate shares. The console only reads (the config, the gates, the drift lifecycle: a
+  # person looks, the pipeline acts) and leases no Stripe share (STRIPE_READ_ONLY), so it gets
+  # roles/datastore.viewer, with the same condition: it can write nothing in Firestore.
   firestore_roles = {
     "detect-drift"  = "roles/datastore.user"
     "gather"        = "roles/datastore.user"
@@ -432,13 +477,15 @@ locals {
     "stripe-events" = "roles/datastore.user"
     "event-sweeper" = "roles/datastore.user"
     "ope-events"    = "roles/datastore.user"
+    "console"       = "roles/datastore.viewer"
   }
 
   # BigQuery queries run as jobs in this project. audit-writer streams rows (insertId = row_id) and
   # needs no jobs: it only gets the insert-only custom role on the audit table below. event-sweeper
   # runs one query a minute (the newest snapshot_date of billing_mirror.mirror_manifest).
-  # classify-tickets queries the ticket views for its digest (its rows are streamed: no job).
-  bigquery_job_users = ["detect-drift", "gather", "event-sweeper", "classify-tickets"]
+  # classify-tickets queries the ticket views for its digest (its rows are streamed: no job). The console
+  # queries the audit and its views for every page.
+  bigquery_job_users = ["detect-drift", "gather", "event-sweeper", "classify-tickets", "console"]
 
   # Datasets each function reads (dataset keys of topology.json): detection and the warehouse side of
   # gather read the mirror and its views; event-sweeper reads only billing_mirror.mirror_manifest, so it
@@ -453,7 +500,10 @@ locals {
   # every reader of billing_observability (detect-drift, gather) would then read the audit through it;
   # and the provider's dataset IAM members (operator_reader, runtime_reader on billing_audit and
   # billing_tickets) remove authorized-view entries from a dataset's access list, so the two would fight.
-  # The others read none.
+  # The console reads the audit table (an account's attempts, runs, trends, search), and the tickets that
+  # name an account through ticket_classifications_latest (observability, over billing_tickets), so the
+  # audit, observability and tickets datasets; it reads no mirror table and writes nothing (no
+  # dataEditor, no insert role). The others read none.
   bigquery_read_datasets = {
     "detect-drift"     = ["mirror", "observability"]
     "gather"           = ["mirror", "observability"]
@@ -464,6 +514,7 @@ locals {
     "event-sweeper"    = ["mirror"]
     "ope-events"       = []
     "classify-tickets" = ["observability", "audit", "tickets"]
+    "console"          = ["audit", "observability", "tickets"]
   }
 
   # One dataViewer grant per (function, dataset), keyed "<function>/<dataset key>" as before.

@@ -7,8 +7,8 @@
 # evaluates these locals and holds them to the code.
 #
 # Files: main.tf (this: the topology, shared locals, APIs, source archive, build identity), pubsub.tf,
-# functions.tf, scheduler.tf, firestore.tf, bigquery.tf, secrets.tf, monitoring.tf, moved.tf
-# (addresses of the previous layout).
+# functions.tf, scheduler.tf, firestore.tf, bigquery.tf, secrets.tf, monitoring.tf, console.tf (the
+# support console's load balancer and Identity-Aware Proxy), moved.tf (addresses of the previous layout).
 
 locals {
   repo_root = abspath("${path.module}/../..")
@@ -58,21 +58,24 @@ locals {
   }
   function_names = keys(local.functions)
 
-  # Functions that read a system the deployment may not have, and whether it names that system (a
-  # non-empty variable): classify-tickets reads Jira (var.jira_base_url). Every function not listed here
-  # needs nothing optional but, for a consumer of an external topic, that topic (below).
+  # Functions that need something the deployment may not have, and whether it names it (a non-empty
+  # variable): classify-tickets reads Jira (var.jira_base_url); the console is served to people at a
+  # hostname (var.console_domain: its certificate and IAP load balancer, console.tf). Every function not
+  # listed here needs nothing optional but, for a consumer of an external topic, that topic (below).
   optional_functions_enabled = {
     "classify-tickets" = var.jira_base_url != ""
+    "console"          = var.console_domain != ""
   }
 
   # The functions this deployment runs (module.function in functions.tf): every function of the topology
   # but one fed by an external topic the deployment does not name (local.external_topic_ids null), and
   # one whose system the deployment does not name (local.optional_functions_enabled false). Without its
-  # topic such a function could never receive a message, and without Jira classify-tickets could never
-  # read a ticket, so it is not deployed at all: no function, identity, grant, secret, subscription, dead
-  # letter, scheduler job or alert, rather than an idle function holding Firestore, BigQuery and publish
-  # rights it never uses; and a deployment that does not set the variable plans no change for it. Read
-  # from the topology and variables only, so the keys are known when planning.
+  # topic such a function could never receive a message, without Jira classify-tickets could never
+  # read a ticket, and without a hostname nobody could reach the console, so it is not deployed at all:
+  # no function, identity, grant, secret, subscription, dead letter, scheduler job, load balancer or
+  # alert, rather than an idle function holding Firestore, BigQuery and publish rights it never uses; and
+  # a deployment that does not set the variable plans no change for it. Read from the topology and
+  # variables only, so the keys are known when planning.
   deployed_functions = {
     for name, f in local.functions : name => f
     if lookup(local.optional_functions_enabled, name, true) && (f.trigger_topic_key == null ? true : (
@@ -97,7 +100,8 @@ locals {
 
   labels = merge(var.labels, { app = "driftcontrol" })
 
-  apis = [
+  # The console's load balancer and IAP need two more (local.console_apis, console.tf), only with it.
+  apis = concat([
     "artifactregistry.googleapis.com",
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com",
@@ -111,7 +115,7 @@ locals {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
-  ]
+  ], local.console_apis)
 }
 
 resource "google_project_service" "enabled" {

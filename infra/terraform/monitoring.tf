@@ -2,7 +2,8 @@
 # deliveries. Every alert goes to
 # var.notification_channel_ids. Functions and dead-letter subscriptions come from the topology, as
 # deployed (local.deployed_function_names in main.tf: ope-events only with var.ope_change_topic_id,
-# classify-tickets only with var.jira_base_url; local.dead_letter_subscriptions in functions.tf). No alert reads a topic, so none reaches an external
+# classify-tickets only with var.jira_base_url, the console only with var.console_domain;
+# local.dead_letter_subscriptions in functions.tf). No alert reads a topic, so none reaches an external
 # one; ope-events' own subscription backlog is the OPE team's traffic, its dead letter is alerted on here.
 
 locals {

@@ -1,5 +1,5 @@
 output "function_uris" {
-  description = "HTTPS URI of each function (authenticated invocation only, except stripe-events: stripe_webhook_url)."
+  description = "HTTPS URI of each function (authenticated invocation only, except stripe-events: stripe_webhook_url). The console's run.app URI answers nobody (ingress through its load balancer only): people use console_url."
   value       = { for fn, m in module.function : fn => m.function_uri }
 }
 
@@ -67,7 +67,7 @@ output "functions_source_object" {
 }
 
 output "stripe_secrets" {
-  description = "Secret Manager secret, per function that calls Stripe (gather, plan-apply), to add its own Stripe restricted key to (gcloud secrets versions add); each function mounts only its own as STRIPE_API_KEY."
+  description = "Secret Manager secret, per function that calls Stripe (gather, plan-apply, and the console when console_domain is set), to add its own Stripe restricted key to (gcloud secrets versions add); each function mounts only its own as STRIPE_API_KEY."
   value       = { for fn in keys(local.stripe_keys) : fn => google_secret_manager_secret.stripe_key[fn].id }
 }
 
@@ -82,7 +82,7 @@ output "firestore_database" {
 }
 
 output "replica_database_url_secrets" {
-  description = "Secret Manager secret, per store (ope, billing_prod, cf_prod), to add the URL of its read replica to (gcloud secrets versions add); gather and plan-apply mount them as OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL and CF_PROD_DATABASE_URL."
+  description = "Secret Manager secret, per store (ope, billing_prod, cf_prod), to add the URL of its read replica to (gcloud secrets versions add); gather, plan-apply and the console mount them as OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL and CF_PROD_DATABASE_URL."
   value       = { for store, s in google_secret_manager_secret.replica_database_url : store => s.id }
 }
 
@@ -102,4 +102,19 @@ output "bigquery_sql_jobs" {
     mirror_ddl = one(google_bigquery_job.mirror_ddl[*].job_id)
     views      = one(google_bigquery_job.views[*].job_id)
   }
+}
+
+output "console_url" {
+  description = "URL people open the support console at, through Identity-Aware Proxy (console_members only); null when the console is not deployed (console_domain empty)."
+  value       = one([for fn in local.console_functions : "https://${var.console_domain}/"])
+}
+
+output "console_ip_address" {
+  description = "Address to point console_domain's DNS A record at (the Google-managed certificate is issued only once it resolves there); null when the console is not deployed."
+  value       = one([for fn in local.console_functions : google_compute_global_address.console[fn].address])
+}
+
+output "console_iap_backend_service" {
+  description = "Backend service the console's IAP is enabled on (IAP_AUDIENCE names its numeric id; console_members hold roles/iap.httpsResourceAccessor on it); null when the console is not deployed."
+  value       = one([for fn in local.console_functions : google_compute_backend_service.console[fn].name])
 }

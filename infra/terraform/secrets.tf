@@ -1,5 +1,6 @@
-# Secrets of the functions that read the live truth (gather and plan-apply), of the one that receives
-# Stripe's webhooks (stripe-events) and of the one that reads Jira (classify-tickets). Terraform creates the secret containers only: no
+# Secrets of the functions that read the live truth (gather and plan-apply, and the console's live
+# gather), of the one that receives Stripe's webhooks (stripe-events) and of the one that reads Jira
+# (classify-tickets). Terraform creates the secret containers only: no
 # google_secret_manager_secret_version here, so no value ever appears in code, plan output or state.
 # An operator adds each value with `gcloud secrets versions add` (docs/deploy.md); the functions read
 # them at runtime as secret environment variables, and the only identities granted access are the
@@ -9,16 +10,22 @@
 locals {
   # One Stripe restricted key per function that calls Stripe, keyed by function name; each function
   # mounts its own as STRIPE_API_KEY (functions.tf) and can read no other. gather only reads Stripe;
-  # plan-apply also writes subscriptions and the metadata of customers and invoices. The permissions
-  # each key needs, to tick in the Stripe dashboard, are in docs/deploy.md ("Stripe restricted keys"):
-  # https://docs.stripe.com/keys/restricted-api-keys
-  stripe_keys = {
-    "gather"     = { secret_id = var.stripe_gather_secret_id, access = "read-only" }
-    "plan-apply" = { secret_id = var.stripe_plan_apply_secret_id, access = "read-and-heal" }
-  }
+  # plan-apply also writes subscriptions and the metadata of customers and invoices; the console (only
+  # when it is deployed: console_domain set) reads, for people, with a read-only key of its own rather
+  # than gather's, so revoking or rotating one never touches the other, and its Stripe port refuses
+  # writes too (STRIPE_READ_ONLY). The permissions each key needs, to tick in the Stripe dashboard, are
+  # in docs/deploy.md ("Stripe restricted keys"): https://docs.stripe.com/keys/restricted-api-keys
+  stripe_keys = merge(
+    {
+      "gather"     = { secret_id = var.stripe_gather_secret_id, access = "read-only" }
+      "plan-apply" = { secret_id = var.stripe_plan_apply_secret_id, access = "read-and-heal" }
+    },
+    { for fn in local.console_functions : fn => { secret_id = var.stripe_console_secret_id, access = "read-only" } },
+  )
 }
 
-# The Stripe restricted keys (STRIPE_API_KEY of gather, of plan-apply), keyed by function name.
+# The Stripe restricted keys (STRIPE_API_KEY of gather, of plan-apply, of the console), keyed by function
+# name.
 resource "google_secret_manager_secret" "stripe_key" {
   for_each = local.stripe_keys
 
@@ -48,9 +55,9 @@ removed {
 }
 
 locals {
-  # The company stores gather and plan-apply read live through read replicas of their PostgreSQL
-  # databases (docs/design.md, "Live truth"): store -> the variable the code reads
-  # (shared/adapters/environment.ts) and the secret holding the replica's URL. A URL carries a
+  # The company stores gather and plan-apply (and the console, for a live gather) read live through read
+  # replicas of their PostgreSQL databases (docs/design.md, "Live truth"): store -> the variable the code
+  # reads (shared/adapters/environment.ts) and the secret holding the replica's URL. A URL carries a
   # database user's credentials, so it is a secret like the Stripe key, never a plain variable.
   replica_databases = {
     ope          = { env = "OPE_DATABASE_URL", secret_id = var.ope_database_url_secret_id }

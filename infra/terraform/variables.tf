@@ -96,7 +96,7 @@ variable "function_settings_overrides" {
     max_instances           = optional(number)
     max_concurrent_requests = optional(number)
   }))
-  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper, ope-events, classify-tickets). Only the attributes given are overridden."
+  description = "Per-function overrides of the sizing defaults in functions.tf, keyed by function name of shared/contracts/topology.json (detect-drift, gather, plan-apply, www-resync, audit-writer, stripe-events, event-sweeper, ope-events, classify-tickets, console). Only the attributes given are overridden."
   default     = {}
 
   validation {
@@ -107,7 +107,7 @@ variable "function_settings_overrides" {
 
 variable "ingress_settings" {
   type        = string
-  description = "Network ingress of every function that requires an authenticated invoker, unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller of those is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL, or an operator calling classify-tickets from inside the project's network; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call to them still needs an authenticated invoker either way. Not applied to stripe-events, the one function without one (Stripe's webhooks come from the internet): it is ALLOW_ALL unless ingress_settings_overrides names it."
+  description = "Network ingress of every function that requires an authenticated invoker, unless ingress_settings_overrides says otherwise: ALLOW_INTERNAL_ONLY (default: every caller of those is Cloud Scheduler or a Pub/Sub push subscription of this project, which Cloud Run counts as internal when it calls the run.app URL, or an operator calling classify-tickets from inside the project's network; docs/deploy.md, \"Ingress\"), ALLOW_INTERNAL_AND_GCLB or ALLOW_ALL. Every call to them still needs an authenticated invoker either way. Not applied to stripe-events, the one function without one (Stripe's webhooks come from the internet): it is ALLOW_ALL unless ingress_settings_overrides names it; nor to the console, ALLOW_INTERNAL_AND_GCLB behind its IAP load balancer."
   default     = "ALLOW_INTERNAL_ONLY"
 
   validation {
@@ -130,11 +130,18 @@ variable "ingress_settings_overrides" {
     condition     = alltrue([for v in values(var.ingress_settings_overrides) : contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], v)])
     error_message = "ingress_settings_overrides values must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
   }
+
+  # The console is reached through its load balancer, where IAP checks every person: internal-only would
+  # refuse the load balancer, and ALLOW_ALL would only open a way around it.
+  validation {
+    condition     = lookup(var.ingress_settings_overrides, "console", "ALLOW_INTERNAL_AND_GCLB") == "ALLOW_INTERNAL_AND_GCLB"
+    error_message = "ingress_settings_overrides may not change the console's ingress: it is ALLOW_INTERNAL_AND_GCLB, behind its IAP load balancer."
+  }
 }
 
 variable "vpc_connector" {
   type        = string
-  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME, in var.region) through which gather, plan-apply, www-resync and stripe-events reach the internal services (subs-api, www) and the read replicas of the OPE, billing_prod and cf_prod databases, or null when they are reachable without one. Its network must route to all of them."
+  description = "Serverless VPC Access connector id (projects/P/locations/R/connectors/NAME, in var.region) through which gather, plan-apply, www-resync, stripe-events and the console reach the internal services (subs-api, www) and the read replicas of the OPE, billing_prod and cf_prod databases, or null when they are reachable without one. Its network must route to all of them."
   default     = null
 }
 
@@ -151,7 +158,7 @@ variable "vpc_connector_egress_settings" {
 
 variable "subs_api_base_url" {
   type        = string
-  description = "Base URL (http or https) of subs-api, passed as SUBS_API_URL to gather and plan-apply (the account records subs_account, subs_customer, subs_dunning, read live), to www-resync (source of truth for WWW drift) and to stripe-events (subs_customer: which accounts a Stripe customer belongs to). Empty: those functions start, but fail every message or webhook that needs subs-api."
+  description = "Base URL (http or https) of subs-api, passed as SUBS_API_URL to gather and plan-apply (the account records subs_account, subs_customer, subs_dunning, read live), to www-resync (source of truth for WWW drift) to stripe-events (subs_customer: which accounts a Stripe customer belongs to) and to the console (search, and a live gather on request). Empty: those functions start, but fail every message or webhook that needs subs-api."
   default     = ""
 
   validation {
@@ -190,6 +197,13 @@ variable "extra_environment_variables" {
       ]
     ]))
     error_message = "extra_environment_variables must not set a secret (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, JIRA_API_TOKEN, OPE_DATABASE_URL, BILLING_PROD_DATABASE_URL, CF_PROD_DATABASE_URL, or their _FILE forms): secrets come from Secret Manager (function_secret_environment in functions.tf)."
+  }
+
+  # The console's read-only Stripe port and its IAP audience are Terraform's to set (console only): an
+  # extra could turn the read-only lock off or point the IAP check at another backend.
+  validation {
+    condition     = alltrue([for fn, env in var.extra_environment_variables : !anytrue([for name in ["STRIPE_READ_ONLY", "IAP_AUDIENCE", "IAP_PUBLIC_KEYS_URL"] : contains(keys(env), name)])])
+    error_message = "extra_environment_variables must not set STRIPE_READ_ONLY, IAP_AUDIENCE or IAP_PUBLIC_KEYS_URL: Terraform sets the console's (functions.tf)."
   }
 
   # The Firestore grants are conditioned on firestore_database_id: a function pointed at another
@@ -274,7 +288,7 @@ variable "stripe_webhook_secret_id" {
 
 variable "ope_database_url_secret_id" {
   type        = string
-  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the OPE database's read replica, mounted as OPE_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the OPE database's read replica, mounted as OPE_DATABASE_URL into gather, plan-apply and the console (a live gather). Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
   default     = "ope-replica-database-url"
 
   validation {
@@ -285,7 +299,7 @@ variable "ope_database_url_secret_id" {
 
 variable "billing_prod_database_url_secret_id" {
   type        = string
-  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the billing_prod database's read replica, mounted as BILLING_PROD_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the billing_prod database's read replica, mounted as BILLING_PROD_DATABASE_URL into gather, plan-apply and the console (a live gather). Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
   default     = "billing-prod-replica-database-url"
 
   validation {
@@ -296,7 +310,7 @@ variable "billing_prod_database_url_secret_id" {
 
 variable "cf_prod_database_url_secret_id" {
   type        = string
-  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the cf_prod database's read replica, mounted as CF_PROD_DATABASE_URL into gather and plan-apply. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
+  description = "Secret Manager secret id holding the URL (postgres scheme, with a read-only user's credentials) of the cf_prod database's read replica, mounted as CF_PROD_DATABASE_URL into gather, plan-apply and the console (a live gather). Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md) and never enters state."
   default     = "cf-prod-replica-database-url"
 
   validation {
@@ -430,6 +444,73 @@ variable "tickets_schedule" {
   validation {
     condition     = can(regex("^\\S+ \\S+ \\S+ \\S+ \\S+$", var.tickets_schedule))
     error_message = "tickets_schedule must be a five-field unix-cron expression, e.g. \"0 6 * * 1\"."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The support console (console): read-only pages for people, behind Identity-Aware Proxy on an external
+# HTTPS load balancer (console.tf), deployed only with console_domain
+# ---------------------------------------------------------------------------------------------------
+
+variable "console_domain" {
+  type        = string
+  description = "Hostname people open the support console at (e.g. driftcontrol.support.example.com): the Google-managed certificate's domain; its DNS A record must point at the output console_ip_address. Empty (the default): the console is not deployed at all (no function, identity, grant, secret, load balancer or IAP of it), and nothing else changes. docs/deploy.md, \"Support console\"."
+  default     = ""
+  nullable    = false
+
+  # A DNS name a managed certificate can cover: no scheme, path, port or wildcard.
+  validation {
+    condition     = var.console_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.console_domain))
+    error_message = "console_domain must be empty or a lower-case hostname without scheme, port or path, e.g. driftcontrol.support.example.com."
+  }
+}
+
+variable "console_members" {
+  type        = list(string)
+  description = "The people allowed through Identity-Aware Proxy to the support console (roles/iap.httpsResourceAccessor on its backend service only), as user: or group: principals, e.g. [\"group:billing-support@example.com\"]. They get nothing else: no invoker, dataset, Firestore or secret grant (the console reads as its own identity). Empty: the console is deployed but IAP lets nobody in."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for m in var.console_members : can(regex("^(user|group):[^@[:space:]]+@[^@[:space:]]+\\.[^@[:space:]]+$", m))])
+    error_message = "console_members must be user: or group: principals with an email (e.g. group:billing-support@example.com); service accounts, domains and public principals are not allowed."
+  }
+}
+
+variable "stripe_console_secret_id" {
+  type        = string
+  description = "Secret Manager secret id holding the console's own Stripe restricted key, with Read (and nothing more) on Customers, Subscriptions, Invoices and PaymentMethods, mounted into the console only as STRIPE_API_KEY. Never gather's or plan-apply's key (a validation refuses the same secret). Created only when console_domain is set. Terraform creates the secret only; the value is added with `gcloud secrets versions add` (docs/deploy.md, \"Support console\") and never enters state."
+  default     = "stripe-console-restricted-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.stripe_console_secret_id))
+    error_message = "stripe_console_secret_id must be a Secret Manager secret id: letters, digits, _ and -, at most 255 characters."
+  }
+
+  # One secret for two would hand the console plan-apply's write key (or gather's key, budgeted through
+  # Firestore leases the console does not take), or mount the console's key elsewhere.
+  validation {
+    condition = !contains([
+      var.stripe_gather_secret_id,
+      var.stripe_plan_apply_secret_id,
+      var.stripe_webhook_secret_id,
+      var.ope_database_url_secret_id,
+      var.billing_prod_database_url_secret_id,
+      var.cf_prod_database_url_secret_id,
+      var.jira_api_token_secret_id,
+    ], var.stripe_console_secret_id)
+    error_message = "stripe_console_secret_id must differ from every other secret (the gather and plan-apply keys above all): the console must read with its own read-only key."
+  }
+}
+
+variable "console_stripe_dashboard_url" {
+  type        = string
+  description = "Base URL of the Stripe dashboard the console links accounts to (STRIPE_DASHBOARD_URL, e.g. https://dashboard.stripe.com/acct_123). Null (the default): not set, the code picks it from the key's mode (https://dashboard.stripe.com, or .../test for a test key)."
+  default     = null
+
+  validation {
+    condition     = var.console_stripe_dashboard_url == null || can(regex("^https://[^[:space:]]+$", var.console_stripe_dashboard_url))
+    error_message = "console_stripe_dashboard_url must be null or an https URL, e.g. https://dashboard.stripe.com."
   }
 }
 

@@ -8,7 +8,7 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 6.10"
     }
-    # Only for google_project_service_identity (the Pub/Sub service agent), which is beta-only.
+    # Only for google_project_service_identity (the Pub/Sub and IAP service agents), which is beta-only.
     google-beta = {
       source  = "hashicorp/google-beta"
       version = "~> 6.10"

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../shared/contracts/topology.js';
 import { DriftSystem } from '../../shared/domain/audit.js';
-import { evaluateRoot, SAMPLE_VARS, WITHOUT_JIRA, WITHOUT_OPE_TOPIC } from './evaluate.js';
+import { evaluateRoot, SAMPLE_VARS, WITHOUT_CONSOLE, WITHOUT_JIRA, WITHOUT_OPE_TOPIC } from './evaluate.js';
 import {
   asBody,
   asStringList,
@@ -133,6 +133,18 @@ describe('variables', () => {
   });
 });
 
+describe('the support console’s outputs', () => {
+  it('the root and the example environment output the console’s URL and the address its DNS must point at', async () => {
+    const example = await loadModule('example');
+    for (const o of ['console_url', 'console_ip_address']) {
+      expect(root.outputs[o]?.description, o).toBeDefined();
+      expect(example.outputs[o]?.value, o).toBe(`\${module.driftcontrol.${o}}`);
+    }
+    const call = asBody(example.modules.driftcontrol);
+    for (const v of ['console_domain', 'console_members']) expect(call[v], v).toBe(`\${var.${v}}`);
+  });
+});
+
 describe('scheduler', () => {
   it('one job per drift system, with the system in body and query', () => {
     expect(asStringList(root.locals.drift_systems).sort()).toEqual([...DriftSystem.options].sort());
@@ -218,7 +230,7 @@ describe('monitoring', () => {
     expect(JSON.stringify(conditions)).toContain('num_undelivered_messages');
   });
 
-  it('the error-rate alert covers every deployed function of topology.json (ope-events with its topic only, classify-tickets with Jira only)', async () => {
+  it('the error-rate alert covers every deployed function of topology.json (ope-events with its topic only, classify-tickets with Jira only, the console with its hostname only)', async () => {
     expect(root.locals.function_names).toBe('${keys(local.functions)}');
     expect(root.locals.deployed_function_names).toBe('${keys(local.deployed_functions)}');
     const names = async (vars: Readonly<Record<string, unknown>>) =>
@@ -234,6 +246,7 @@ describe('monitoring', () => {
     expect(await names(SAMPLE_VARS)).toEqual(all);
     expect(await names(WITHOUT_OPE_TOPIC)).toEqual(all.filter((f) => f !== 'ope-events'));
     expect(await names(WITHOUT_JIRA)).toEqual(all.filter((f) => f !== 'classify-tickets'));
+    expect(await names(WITHOUT_CONSOLE)).toEqual(all.filter((f) => f !== 'console'));
     const policy = resource(root, 'google_monitoring_alert_policy', 'function_error_rate');
     expect(JSON.stringify(policy.body)).toContain('${toset(local.deployed_function_names)}');
     expect(JSON.stringify(policy.body)).toContain('response_code_class = \\"5xx\\"');

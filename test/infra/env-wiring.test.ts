@@ -7,8 +7,10 @@
  * URLs, the Jira API token) only where it is used and only as a secret from its own Secret Manager
  * secret, FIRESTORE_DATABASE exactly where a Firestore grant is (naming the database that grant is
  * conditioned on: classify-tickets' its ledger's own, never the control state's), the Jira settings only for
- * classify-tickets (the optional ones only when set), the VPC connector only for the functions that
- * reach the company network, and the environment a function gets is one the factory accepts.
+ * classify-tickets (the optional ones only when set), the console's read-only Stripe switch and IAP
+ * audience only for the console (the audience naming its own IAP backend service), the VPC connector only
+ * for the functions that reach the company network, and the environment a function gets is one the
+ * factory accepts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +25,7 @@ import { BillingProdReplica } from '../../shared/adapters/replica/billing-prod.j
 import { CfProdReplica } from '../../shared/adapters/replica/cf-prod.js';
 import { OpeReplica } from '../../shared/adapters/replica/ope.js';
 import { StripeAdapter } from '../../shared/adapters/stripe/adapter.js';
+import { StripeReadOnlyError } from '../../shared/adapters/stripe/read-only.js';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/webhooks.js';
 import { SubsApiClient } from '../../shared/adapters/subs-api.js';
 import { WwwClient } from '../../shared/adapters/www.js';
@@ -80,6 +83,7 @@ const terraformEnv = (fn: FunctionName): FunctionEnv => envOf(deployed, fn);
 const STRIPE_SECRET_OF: Readonly<Partial<Record<FunctionName, string>>> = {
   gather: SAMPLE_VARS.stripe_gather_secret_id,
   'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
+  console: SAMPLE_VARS.stripe_console_secret_id,
 };
 
 // ---------------------------------------------------------------- the contract
@@ -105,13 +109,18 @@ const JIRA: readonly Port[] = ['jiraSite', 'jiraUser', 'jiraToken'];
 /** The live stores gather and plan-apply read (subs-api and the three read replicas). */
 const LIVE_TRUTH: readonly Port[] = ['subsApi', 'ope', 'billingProd', 'cfProd'];
 
+/** The functions whose Stripe port refuses every write (STRIPE_READ_ONLY): the console alone. */
+const READ_ONLY_STRIPE: readonly FunctionName[] = ['console'];
+
 /**
  * The ports each function's core uses that need a lazily read variable (shared/pipeline/*.ts).
  * stripe-events verifies the webhook's signature and maps its customer through subs_customer, read live
  * from subs-api; it calls no Stripe API and reads no replica. event-sweeper needs only Firestore,
  * BigQuery and Pub/Sub (no lazily read variable); ope-events only Firestore (the config, the pending
  * checks) and Pub/Sub (its audit rows); classify-tickets Jira, and Firestore (the week's ledger, in a
- * database of its own) and BigQuery (its rows, the digest's views).
+ * database of its own) and BigQuery (its rows, the digest's views); the console, for search and a live
+ * gather on request, what gather reads (Stripe, read-only, subs-api and the three replicas), besides
+ * BigQuery (the audit) and Firestore (config, gates, lifecycle).
  */
 const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'detect-drift': [],
@@ -123,6 +132,7 @@ const NEEDS: Readonly<Record<FunctionName, readonly Port[]>> = {
   'event-sweeper': [],
   'ope-events': [],
   'classify-tickets': JIRA,
+  console: ['stripe', ...LIVE_TRUTH],
 };
 
 /** The ports whose variable is a secret, and the secret it is mounted from. */
@@ -184,6 +194,7 @@ const SECRET_VALUES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(Object.values(REPLICA_SECRETS).map((s) => [s.secret, s.value])),
   [SAMPLE_VARS.stripe_gather_secret_id]: 'rk_live_fake_gather_read_only',
   [SAMPLE_VARS.stripe_plan_apply_secret_id]: 'rk_live_fake_plan_apply_heal',
+  [SAMPLE_VARS.stripe_console_secret_id]: 'rk_live_fake_console_read_only',
   [WEBHOOK_SECRET]: 'whsec_fake_endpoint_signing_secret',
   [JIRA_TOKEN_SECRET]: 'ATATT3xFakeJiraApiToken0123',
 };
@@ -202,6 +213,24 @@ const ALL_SECRETS = [...LIVE_TRUTH_SECRETS, 'STRIPE_WEBHOOK_SECRET', 'JIRA_API_T
 /** What classify-tickets always gets to read Jira; the optional ticket settings only when set. */
 const JIRA_PLAIN = ['JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_PROJECTS'];
 const TICKET_OPTIONS = ['JIRA_ACCOUNT_ID_FIELD', 'TICKET_ACCOUNT_ID_PATTERN', 'TAXONOMY_VERSION'];
+/** What the console always gets: its Stripe port read-only, and the audience of its IAP backend. */
+const CONSOLE_PLAIN = ['STRIPE_READ_ONLY', 'IAP_AUDIENCE'];
+/** The console's optional settings, only when set: the dashboard it links to, its own Stripe read rate. */
+const CONSOLE_OPTIONS = ['STRIPE_DASHBOARD_URL', 'STRIPE_READS_PER_SECOND'];
+
+/**
+ * What the stand-ins of the project and of the console's backend service stand for at runtime: the
+ * project number and the backend's numeric id (evaluate.ts gives a reference to a computed attribute a
+ * marker naming it).
+ */
+const PROJECT_NUMBER_MARKER = 'data.google_project.console.console.number';
+const BACKEND_ID_MARKER = 'google_compute_backend_service.console.console.generated_id';
+const RUNTIME_VALUES: Readonly<Record<string, string>> = {
+  [PROJECT_NUMBER_MARKER]: '123456789012',
+  [BACKEND_ID_MARKER]: '5814283927381092615',
+};
+const atRuntime = (value: string) =>
+  Object.entries(RUNTIME_VALUES).reduce((v, [marker, real]) => v.split(marker).join(real), value);
 
 /** The whole contract per function (docs/deploy.md shows the same table). */
 const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret: readonly string[] }>> = {
@@ -221,6 +250,13 @@ const CONTRACT: Readonly<Record<FunctionName, { plain: readonly string[]; secret
   // Jira (on the internet: no VPC) with the API user's token; its ledger in Firestore (the ticket
   // ledger's own database). No Stripe key, no replica, no subs-api.
   'classify-tickets': { plain: [...COMMON, FIRESTORE, ...JIRA_PLAIN], secret: ['JIRA_API_TOKEN'] },
+  // Reads the control state (viewer), subs-api and the replicas for a live gather (through the VPC),
+  // Stripe with its own read-only key and a port that refuses writes; serves only what IAP signed for
+  // its own backend service.
+  console: {
+    plain: [...COMMON, FIRESTORE, 'SUBS_API_URL', ...CONSOLE_PLAIN],
+    secret: LIVE_TRUTH_SECRETS,
+  },
 };
 
 /** The functions that reach the company network (subs-api, www, the replicas): those using such a port. */
@@ -314,7 +350,9 @@ describe('Terraform sets on each function only what the adapter factory reads', 
 
   it.each(names)('%s: the factory accepts the environment and wires the ports it needs', async (fn) => {
     const env = terraformEnv(fn);
-    const values: Record<string, string> = { ...env.plain };
+    const values: Record<string, string> = Object.fromEntries(
+      Object.entries(env.plain).map(([k, v]) => [k, atRuntime(v)]),
+    );
     for (const [name, secret] of Object.entries(env.secret)) {
       const value = SECRET_VALUES[secret];
       expect(value, `no value for ${name} from secret ${secret} (add one to SECRET_VALUES)`).toBeDefined();
@@ -323,7 +361,18 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(() => parseAdapterEnv(values)).not.toThrow();
     const a = await createAdapters(values, { functionName: fn });
     try {
-      expect(a.stripe instanceof StripeAdapter).toBe(NEEDS[fn].includes('stripe'));
+      // A read-only Stripe port wraps the adapter and refuses every write before it leaves the process.
+      const readOnly = READ_ONLY_STRIPE.includes(fn);
+      expect(parseAdapterEnv(values).console.stripeReadOnly, fn).toBe(readOnly);
+      expect(a.stripe instanceof StripeAdapter).toBe(NEEDS[fn].includes('stripe') && !readOnly);
+      if (readOnly)
+        await expect(
+          a.stripe.write(
+            { id: 'chg_1' } as unknown as Parameters<typeof a.stripe.write>[0],
+            { cancel_at_period_end: true },
+            'driftcontrol-chg_1',
+          ),
+        ).rejects.toBeInstanceOf(StripeReadOnlyError);
       expect(a.webhooks instanceof StripeWebhookVerifier).toBe(NEEDS[fn].includes('webhooks'));
       expect(a.subsApi instanceof SubsApiClient).toBe(NEEDS[fn].includes('subsApi'));
       expect(a.www instanceof WwwClient).toBe(NEEDS[fn].includes('www'));
@@ -336,8 +385,9 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     }
   });
 
-  it('gather, plan-apply, www-resync and stripe-events reach the company network through the VPC connector, the others do not', async () => {
+  it('gather, plan-apply, www-resync, stripe-events and the console reach the company network through the VPC connector, the others do not', async () => {
     expect(names.filter(reachesNetwork).sort()).toEqual([
+      'console',
       'gather',
       'plan-apply',
       'stripe-events',
@@ -403,7 +453,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     for (const f of onTickets) expect(envOf(onDefault, f).plain[FIRESTORE], f).toBe('billing-ticket-weeks');
   });
 
-  it('subs-api’s URL reaches gather, plan-apply, www-resync and stripe-events, www’s only www-resync', () => {
+  it('subs-api’s URL reaches gather, plan-apply, www-resync, stripe-events and the console, www’s only www-resync', () => {
     for (const f of names) {
       const plain = terraformEnv(f).plain;
       expect(plain.SUBS_API_URL, f).toBe(
@@ -455,6 +505,60 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     expect(parsed.ticketAccountIdPattern).toBe('\\b[0-9a-f]{32}\\b');
     expect(parsed.taxonomyVersion).toBe('v6');
     for (const f of names.filter((x) => x !== fn)) expect(set[f], f).toEqual(deployed[f]);
+  });
+
+  it('the console alone reads Stripe read-only and checks an IAP audience, which names its own IAP backend service; the dashboard URL only when set', async () => {
+    const fn: FunctionName = 'console';
+    for (const f of names.filter((x) => x !== fn))
+      for (const v of [...CONSOLE_PLAIN, ...CONSOLE_OPTIONS, 'IAP_PUBLIC_KEYS_URL'])
+        expect(terraformEnv(f).plain, `${f} ${v}`).not.toHaveProperty(v);
+    const plain = terraformEnv(fn).plain;
+    expect(plain.STRIPE_READ_ONLY).toBe('true');
+    // /projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID: the project's number and the numeric id
+    // of the backend service IAP is enabled on (console.tf), both read from their resources.
+    expect(plain.IAP_AUDIENCE).toBe(
+      `/projects/${PROJECT_NUMBER_MARKER}/global/backendServices/${BACKEND_ID_MARKER}`,
+    );
+    const audience = await evaluateRoot(root, {
+      outputs: { a: '${local.console_iap_audiences}' },
+      vars: SAMPLE_VARS,
+    });
+    expect(audience.a).toEqual({ console: plain.IAP_AUDIENCE });
+    // Unset, the code's defaults apply: the dashboard by the key's mode, 5 Stripe reads a second, Google's
+    // IAP keys. Every write refused, the audience the code checks is the one Terraform gave.
+    for (const v of CONSOLE_OPTIONS) expect(plain, v).not.toHaveProperty(v);
+    const key = { STRIPE_API_KEY: SECRET_VALUES[SAMPLE_VARS.stripe_console_secret_id] };
+    const values = Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, atRuntime(v)]));
+    const parsed = parseAdapterEnv({ ...values, ...key });
+    expect(parsed.console).toEqual({
+      stripeReadOnly: true,
+      stripeReadsPerSecond: 5,
+      stripeDashboardUrl: undefined,
+      iapAudience: '/projects/123456789012/global/backendServices/5814283927381092615',
+      iapPublicKeysUrl: undefined,
+    });
+    // Set, the dashboard URL reaches the console under the name the code reads, and nothing else changes.
+    const set = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      console_stripe_dashboard_url: 'https://dashboard.stripe.com/acct_1Acme',
+    });
+    const setEnv = envOf(set, fn).plain;
+    expect(Object.keys(setEnv).sort()).toEqual([...CONTRACT[fn].plain, 'STRIPE_DASHBOARD_URL'].sort());
+    expect(
+      parseAdapterEnv({ ...setEnv, ...key, IAP_AUDIENCE: parsed.console.iapAudience as string }).console
+        .stripeDashboardUrl,
+    ).toBe('https://dashboard.stripe.com/acct_1Acme');
+    for (const f of names.filter((x) => x !== fn)) expect(set[f], f).toEqual(deployed[f]);
+    // The console's key is its own: never gather's, plan-apply's, the webhook secret or the Jira token.
+    const secret = terraformEnv(fn).secret;
+    expect(secret.STRIPE_API_KEY).toBe(SAMPLE_VARS.stripe_console_secret_id);
+    for (const other of [
+      SAMPLE_VARS.stripe_gather_secret_id,
+      SAMPLE_VARS.stripe_plan_apply_secret_id,
+      SAMPLE_VARS.stripe_webhook_secret_id,
+      SAMPLE_VARS.jira_api_token_secret_id,
+    ])
+      expect(Object.values(secret), other).not.toContain(other);
   });
 
   it('the module passes both lists to the function unchanged', () => {

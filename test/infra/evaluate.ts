@@ -47,6 +47,11 @@ export const SAMPLE_VARS = {
   jira_base_url: 'https://acme.atlassian.net',
   jira_email: 'driftcontrol-jira@example.com',
   jira_api_token_secret_id: 'sample-jira-api-token',
+  // The support console's hostname, who may pass IAP to it, and its own read-only Stripe key: the
+  // console is deployed. Its optional dashboard URL keeps its default (null: unset).
+  console_domain: 'driftcontrol.support.example.com',
+  console_members: ['group:billing-support@example.com', 'user:support-lead@example.com'],
+  stripe_console_secret_id: 'sample-stripe-console-key',
 } as const;
 
 /** The sample deployment without the OPE change topic: what a deployment that does not set it gets. */
@@ -55,10 +60,14 @@ export const WITHOUT_OPE_TOPIC = { ...SAMPLE_VARS, ope_change_topic_id: null } a
 /** The sample deployment without Jira (jira_base_url empty, the default): classify-tickets not deployed. */
 export const WITHOUT_JIRA = { ...SAMPLE_VARS, jira_base_url: '' } as const;
 
-/** The functions a deployment runs only when it names what they read, and what names it. */
+/** The sample deployment without a console hostname (console_domain empty, the default): no console. */
+export const WITHOUT_CONSOLE = { ...SAMPLE_VARS, console_domain: '' } as const;
+
+/** The functions a deployment runs only when it names what they need, and what names it. */
 export const OPTIONAL_FUNCTIONS = {
   'ope-events': { variable: 'ope_change_topic_id', without: WITHOUT_OPE_TOPIC },
   'classify-tickets': { variable: 'jira_base_url', without: WITHOUT_JIRA },
+  console: { variable: 'console_domain', without: WITHOUT_CONSOLE },
 } as const;
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {

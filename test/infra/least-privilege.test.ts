@@ -24,7 +24,13 @@
  *   in a Firestore database of its own and nothing on driftcontrol's (the kill switch, gates, leases,
  *   Stripe rate shares), inserts into its own table only, reads the ticket views and what they read,
  *   mounts the Jira token alone, and is invoked by the scheduler and the operators only (nothing at all
- *   without Jira).
+ *   without Jira);
+ * - the support console (people, behind IAP): reads only (datastore.viewer on driftcontrol's database,
+ *   dataViewer on the audit and observability datasets, jobs), publishes nothing, writes nothing, mounts
+ *   its own read-only Stripe key (never gather's or plan-apply's) and the replica URLs, its Stripe port
+ *   refuses writes, and only IAP's service agent may invoke it, through its load balancer (ingress
+ *   ALLOW_INTERNAL_AND_GCLB), where only console_members pass IAP (nothing at all without
+ *   console_domain).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +49,7 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_CONSOLE,
   WITHOUT_JIRA,
   WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
@@ -58,6 +65,7 @@ import {
   type Resource,
   resource,
   resourcesOf,
+  str,
   type TfModule,
 } from './hcl.js';
 
@@ -90,6 +98,56 @@ function instance(fn: string, instances: Record<string, ProbedInstance> = deploy
 }
 
 const address = (r: Resource) => `${r.module}:${r.type}.${r.name}`;
+
+/**
+ * What the root module grants the runtime identities (their secrets are modules/function's: mounts), as
+ * Terraform evaluates it for these inputs (with one operator, whose grants must never be counted here).
+ */
+async function runtimeGrants(vars: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return evaluateRoot(root, {
+    outputs: {
+      firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+      condition: '${local.firestore_iam_condition.expression}',
+      tickets_firestore: resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body
+        .for_each,
+      tickets_condition: '${local.tickets_firestore_iam_condition.expression}',
+      publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+      job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+      readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+      ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer').body
+        .for_each,
+      datasets: '${local.datasets}',
+    },
+    vars: { ...vars, operator_members: [OPERATOR] },
+  });
+}
+
+/** Every grant a function's runtime identity holds in the root module, from runtimeGrants. */
+function heldBy(out: Record<string, unknown>, fn: string): string[] {
+  const datasets = out.datasets as Record<string, string>;
+  const auditWriter = resource(root, 'google_bigquery_table_iam_member', 'audit_writer').body.member;
+  return [
+    ...Object.entries(asBody(out.firestore))
+      .filter(([f]) => f === fn)
+      .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
+    ...asStringList(out.tickets_firestore)
+      .filter((f) => f === fn)
+      .map(() => `roles/datastore.user if ${String(out.tickets_condition)}`),
+    ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
+      .filter((g) => g.fn === fn)
+      .map((g) => `roles/pubsub.publisher on ${g.topic}`),
+    ...asStringList(out.job_users)
+      .filter((f) => f === fn)
+      .map(() => 'roles/bigquery.jobUser'),
+    ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
+      .filter((r) => r.fn === fn)
+      .map((r) => `roles/bigquery.dataViewer on ${datasets[r.dataset]}`),
+    ...asStringList(out.ticket_writers)
+      .filter((f) => f === fn)
+      .map(() => 'driftcontrolAuditInsert on the ticket classifications table'),
+    ...(String(auditWriter).includes(`["${fn}"]`) ? ['driftcontrolAuditInsert on the audit table'] : []),
+  ];
+}
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -253,27 +311,33 @@ describe('who may publish where', () => {
 // ---------------------------------------------------------------------------------------------------
 
 describe('Stripe: one restricted key per function that calls Stripe', () => {
+  /** Each function that calls Stripe and the secret of its own key (the stand-ins carry the ids). */
+  const OWN_KEY: Readonly<Record<string, string>> = {
+    gather: SAMPLE_VARS.stripe_gather_secret_id,
+    'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
+    console: SAMPLE_VARS.stripe_console_secret_id,
+  };
   const stripeMount = (fn: string, instances: Record<string, ProbedInstance> = deployed) =>
     (instance(fn, instances).inputs.secret_environment_variables as Body[]).filter(
       (s) => s.key === 'STRIPE_API_KEY',
     );
 
-  it('gather and plan-apply each mount their own key as STRIPE_API_KEY, from different secrets', () => {
-    expect(stripeMount('gather').map((s) => s.secret_id)).toEqual([SAMPLE_VARS.stripe_gather_secret_id]);
-    expect(stripeMount('plan-apply').map((s) => s.secret_id)).toEqual([
-      SAMPLE_VARS.stripe_plan_apply_secret_id,
-    ]);
-    expect(SAMPLE_VARS.stripe_gather_secret_id).not.toBe(SAMPLE_VARS.stripe_plan_apply_secret_id);
-    for (const f of FUNCTIONS.filter((x) => !['gather', 'plan-apply'].includes(x.name)))
+  it('gather, plan-apply and the console each mount their own key as STRIPE_API_KEY, from different secrets', () => {
+    for (const [fn, secret] of Object.entries(OWN_KEY))
+      expect(
+        stripeMount(fn).map((s) => s.secret_id),
+        fn,
+      ).toEqual([secret]);
+    expect(new Set(Object.values(OWN_KEY)).size).toBe(Object.keys(OWN_KEY).length);
+    for (const f of FUNCTIONS.filter((x) => !(x.name in OWN_KEY)))
       expect(stripeMount(f.name), f.name).toEqual([]);
   });
 
   it('each may read only its own key: the accessor grants follow the mounts, one per mounted secret', () => {
-    for (const fn of ['gather', 'plan-apply']) {
+    for (const fn of Object.keys(OWN_KEY)) {
       const mountedIds = (instance(fn).inputs.secret_environment_variables as Body[]).map((s) => s.secret_id);
-      const other =
-        fn === 'gather' ? SAMPLE_VARS.stripe_plan_apply_secret_id : SAMPLE_VARS.stripe_gather_secret_id;
-      expect(mountedIds, `${fn} must not reach the other function's key`).not.toContain(other);
+      for (const [other, secret] of Object.entries(OWN_KEY))
+        if (other !== fn) expect(mountedIds, `${fn} must not reach ${other}'s key`).not.toContain(secret);
     }
     const accessor = resource(mod, 'google_secret_manager_secret_iam_member', 'runtime_secret_accessor');
     expect(accessor.body.secret_id).toBe('${each.value.secret_id}');
@@ -293,12 +357,24 @@ describe('Stripe: one restricted key per function that calls Stripe', () => {
     });
     const keys = out.keys as Record<string, { access: string }>;
     expect(keys.gather?.access).toBe('read-only');
+    // No console by default (console_domain empty): no key of it either.
     expect(Object.keys(keys).sort()).toEqual(['gather', 'plan-apply']);
     const secret = resource(root, 'google_secret_manager_secret', 'stripe_key');
     expect(String(secret.body.labels)).toContain('function = each.key');
+    // With the console, a third secret, its own, labelled read-only like gather's.
+    const withConsole = await evaluateRoot(root, {
+      outputs: {
+        keys: '${local.stripe_keys}',
+        ids: '${{ for fn, s in google_secret_manager_secret.stripe_key : fn => s.secret_id }}',
+      },
+      vars: { ...SAMPLE_VARS, stripe_console_secret_id: 'stripe-console-restricted-key' },
+    });
+    expect((withConsole.ids as Body).console).toBe('stripe-console-restricted-key');
+    expect((withConsole.keys as Record<string, { access: string }>).console?.access).toBe('read-only');
+    expect(root.variables.stripe_console_secret_id?.default).toBe('stripe-console-restricted-key');
   });
 
-  it('every function that calls Stripe holds Firestore on driftcontrol’s database: it leases its share of the deployment’s Stripe budgets there', async () => {
+  it('every function that calls Stripe and leases holds Firestore user on driftcontrol’s database, where it leases its share of the deployment’s Stripe budgets; the read-only console leases nothing and holds viewer', async () => {
     const out = await evaluateRoot(root, {
       outputs: {
         firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
@@ -307,15 +383,26 @@ describe('Stripe: one restricted key per function that calls Stripe', () => {
       vars: SAMPLE_VARS,
     });
     const callers = FUNCTIONS.filter((f) => stripeMount(f.name).length > 0).map((f) => f.name);
-    expect(callers.sort()).toEqual(['gather', 'plan-apply']);
+    expect(callers.sort()).toEqual(['console', 'gather', 'plan-apply']);
+    const readOnly = callers.filter(
+      (fn) => (instance(fn).inputs.environment_variables as Body).STRIPE_READ_ONLY === 'true',
+    );
+    expect(readOnly).toEqual(['console']);
     // The budgets (config stripeReadsPerSecond, stripeWritesPerSecond) and the leases
     // (driftcontrol_stripe_rate_shares, one document per kind) are in the database the grant names:
-    // without it an instance could lease no share and so send Stripe nothing.
-    for (const fn of callers) expect(asBody(out.firestore)[fn], fn).toBe('roles/datastore.user');
+    // without it an instance could lease no share and so send Stripe nothing. A read-only port reads on
+    // its own small budget and leases nothing (the factory gives it no shares), so viewer is enough.
+    for (const fn of callers)
+      expect(asBody(out.firestore)[fn], fn).toBe(
+        readOnly.includes(fn) ? 'roles/datastore.viewer' : 'roles/datastore.user',
+      );
     expect(String(out.condition)).toContain('/databases/driftcontrol"');
     expect(COLLECTIONS.stripeRateShares).toBe('driftcontrol_stripe_rate_shares');
     const factory = readFileSync(join(REPO_ROOT, 'shared', 'adapters', 'factory.ts'), 'utf8');
     expect(factory).toMatch(/shares: new FirestoreRateShares\(firestore\)/);
+    expect(factory).toMatch(
+      /config\.console\.stripeReadOnly\s*\?\s*\{ budgets: async \(\) => \(\{ read: config\.console\.stripeReadsPerSecond/,
+    );
     const shares = readFileSync(join(REPO_ROOT, 'shared', 'adapters', 'firestore-rate-shares.ts'), 'utf8');
     expect(shares).toContain('collection(COLLECTIONS.stripeRateShares)');
   });
@@ -454,7 +541,7 @@ describe('Firestore: every grant limited to driftcontrol’s own database (class
     );
   });
 
-  it('the functions that write the ledger, leases, final outcomes, the event path’s state and the Stripe rate shares get user on driftcontrol’s database; audit-writer and classify-tickets nothing there', async () => {
+  it('the functions that write the ledger, leases, final outcomes, the event path’s state and the Stripe rate shares get user on driftcontrol’s database, the console viewer; audit-writer and classify-tickets nothing there', async () => {
     const out = await evaluateRoot(root, { outputs: { roles: '${local.firestore_roles}' } });
     expect(out.roles).toEqual({
       'detect-drift': 'roles/datastore.user',
@@ -464,6 +551,8 @@ describe('Firestore: every grant limited to driftcontrol’s own database (class
       'stripe-events': 'roles/datastore.user',
       'event-sweeper': 'roles/datastore.user',
       'ope-events': 'roles/datastore.user',
+      // Reads the config, gates and drift lifecycle for people; leases no Stripe share.
+      console: 'roles/datastore.viewer',
     });
   });
 
@@ -549,11 +638,18 @@ describe('Firestore: every grant limited to driftcontrol’s own database (class
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('ingress: internal-only by default, but for the public webhook receiver', () => {
-  it('every function is internal-only unless an environment overrides it, stripe-events alone ALLOW_ALL', () => {
+describe('ingress: internal-only by default, but for the public webhook receiver and the console behind its load balancer', () => {
+  /** The function people reach through an external load balancer with IAP (console.tf). */
+  const LOAD_BALANCED: FunctionName = 'console';
+
+  it('every function is internal-only unless an environment overrides it, stripe-events alone ALLOW_ALL, the console ALLOW_INTERNAL_AND_GCLB', () => {
     for (const f of FUNCTIONS)
       expect(instance(f.name).inputs.ingress_settings, f.name).toBe(
-        f.name === PUBLIC_FUNCTION ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+        f.name === PUBLIC_FUNCTION
+          ? 'ALLOW_ALL'
+          : f.name === LOAD_BALANCED
+            ? 'ALLOW_INTERNAL_AND_GCLB'
+            : 'ALLOW_INTERNAL_ONLY',
       );
     expect(
       FUNCTIONS.filter((f) => instance(f.name).inputs.ingress_settings === 'ALLOW_ALL').map((f) => f.name),
@@ -566,8 +662,12 @@ describe('ingress: internal-only by default, but for the public webhook receiver
     ).toBe('${var.ingress_settings}');
   });
 
-  /** Default ingress of each function for a deployment-wide setting: the public one stays reachable. */
-  const byDefault = (f: string, setting: string) => (f === PUBLIC_FUNCTION ? 'ALLOW_ALL' : setting);
+  /**
+   * Default ingress of each function for a deployment-wide setting: the public one stays reachable, the
+   * console stays behind its load balancer.
+   */
+  const byDefault = (f: string, setting: string) =>
+    f === PUBLIC_FUNCTION ? 'ALLOW_ALL' : f === LOAD_BALANCED ? 'ALLOW_INTERNAL_AND_GCLB' : setting;
 
   it('an override changes the function it names and no other; the deployment-wide setting changes all the authenticated ones', async () => {
     const one = await evaluateModuleCall(root, 'function', {
@@ -581,11 +681,11 @@ describe('ingress: internal-only by default, but for the public webhook receiver
       expect(instance(f.name, one).inputs.ingress_settings, f.name).toBe(
         f.name === 'detect-drift'
           ? 'ALLOW_ALL'
-          : f.name === PUBLIC_FUNCTION
+          : f.name === PUBLIC_FUNCTION || f.name === LOAD_BALANCED
             ? 'ALLOW_INTERNAL_AND_GCLB'
             : 'ALLOW_INTERNAL_ONLY',
       );
-    for (const setting of ['ALLOW_INTERNAL_AND_GCLB', 'ALLOW_INTERNAL_ONLY']) {
+    for (const setting of ['ALLOW_INTERNAL_AND_GCLB', 'ALLOW_INTERNAL_ONLY', 'ALLOW_ALL']) {
       const everyone = await evaluateModuleCall(root, 'function', {
         ...SAMPLE_VARS,
         ingress_settings: setting,
@@ -716,7 +816,7 @@ describe('the event path: one public function, holding only what verifying and s
     expect(instance('event-sweeper').inputs.allow_unauthenticated).toBe(false);
   });
 
-  it('the BigQuery read grants keep the keys of the previous layout (no grant is removed and re-added), and classify-tickets’ are added', () => {
+  it('the BigQuery read grants keep the keys of the previous layout (no grant is removed and re-added), and classify-tickets’ and the console’s are added', () => {
     expect(Object.keys(grants.readers as Body).sort()).toEqual(
       [
         'detect-drift/mirror',
@@ -727,6 +827,9 @@ describe('the event path: one public function, holding only what verifying and s
         'classify-tickets/observability',
         'classify-tickets/audit',
         'classify-tickets/tickets',
+        'console/audit',
+        'console/observability',
+        'console/tickets',
       ].sort(),
     );
   });
@@ -736,36 +839,9 @@ describe('the event path: one public function, holding only what verifying and s
 
 describe('ope-events: the pending checks in driftcontrol’s database and its audit rows, nothing else', () => {
   const FN: FunctionName = 'ope-events';
-  const OPERATOR_VARS = (vars: Record<string, unknown>) => ({ ...vars, operator_members: [OPERATOR] });
-  const grantsOf = async (vars: Record<string, unknown>) =>
-    evaluateRoot(root, {
-      outputs: {
-        firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
-        condition: '${local.firestore_iam_condition.expression}',
-        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
-        job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
-        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
-      },
-      vars: OPERATOR_VARS(vars),
-    });
-  /** Every grant a function's runtime identity holds, as Terraform evaluates the root module. */
-  const heldBy = (out: Record<string, unknown>, fn: string): string[] => [
-    ...Object.entries(asBody(out.firestore))
-      .filter(([f]) => f === fn)
-      .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
-    ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
-      .filter((g) => g.fn === fn)
-      .map((g) => `roles/pubsub.publisher on ${g.topic}`),
-    ...asStringList(out.job_users)
-      .filter((f) => f === fn)
-      .map(() => 'roles/bigquery.jobUser'),
-    ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
-      .filter((r) => r.fn === fn)
-      .map((r) => `roles/bigquery.dataViewer on ${r.dataset}`),
-  ];
 
   it('holds datastore.user conditioned on driftcontrol’s database and publish on auditEvents, and nothing else', async () => {
-    const out = await grantsOf(SAMPLE_VARS);
+    const out = await runtimeGrants(SAMPLE_VARS);
     expect(heldBy(out, FN).sort()).toEqual(
       [
         `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`,
@@ -790,8 +866,8 @@ describe('ope-events: the pending checks in driftcontrol’s database and its au
   });
 
   it('without the OPE change topic it holds nothing, and every other identity holds what it held', async () => {
-    const named = await grantsOf(SAMPLE_VARS);
-    const without = await grantsOf(WITHOUT_OPE_TOPIC);
+    const named = await runtimeGrants(SAMPLE_VARS);
+    const without = await runtimeGrants(WITHOUT_OPE_TOPIC);
     expect(heldBy(without, FN)).toEqual([]);
     for (const f of FUNCTIONS.filter((x) => x.name !== FN))
       expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
@@ -802,50 +878,9 @@ describe('ope-events: the pending checks in driftcontrol’s database and its au
 
 describe('classify-tickets: its week ledger, its own table, the ticket views, the Jira token, nothing else', () => {
   const FN: FunctionName = 'classify-tickets';
-  const grantsOf = async (vars: Record<string, unknown>) =>
-    evaluateRoot(root, {
-      outputs: {
-        firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
-        condition: '${local.firestore_iam_condition.expression}',
-        tickets_firestore: resource(root, 'google_project_iam_member', 'runtime_tickets_firestore').body
-          .for_each,
-        tickets_condition: '${local.tickets_firestore_iam_condition.expression}',
-        publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
-        job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
-        readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
-        ticket_writers: resource(root, 'google_bigquery_table_iam_member', 'ticket_classifications_writer')
-          .body.for_each,
-        datasets: '${local.datasets}',
-      },
-      vars: { ...vars, operator_members: [OPERATOR] },
-    });
-  /** Every grant a function's runtime identity holds, as Terraform evaluates the root module. */
-  const heldBy = (out: Record<string, unknown>, fn: string): string[] => {
-    const datasets = out.datasets as Record<string, string>;
-    return [
-      ...Object.entries(asBody(out.firestore))
-        .filter(([f]) => f === fn)
-        .map(([, role]) => `${String(role)} if ${String(out.condition)}`),
-      ...asStringList(out.tickets_firestore)
-        .filter((f) => f === fn)
-        .map(() => `roles/datastore.user if ${String(out.tickets_condition)}`),
-      ...Object.values(out.publisher as Record<string, { fn: string; topic: string }>)
-        .filter((g) => g.fn === fn)
-        .map((g) => `roles/pubsub.publisher on ${g.topic}`),
-      ...asStringList(out.job_users)
-        .filter((f) => f === fn)
-        .map(() => 'roles/bigquery.jobUser'),
-      ...Object.values(out.readers as Record<string, { fn: string; dataset: string }>)
-        .filter((r) => r.fn === fn)
-        .map((r) => `roles/bigquery.dataViewer on ${datasets[r.dataset]}`),
-      ...asStringList(out.ticket_writers)
-        .filter((f) => f === fn)
-        .map(() => 'driftcontrolAuditInsert on the ticket classifications table'),
-    ];
-  };
 
   it('holds datastore.user conditioned on its ledger’s own database, jobs, the insert role on its table and read on the ticket views and what they read, and nothing else', async () => {
-    const out = await grantsOf(SAMPLE_VARS);
+    const out = await runtimeGrants(SAMPLE_VARS);
     expect(heldBy(out, FN).sort()).toEqual(
       [
         `roles/datastore.user if resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol-tickets"`,
@@ -864,7 +899,7 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
   });
 
   it('holds nothing on driftcontrol’s database (kill switch, gates, leases, Stripe rate shares), and is pointed at its ledger’s', async () => {
-    const out = await grantsOf(SAMPLE_VARS);
+    const out = await runtimeGrants(SAMPLE_VARS);
     expect(Object.keys(asBody(out.firestore))).not.toContain(FN);
     const main = `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`;
     expect(out.condition).toBe(main);
@@ -932,12 +967,222 @@ describe('classify-tickets: its week ledger, its own table, the ticket views, th
   });
 
   it('without Jira it holds nothing and has no secret, and every other identity holds what it held', async () => {
-    const named = await grantsOf(SAMPLE_VARS);
-    const without = await grantsOf(WITHOUT_JIRA);
+    const named = await runtimeGrants(SAMPLE_VARS);
+    const without = await runtimeGrants(WITHOUT_JIRA);
     expect(heldBy(without, FN)).toEqual([]);
     for (const f of FUNCTIONS.filter((x) => x.name !== FN))
       expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
     const instances = await evaluateModuleCall(root, 'function', WITHOUT_JIRA);
     expect(Object.keys(instances)).not.toContain(FN);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('console: reads for people behind IAP, writes nothing, invoked by IAP alone', () => {
+  const FN: FunctionName = 'console';
+  const CONTROL_STATE = `resource.name == "projects/${SAMPLE_VARS.project_id}/databases/driftcontrol"`;
+  /** What IAP's service agent stands for in the sample deployment (evaluate.ts's stand-in). */
+  const IAP_AGENT = 'serviceAccount:google_project_service_identity.iap.console.email';
+  const mounted = (fn: string) =>
+    [...(instance(fn).inputs.secret_environment_variables as Body[])].sort((a, b) =>
+      String(a.key).localeCompare(String(b.key)),
+    );
+
+  it('holds datastore.viewer conditioned on driftcontrol’s database, jobs and read on the audit, observability and tickets datasets, and nothing else', async () => {
+    const out = await runtimeGrants(SAMPLE_VARS);
+    expect(heldBy(out, FN).sort()).toEqual(
+      [
+        `roles/datastore.viewer if ${CONTROL_STATE}`,
+        'roles/bigquery.jobUser',
+        'roles/bigquery.dataViewer on billing_audit',
+        'roles/bigquery.dataViewer on billing_observability',
+        'roles/bigquery.dataViewer on billing_tickets',
+      ].sort(),
+    );
+    // No grant in the Terraform names it directly: everything it holds is in the maps above.
+    expect(iam.filter((r) => String(r.body.member).includes(`["${FN}"]`))).toEqual([]);
+  });
+
+  it('can write nothing: no Firestore role but viewer, no BigQuery write or insert role, no Pub/Sub role', async () => {
+    const out = await runtimeGrants(SAMPLE_VARS);
+    const held = heldBy(out, FN);
+    expect(asBody(out.firestore)[FN]).toBe('roles/datastore.viewer');
+    expect(held.filter((g) => g.startsWith('roles/datastore.'))).toEqual([
+      `roles/datastore.viewer if ${CONTROL_STATE}`,
+    ]);
+    for (const g of held) {
+      expect(g, 'a Pub/Sub role').not.toMatch(/pubsub/);
+      expect(g, 'a BigQuery write').not.toMatch(/dataEditor|dataOwner|bigquery\.admin|Insert/);
+      expect(g, 'a Firestore write').not.toMatch(/datastore\.(user|owner|importExportAdmin|indexAdmin)/);
+    }
+    // It publishes nothing: no topic in topology.json, no publish grant, and none on its ticket ledger.
+    expect(FUNCTIONS.find((f) => f.name === FN)?.publishes).toEqual([]);
+    expect(Object.values(out.publisher as Record<string, { fn: string }>).filter((g) => g.fn === FN)).toEqual(
+      [],
+    );
+    expect(asStringList(out.tickets_firestore)).not.toContain(FN);
+    expect(asStringList(out.ticket_writers)).not.toContain(FN);
+  });
+
+  it('mounts its own read-only Stripe key and the replica URLs, never gather’s or plan-apply’s key, the webhook secret or the Jira token; its Stripe port refuses writes', async () => {
+    expect(mounted(FN)).toEqual([
+      {
+        key: 'BILLING_PROD_DATABASE_URL',
+        secret_id: SAMPLE_VARS.billing_prod_database_url_secret_id,
+        version: 'latest',
+      },
+      {
+        key: 'CF_PROD_DATABASE_URL',
+        secret_id: SAMPLE_VARS.cf_prod_database_url_secret_id,
+        version: 'latest',
+      },
+      { key: 'OPE_DATABASE_URL', secret_id: SAMPLE_VARS.ope_database_url_secret_id, version: 'latest' },
+      { key: 'STRIPE_API_KEY', secret_id: SAMPLE_VARS.stripe_console_secret_id, version: 'latest' },
+    ]);
+    expect(instance(FN).resources['google_secret_manager_secret_iam_member.runtime_secret_accessor']).toEqual(
+      ['BILLING_PROD_DATABASE_URL', 'CF_PROD_DATABASE_URL', 'OPE_DATABASE_URL', 'STRIPE_API_KEY'],
+    );
+    const ids = mounted(FN).map((s) => s.secret_id);
+    for (const other of [
+      SAMPLE_VARS.stripe_plan_apply_secret_id,
+      SAMPLE_VARS.stripe_gather_secret_id,
+      SAMPLE_VARS.stripe_webhook_secret_id,
+      SAMPLE_VARS.jira_api_token_secret_id,
+    ])
+      expect(ids, other).not.toContain(other);
+    // Nobody else mounts the console's key.
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(
+        mounted(f.name).map((s) => s.secret_id),
+        f.name,
+      ).not.toContain(SAMPLE_VARS.stripe_console_secret_id);
+    // Its secret is labelled read-only, and a validation keeps it apart from every other secret.
+    const keys = await evaluateRoot(root, { outputs: { k: '${local.stripe_keys}' }, vars: SAMPLE_VARS });
+    expect((keys.k as Record<string, Body>)[FN]).toEqual({
+      secret_id: SAMPLE_VARS.stripe_console_secret_id,
+      access: 'read-only',
+    });
+    const distinct = blocks(root.variables.stripe_console_secret_id ?? {}, 'validation')
+      .map((v) => String(v.condition))
+      .find((c) => c.startsWith('${!contains('));
+    for (const v of [
+      'stripe_gather_secret_id',
+      'stripe_plan_apply_secret_id',
+      'stripe_webhook_secret_id',
+      'ope_database_url_secret_id',
+      'billing_prod_database_url_secret_id',
+      'cf_prod_database_url_secret_id',
+      'jira_api_token_secret_id',
+    ])
+      expect(distinct, v).toContain(`var.${v}`);
+    // The port refuses writes whatever the key could do, and no operator extra can turn that off.
+    expect((instance(FN).inputs.environment_variables as Body).STRIPE_READ_ONLY).toBe('true');
+    const extras = blocks(root.variables.extra_environment_variables ?? {}, 'validation')
+      .map((v) => String(v.condition))
+      .join('\n');
+    for (const name of ['STRIPE_READ_ONLY', 'IAP_AUDIENCE']) expect(extras, name).toContain(`"${name}"`);
+  });
+
+  it('is invoked by IAP’s service agent alone: no public invoker, no person, no operator, no push identity; ingress through its load balancer only', async () => {
+    const i = instance(FN);
+    expect(i.inputs.invoker_members).toEqual({ iap: IAP_AGENT });
+    expect(i.resources['google_cloud_run_service_iam_member.invoker']).toEqual(['iap']);
+    expect(i.inputs.allow_unauthenticated).toBe(false);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.public_invoker')).toBe(0);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.push_invoker')).toBe(0);
+    expect(i.inputs.trigger_topic_name).toBeNull();
+    expect(i.inputs.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
+    // The agent is IAP's (service-PROJECT_NUMBER@gcp-sa-iap.iam.gserviceaccount.com), made to exist
+    // before the grant, only with the console.
+    const agent = resource(root, 'google_project_service_identity', 'iap').body;
+    expect(agent.service).toBe('iap.googleapis.com');
+    expect(agent.provider).toBe('${google-beta}');
+    expect(agent.for_each).toBe('${toset(local.console_functions)}');
+    // Operators invoke classify-tickets, never the console; a deployment-wide ALLOW_ALL leaves it alone,
+    // and no override may change it.
+    const wide = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      operator_members: [OPERATOR],
+      ingress_settings: 'ALLOW_ALL',
+    });
+    expect(instance(FN, wide).inputs.invoker_members).toEqual({ iap: IAP_AGENT });
+    expect(instance(FN, wide).inputs.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
+    const overrides = blocks(root.variables.ingress_settings_overrides ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(overrides).toContain(
+      '${lookup(var.ingress_settings_overrides, "console", "ALLOW_INTERNAL_AND_GCLB") == "ALLOW_INTERNAL_AND_GCLB"}',
+    );
+  });
+
+  it('IAP is on its backend service, whose serverless NEG names the function by name; console_members pass IAP there and hold nothing else', async () => {
+    const backend = resource(root, 'google_compute_backend_service', 'console').body;
+    expect(block(backend, 'iap')).toEqual({ enabled: true });
+    expect(backend.load_balancing_scheme).toBe('EXTERNAL_MANAGED');
+    expect(str(block(backend, 'backend'), 'group')).toBe(
+      '${google_compute_region_network_endpoint_group.console[each.key].id}',
+    );
+    const neg = resource(root, 'google_compute_region_network_endpoint_group', 'console').body;
+    expect(neg.network_endpoint_type).toBe('SERVERLESS');
+    // By the function's name, never module.function's output: the function's IAP_AUDIENCE reads the
+    // backend service, so reading the module here would be a cycle.
+    expect(block(neg, 'cloud_run')).toEqual({ service: '${each.key}' });
+    expect(neg.region).toBe('${var.region}');
+    for (const r of resourcesOf(root, 'google_compute_backend_service'))
+      expect(JSON.stringify(r.body), r.name).not.toContain('module.function');
+    // People: roles/iap.httpsResourceAccessor on that backend service, one grant per member, and the
+    // only grants that read var.console_members.
+    const access = resource(root, 'google_iap_web_backend_service_iam_member', 'console_access').body;
+    expect(access.role).toBe('roles/iap.httpsResourceAccessor');
+    expect(access.web_backend_service).toBe('${google_compute_backend_service.console[each.value.fn].name}');
+    expect(access.member).toBe('${each.value.member}');
+    const people = iam.filter((r) => JSON.stringify(r.body).includes('var.console_members'));
+    expect(people.map(address)).toEqual(['root:google_iap_web_backend_service_iam_member.console_access']);
+    const out = await evaluateRoot(root, { outputs: { access: access.for_each }, vars: SAMPLE_VARS });
+    expect(out.access).toEqual(
+      Object.fromEntries(SAMPLE_VARS.console_members.map((m) => [`console/${m}`, { fn: FN, member: m }])),
+    );
+    // Members are people or groups, never a public principal or a service account (a validation).
+    const members = blocks(root.variables.console_members ?? {}, 'validation').map((v) =>
+      String(v.condition),
+    );
+    expect(members.join('\n')).toContain('^(user|group):');
+  });
+
+  it('without console_domain it holds nothing and has no secret, invoker, load balancer or IAP, and every other identity holds what it held', async () => {
+    const named = await runtimeGrants(SAMPLE_VARS);
+    const without = await runtimeGrants(WITHOUT_CONSOLE);
+    expect(heldBy(without, FN)).toEqual([]);
+    for (const f of FUNCTIONS.filter((x) => x.name !== FN))
+      expect(heldBy(without, f.name).sort(), f.name).toEqual(heldBy(named, f.name).sort());
+    const instances = await evaluateModuleCall(root, 'function', WITHOUT_CONSOLE);
+    expect(Object.keys(instances)).not.toContain(FN);
+    const consoleResources = root.resources.filter((r) => r.file === 'console.tf');
+    expect(consoleResources.length).toBeGreaterThan(5);
+    const keysOf = async (vars: Record<string, unknown>) =>
+      evaluateRoot(root, {
+        outputs: {
+          ...Object.fromEntries(consoleResources.map((r) => [`${r.type}__${r.name}`, r.body.for_each])),
+          keys: '${{ for fn, k in local.stripe_keys : fn => k.secret_id }}',
+          apis: '${local.apis}',
+        },
+        vars,
+      });
+    const on = await keysOf(SAMPLE_VARS);
+    const off = await keysOf(WITHOUT_CONSOLE);
+    const empty = (v: unknown) =>
+      Array.isArray(v) ? v.length === 0 : Object.keys(asBody(v ?? {})).length === 0;
+    for (const r of consoleResources) {
+      const k = `${r.type}__${r.name}`;
+      expect(JSON.stringify(on[k]), `${k} with the console`).toContain(FN);
+      expect(empty(off[k]), `${k} without the console`).toBe(true);
+    }
+    expect(Object.keys(asBody(off.keys)).sort()).toEqual(['gather', 'plan-apply']);
+    expect(asStringList(on.apis)).toEqual(
+      expect.arrayContaining(['compute.googleapis.com', 'iap.googleapis.com']),
+    );
+    expect(asStringList(off.apis)).not.toContain('iap.googleapis.com');
+    expect(asStringList(off.apis)).not.toContain('compute.googleapis.com');
   });
 });

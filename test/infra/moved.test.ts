@@ -86,13 +86,14 @@ const OLD_ADDRESSES = [
 ];
 
 /**
- * Functions the previous layout did not have: the event path and the weekly ticket signal (a fixed fact,
- * like the layout above).
+ * Functions the previous layout did not have: the event path, the weekly ticket signal and the support
+ * console (a fixed fact, like the layout above).
  */
-const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper', 'ope-events', 'classify-tickets'];
+const NEW_FUNCTIONS = ['stripe-events', 'event-sweeper', 'ope-events', 'classify-tickets', 'console'];
 /**
- * The ones deployed only when the deployment names what they read: ope-events the OPE team's change
- * topic (ope_change_topic_id), classify-tickets a Jira site (jira_base_url).
+ * The ones deployed only when the deployment names what they need: ope-events the OPE team's change
+ * topic (ope_change_topic_id), classify-tickets a Jira site (jira_base_url), the console its hostname
+ * (console_domain).
  */
 const OPTIONAL = Object.keys(OPTIONAL_FUNCTIONS) as (keyof typeof OPTIONAL_FUNCTIONS)[];
 

@@ -2,10 +2,11 @@
 /**
  * Least privilege and secrets: no public principal but the one deliberate grant (anyone may invoke
  * stripe-events, Stripe's webhook receiver, which checks Stripe's signature itself), no primitive or
- * authoritative IAM, invokers limited to push identities, the scheduler and (classify-tickets) the
- * operators otherwise, the secrets (each Stripe restricted key, the webhook signing secret, the read
- * replicas' URLs, the Jira API token) never in Terraform, mounted only into the functions that use them,
- * readable only by those. The findings of the
+ * authoritative IAM, invokers limited to push identities, the scheduler, (classify-tickets) the
+ * operators and (the console) IAP's service agent otherwise, people reaching the console only through
+ * IAP, the secrets (each Stripe restricted key, the webhook signing secret, the read replicas' URLs, the
+ * Jira API token) never in Terraform, mounted only into the functions that use them, readable only by
+ * those. The findings of the
  * least-privilege review (publish rights, the split Stripe key, the audit insert role, Firestore
  * conditions, ingress, the public webhook receiver) are held in least-privilege.test.ts.
  */
@@ -180,6 +181,8 @@ describe('who may invoke whom', () => {
   };
 
   const SCHEDULER = 'serviceAccount:google_service_account.scheduler.email';
+  /** IAP's service agent (the stand-in of google_project_service_identity.iap, evaluate.ts). */
+  const IAP_AGENT = 'serviceAccount:google_project_service_identity.iap.console.email';
   /** Who may invoke each HTTP function; each Pub/Sub-fed one is invoked by its own push identity only. */
   const HTTP_INVOKERS: Readonly<Partial<Record<FunctionName, readonly string[]>>> = {
     'detect-drift': [SCHEDULER],
@@ -188,6 +191,8 @@ describe('who may invoke whom', () => {
     'classify-tickets': [SCHEDULER],
     // Stripe's webhooks: anyone, and the code checks Stripe's signature.
     'stripe-events': ['allUsers'],
+    // People, through IAP only: IAP's service agent forwards what IAP let through; nobody else.
+    console: [IAP_AGENT],
   };
 
   it('every HTTP function of topology.json has its invokers listed here', () => {
@@ -219,6 +224,34 @@ describe('who may invoke whom', () => {
     expect((root.modules.function as Body).allow_unauthenticated).toBe(
       '${local.function_allow_unauthenticated[each.key]}',
     );
+  });
+
+  it('the console has no public invoker and no person or operator as invoker: IAP’s service agent alone, behind its load balancer', async () => {
+    const i = deployedAs('console');
+    expect(invokers('console')).toEqual([IAP_AGENT]);
+    expect(i.inputs.allow_unauthenticated).toBe(false);
+    expect(instancesOf(i, 'google_cloud_run_service_iam_member.public_invoker')).toBe(0);
+    expect(root.locals.function_allow_unauthenticated).toMatchObject({ console: false });
+    expect(i.inputs.ingress_settings).toBe('ALLOW_INTERNAL_AND_GCLB');
+    // The invoker is the agent of IAP (service-PROJECT_NUMBER@gcp-sa-iap.iam.gserviceaccount.com).
+    const agent = resource(root, 'google_project_service_identity', 'iap').body;
+    expect(agent.service).toBe('iap.googleapis.com');
+    expect(asBody(root.locals.function_invoker_members).console).toBe(
+      '${{ for fn in local.console_functions : "iap" => "serviceAccount:${google_project_service_identity.iap[fn].email}" }}',
+    );
+    // However many operators and members a deployment names, none becomes an invoker.
+    const withPeople = await evaluateModuleCall(root, 'function', {
+      ...SAMPLE_VARS,
+      operator_members: ['group:billing-oncall@example.com'],
+      console_members: ['group:billing-support@example.com', 'user:someone@example.com'],
+    });
+    expect(withPeople.console?.inputs.invoker_members).toEqual({ iap: IAP_AGENT });
+    // People get IAP's accessor role on the console's backend service, and nothing that reaches a
+    // function: no run.invoker, no role on the project.
+    const people = iam.filter((r) => JSON.stringify(r.body).includes('var.console_members'));
+    expect(people.map((r) => `${r.type}.${r.name} ${String(r.body.role)}`)).toEqual([
+      'google_iap_web_backend_service_iam_member.console_access roles/iap.httpsResourceAccessor',
+    ]);
   });
 
   it('classify-tickets is invocable by the scheduler and the operators only; no other function by an operator', async () => {
@@ -370,7 +403,7 @@ describe('who may invoke whom', () => {
       );
   });
 
-  it('every function keeps its ingress setting (internal-only by default, stripe-events alone ALLOW_ALL), labels and build ordering', () => {
+  it('every function keeps its ingress setting (internal-only by default, stripe-events alone ALLOW_ALL, the console ALLOW_INTERNAL_AND_GCLB), labels and build ordering', () => {
     const call = root.modules.function as Body;
     expect(call.ingress_settings).toBe('${local.function_ingress_settings[each.key]}');
     expect(call.labels).toBe('${local.labels}');
@@ -384,7 +417,11 @@ describe('who may invoke whom', () => {
     );
     for (const f of FUNCTIONS) {
       expect(deployedAs(f.name).inputs.ingress_settings, f.name).toBe(
-        f.name === PUBLIC_FUNCTION ? 'ALLOW_ALL' : 'ALLOW_INTERNAL_ONLY',
+        f.name === PUBLIC_FUNCTION
+          ? 'ALLOW_ALL'
+          : f.name === 'console'
+            ? 'ALLOW_INTERNAL_AND_GCLB'
+            : 'ALLOW_INTERNAL_ONLY',
       );
       expect(deployedAs(f.name).locals.labels).toEqual({ app: 'driftcontrol', function: f.name });
     }
@@ -407,6 +444,7 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
   const STRIPE_SECRET_OF: Record<string, string> = {
     gather: SAMPLE_VARS.stripe_gather_secret_id,
     'plan-apply': SAMPLE_VARS.stripe_plan_apply_secret_id,
+    console: SAMPLE_VARS.stripe_console_secret_id,
   };
   const LIVE_TRUTH_SECRET_KEYS = liveTruthSecrets('').map((s) => s.key);
   /** What stripe-events mounts: the webhook endpoint's signing secret, nothing else. */
@@ -478,10 +516,12 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     'plan-apply': liveTruthSecrets(SAMPLE_VARS.stripe_plan_apply_secret_id),
     'stripe-events': WEBHOOK_SECRETS,
     'classify-tickets': JIRA_SECRETS,
+    // Its own read-only key (never gather's or plan-apply's) and the replicas, for a live gather.
+    console: liveTruthSecrets(SAMPLE_VARS.stripe_console_secret_id),
   };
 
   it.each(FUNCTIONS.map((f) => [f.name] as const))(
-    '%s mounts exactly its secrets (gather, plan-apply: its own Stripe key and the three replica URLs; stripe-events: the webhook signing secret; classify-tickets: the Jira token; others none)',
+    '%s mounts exactly its secrets (gather, plan-apply, the console: its own Stripe key and the three replica URLs; stripe-events: the webhook signing secret; classify-tickets: the Jira token; others none)',
     (fn) => {
       const mounted = [...(deployedAs(fn).inputs.secret_environment_variables as Body[])].sort((a, b) =>
         String(a.key).localeCompare(String(b.key)),
@@ -490,11 +530,17 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     },
   );
 
-  it('only gather, plan-apply, stripe-events and classify-tickets receive secrets; only stripe-events the webhook signing secret, only classify-tickets the Jira token, and neither a Stripe key or replica', () => {
+  it('only gather, plan-apply, stripe-events, classify-tickets and the console receive secrets; only stripe-events the webhook signing secret, only classify-tickets the Jira token, and neither a Stripe key or replica; each Stripe key only its function', () => {
     const withSecret = FUNCTIONS.filter(
       (f) => (deployedAs(f.name).inputs.secret_environment_variables as unknown[]).length > 0,
     ).map((f) => f.name);
-    expect(withSecret.sort()).toEqual(['classify-tickets', 'gather', 'plan-apply', 'stripe-events']);
+    expect(withSecret.sort()).toEqual([
+      'classify-tickets',
+      'console',
+      'gather',
+      'plan-apply',
+      'stripe-events',
+    ]);
     const reading = (secretId: string) =>
       FUNCTIONS.filter((f) =>
         (deployedAs(f.name).inputs.secret_environment_variables as Body[]).some(
@@ -505,6 +551,8 @@ describe('secrets (the Stripe restricted keys, the webhook signing secret, the r
     expect(Object.keys(STRIPE_SECRET_OF)).not.toContain(PUBLIC_FUNCTION);
     expect(reading(SAMPLE_VARS.jira_api_token_secret_id)).toEqual(['classify-tickets']);
     expect(Object.keys(STRIPE_SECRET_OF)).not.toContain('classify-tickets');
+    // plan-apply's key (the one that may write) reaches plan-apply alone: never the console.
+    for (const [fn, secret] of Object.entries(STRIPE_SECRET_OF)) expect(reading(secret), fn).toEqual([fn]);
   });
 
   it('the module grants secretAccessor on exactly the secrets it mounts, before deploying', () => {
@@ -649,6 +697,15 @@ describe('least privilege per function (the whole grant table, evaluated by Terr
       'dataset billing_audit roles/bigquery.dataViewer',
       'dataset billing_tickets roles/bigquery.dataViewer',
       'table ticket_classifications custom role driftcontrolAuditInsert (bigquery.tables.get, bigquery.tables.updateData)',
+    ],
+    // Read only, for people: the control state (viewer: config, gates, lifecycle), the audit and the
+    // views over it, the tickets that name an account; nothing it could write, no mirror.
+    console: [
+      'project roles/bigquery.jobUser',
+      'firestore database driftcontrol roles/datastore.viewer',
+      'dataset billing_audit roles/bigquery.dataViewer',
+      'dataset billing_observability roles/bigquery.dataViewer',
+      'dataset billing_tickets roles/bigquery.dataViewer',
     ],
   };
 

@@ -6,8 +6,9 @@
  * publishes to created and granted, every subscription named, dead-lettered, retried and consumed,
  * every dead-letter topic drained; and every external topic (another team's: the OPE change topic)
  * subscribed to at the id the deployment gives, never created, granted on or published to, its
- * consumer (ope-events) deployed only when that id is given; and classify-tickets deployed only when the
- * deployment names a Jira site.
+ * consumer (ope-events) deployed only when that id is given; classify-tickets deployed only when the
+ * deployment names a Jira site; and the support console (with its load balancer and IAP) only when it
+ * names the console's hostname.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ import {
   instancesOf,
   type ProbedInstance,
   SAMPLE_VARS,
+  WITHOUT_CONSOLE,
   WITHOUT_JIRA,
   WITHOUT_OPE_TOPIC,
 } from './evaluate.js';
@@ -728,7 +730,7 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
   it('jira_base_url is the switch: empty by default, and local.deployed_functions reads it through local.optional_functions_enabled', () => {
     expect(root.variables.jira_base_url?.default).toBe('');
     expect(root.variables.jira_base_url?.nullable).toBe(false);
-    expect(root.locals.optional_functions_enabled).toEqual({ [FN]: '${var.jira_base_url != ""}' });
+    expect(asBody(root.locals.optional_functions_enabled)[FN]).toBe('${var.jira_base_url != ""}');
     expect(String(root.locals.deployed_functions)).toContain(
       'lookup(local.optional_functions_enabled, name, true)',
     );
@@ -779,6 +781,115 @@ describe('a deployment that does not name a Jira site deploys no classify-ticket
       );
     expect(await ledger(SAMPLE_VARS)).toBe(1);
     expect(await ledger(WITHOUT_JIRA)).toBe(0);
+  });
+});
+
+describe('a deployment that does not name a console hostname deploys no console, and nothing else changes', () => {
+  const FN = 'console';
+  const rest = FUNCTIONS.map((f) => f.name).filter((n) => n !== FN);
+  const outputs = () => {
+    const errorRate = asBody(
+      resource(root, 'google_monitoring_alert_policy', 'function_error_rate').body.dynamic,
+    ).conditions;
+    return {
+      publisher: resource(root, 'google_pubsub_topic_iam_member', 'publisher').body.for_each,
+      firestore: resource(root, 'google_project_iam_member', 'runtime_firestore').body.for_each,
+      job_users: resource(root, 'google_project_iam_member', 'runtime_bigquery_job_user').body.for_each,
+      readers: resource(root, 'google_bigquery_dataset_iam_member', 'runtime_reader').body.for_each,
+      secrets: resource(root, 'google_secret_manager_secret', 'stripe_key').body.for_each,
+      accounts: '${local.runtime_service_accounts}',
+      dead_letters: '${local.dead_letter_subscriptions}',
+      error_rate: asBody(Array.isArray(errorRate) ? errorRate[0] : errorRate).for_each,
+      stripe_secrets: root.outputs.stripe_secrets?.value,
+      console_url: root.outputs.console_url?.value,
+      console_ip: root.outputs.console_ip_address?.value,
+      console_backend: root.outputs.console_iap_backend_service?.value,
+    };
+  };
+  let named: Record<string, unknown>;
+  beforeAll(async () => {
+    named = await evaluateRoot(root, { outputs: outputs(), vars: SAMPLE_VARS });
+  }, 60_000);
+
+  it('console_domain is the switch: empty by default, and local.deployed_functions reads it through local.optional_functions_enabled', () => {
+    expect(root.variables.console_domain?.default).toBe('');
+    expect(root.variables.console_domain?.nullable).toBe(false);
+    expect(root.locals.optional_functions_enabled).toEqual({
+      'classify-tickets': '${var.jira_base_url != ""}',
+      [FN]: '${var.console_domain != ""}',
+    });
+    expect(root.locals.console_functions).toBe(
+      '${[for fn in ["console"] : fn if contains(local.deployed_function_names, fn)]}',
+    );
+  });
+
+  it('empty: no function, identity, grant, secret, load balancer, IAP or alert condition of the console; everything else as with it', async () => {
+    const without = await evaluateModuleCall(root, 'function', WITHOUT_CONSOLE);
+    expect(Object.keys(without).sort()).toEqual([...rest].sort());
+    for (const fn of rest) expect(without[fn], fn).toEqual(instance(fn));
+    const out = await evaluateRoot(root, { outputs: outputs(), vars: WITHOUT_CONSOLE });
+    const drop = (v: unknown) => {
+      if (v === null || v === undefined) return null;
+      if (Array.isArray(v)) return v.filter((x) => String(x) !== FN);
+      return Object.fromEntries(
+        Object.entries(asBody(v)).filter(([k]) => k !== FN && !k.startsWith(`${FN}/`)),
+      );
+    };
+    for (const [name, value] of Object.entries(out)) {
+      expect(JSON.stringify(value ?? null), `${name} names ${FN}`).not.toContain(`"${FN}`);
+      if (name.startsWith('console_')) expect(value ?? null, name).toBeNull();
+      else expect(value, name).toEqual(drop(named[name]));
+    }
+    // With the hostname named, these did name it (the console publishes nothing and has no dead letter).
+    for (const name of [
+      'firestore',
+      'job_users',
+      'readers',
+      'secrets',
+      'accounts',
+      'error_rate',
+      'stripe_secrets',
+    ])
+      expect(JSON.stringify(named[name]), `${name} names ${FN}`).toContain(FN);
+    expect(named.console_url).toBe(`https://${SAMPLE_VARS.console_domain}/`);
+    expect(named.console_ip).toBe('google_compute_global_address.console.console.address');
+    expect(named.console_backend).toBe('google_compute_backend_service.console.console.name');
+  });
+
+  it('the load balancer serves console_domain with a managed certificate (renamed with the domain), TLS 1.2+, HTTPS only (HTTP redirects), on one global address', () => {
+    const cert = resource(root, 'google_compute_managed_ssl_certificate', 'console').body;
+    expect(block(cert, 'managed')).toEqual({ domains: ['${var.console_domain}'] });
+    expect(cert.name).toBe('driftcontrol-${each.key}-${local.console_certificate_suffix}');
+    expect(block(cert, 'lifecycle')).toEqual({ create_before_destroy: true });
+    const proxy = resource(root, 'google_compute_target_https_proxy', 'console').body;
+    expect(proxy.ssl_certificates).toEqual([
+      '${google_compute_managed_ssl_certificate.console[each.key].id}',
+    ]);
+    expect(proxy.ssl_policy).toBe('${google_compute_ssl_policy.console[each.key].id}');
+    expect(proxy.url_map).toBe('${google_compute_url_map.console[each.key].id}');
+    const policy = resource(root, 'google_compute_ssl_policy', 'console').body;
+    expect(policy.min_tls_version).toBe('TLS_1_2');
+    expect(policy.profile).toBe('MODERN');
+    expect(resource(root, 'google_compute_url_map', 'console').body.default_service).toBe(
+      '${google_compute_backend_service.console[each.key].id}',
+    );
+    const https = resource(root, 'google_compute_global_forwarding_rule', 'console_https').body;
+    const http = resource(root, 'google_compute_global_forwarding_rule', 'console_http').body;
+    for (const rule of [https, http]) {
+      expect(rule.ip_address).toBe('${google_compute_global_address.console[each.key].id}');
+      expect(rule.load_balancing_scheme).toBe('EXTERNAL_MANAGED');
+    }
+    expect(https.port_range).toBe('443');
+    expect(https.target).toBe('${google_compute_target_https_proxy.console[each.key].id}');
+    expect(http.port_range).toBe('80');
+    expect(http.target).toBe('${google_compute_target_http_proxy.console_http_redirect[each.key].id}');
+    // Port 80 only redirects: its URL map has no backend at all.
+    const redirect = resource(root, 'google_compute_url_map', 'console_http_redirect').body;
+    expect(redirect.default_service).toBeUndefined();
+    expect(block(redirect, 'default_url_redirect')).toMatchObject({ https_redirect: true });
+    expect(resource(root, 'google_compute_backend_service', 'console').body.load_balancing_scheme).toBe(
+      'EXTERNAL_MANAGED',
+    );
   });
 });
 

@@ -34,6 +34,10 @@ module "driftcontrol" {
   jira_email    = var.jira_email
   jira_projects = var.jira_projects
 
+  console_domain           = var.console_domain
+  console_members          = var.console_members
+  stripe_console_secret_id = var.stripe_console_secret_id
+
   operator_members         = var.operator_members
   notification_channel_ids = var.notification_channel_ids
 

@@ -14,7 +14,7 @@ output "dead_letter_subscriptions" {
 }
 
 output "stripe_secrets" {
-  description = "Secrets to add the Stripe restricted keys to, per function (gather, plan-apply)."
+  description = "Secrets to add the Stripe restricted keys to, per function (gather, plan-apply, and the console with console_domain)."
   value       = module.driftcontrol.stripe_secrets
 }
 
@@ -61,4 +61,14 @@ output "jira_api_token_secret" {
 output "tickets_scheduler_job" {
   description = "Scheduler job calling classify-tickets weekly, and its cron (UTC); null without jira_base_url."
   value       = module.driftcontrol.tickets_scheduler_job
+}
+
+output "console_url" {
+  description = "URL of the support console (through IAP); null without console_domain."
+  value       = module.driftcontrol.console_url
+}
+
+output "console_ip_address" {
+  description = "Address to point console_domain's DNS A record at; null without console_domain."
+  value       = module.driftcontrol.console_ip_address
 }

@@ -103,3 +103,21 @@ variable "jira_projects" {
   description = "Jira project keys classify-tickets reads."
   default     = ["BILL", "CUSTESC"]
 }
+
+variable "console_domain" {
+  type        = string
+  description = "Hostname of the support console behind Identity-Aware Proxy (its DNS A record points at the console_ip_address output), or empty to deploy without the console (docs/deploy.md, \"Support console\")."
+  default     = ""
+}
+
+variable "console_members" {
+  type        = list(string)
+  description = "user: or group: principals allowed through IAP to the support console."
+  default     = []
+}
+
+variable "stripe_console_secret_id" {
+  type        = string
+  description = "Secret Manager secret id of the console's own read-only Stripe restricted key (never gather's or plan-apply's)."
+  default     = "stripe-console-restricted-key"
+}
