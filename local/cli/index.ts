@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Out } from '../../shared/cli/io.js';
+import { registerConsole } from './console.js';
 import { buildMirrorCli } from './mirror.js';
 import { registerRunLocal } from './run-local.js';
 import { registerStack } from './stack.js';
@@ -20,5 +21,6 @@ function inherit(cmd: Command, root: Command): Command {
 export function registerLocalCommands(program: Command, out: Out): void {
   registerRunLocal(program, out);
   registerStack(program);
+  registerConsole(program);
   program.addCommand(inherit(buildMirrorCli(), program));
 }

@@ -3,10 +3,12 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Out } from '../../shared/cli/io.js';
 import { LOCAL_COMMANDS } from '../../shared/cli/local-commands.js';
+import { type LocalConsole, startLocalConsole } from '../console/start.js';
 import { type CycleSummary, moveTruthAfterMirror, runNightlyCycle } from '../run/cycle.js';
 import { type EventDemoResult, formatEventDemo, runEventDemo } from '../run/event-demo.js';
 import { startLocalPipeline } from '../run/pipeline.js';
 import { classifyTicketWeeks, formatTicketWeeks, type TicketWeeksResult } from '../run/ticket-weeks.js';
+import { insertAuditHistory, syntheticAuditHistory } from '../synthetic/audit-history.js';
 
 /**
  * `driftcontrol run-local`: the main job on the embedded default. Brings up the local stack, seeds N
@@ -93,6 +95,17 @@ export function registerRunLocal(program: Command, out: Out): void {
       'keep the stack running afterwards and print the environment for `gather` and `replay` (Ctrl-C stops it)',
       false,
     )
+    .option(
+      '--console',
+      'afterwards, serve the support console on this run (behind the local IAP, as the development identity) and keep the stack running; prints its URL (Ctrl-C stops it)',
+      false,
+    )
+    .option(
+      '--audit-history-days <n>',
+      'before the run, add N days of synthetic audit history (earlier nightly runs of acc_9… accounts) so the console has trends to show',
+      wholeNumberFrom0To(400),
+      0,
+    )
     .action(
       async (options: {
         accounts: number;
@@ -104,6 +117,8 @@ export function registerRunLocal(program: Command, out: Out): void {
         json: boolean;
         secondRun: boolean;
         keep: boolean;
+        console: boolean;
+        auditHistoryDays: number;
       }) => {
         const interactive = process.stderr.isTTY === true && !options.json;
         const note = (s: string) => process.stderr.write(`${s}\n`);
@@ -116,7 +131,9 @@ export function registerRunLocal(program: Command, out: Out): void {
           dryRun: options.dryRun,
           onProgress: (step) => note(`  ${step}`),
         });
+        let supportConsole: LocalConsole | null = null;
         const stop = async () => {
+          await supportConsole?.stop();
           await pipeline.stop();
         };
         const onSignal = () => {
@@ -137,6 +154,19 @@ export function registerRunLocal(program: Command, out: Out): void {
                 cliProgress.Presets.shades_classic,
               )
             : null;
+          if (options.auditHistoryDays > 0) {
+            const history = syntheticAuditHistory({
+              days: options.auditHistoryDays,
+              beforeDate: new Date().toISOString().slice(0, 10),
+              accountsPerDay: Math.max(5, Math.round(options.accounts / 50)),
+              seed: options.seed,
+              skipDates: [pipeline.snapshotDate],
+            });
+            await insertAuditHistory(pipeline.bq, history);
+            note(
+              `  added ${history.length} synthetic audit rows: ${options.auditHistoryDays} days of earlier nightly runs (accounts acc_9…)`,
+            );
+          }
           const moved = await moveTruthAfterMirror(pipeline, options.truthChanges);
           if (moved.length > 0)
             note(
@@ -189,7 +219,21 @@ export function registerRunLocal(program: Command, out: Out): void {
           const eventsHealed = events === null || events.heals.every((h) => h.outcome !== null);
           const ticketsDone = tickets === null || tickets.weeks.every((w) => w.status === 200);
           out.setExit(first.drained && eventsHealed && ticketsDone ? 0 : 1);
-          if (options.keep) {
+          supportConsole = options.console
+            ? await startLocalConsole({
+                env: pipeline.env,
+                stripeDashboardUrl: pipeline.stack.stripe.dashboardUrl,
+              })
+            : null;
+          if (supportConsole !== null) {
+            note(
+              `\nSupport console: ${supportConsole.url}  (signed in as ${supportConsole.identity}, read-only)`,
+            );
+            note(`  an account:  ${supportConsole.url}/accounts/acc_0000002`);
+            note(`  the runs:    ${supportConsole.url}/runs   trends: ${supportConsole.url}/trends`);
+            note(`  or: npx driftcontrol explain acc_0000002 (with the environment below)`);
+          }
+          if (options.keep || supportConsole !== null) {
             const env = pipeline.env;
             note('\nThe stack keeps running. In another shell:');
             note(

@@ -80,7 +80,7 @@ function exited(child: ChildProcess): Promise<void> {
  * once they listen; `instances` processes share the door as Cloud Run's instances share a service. A
  * restarted instance gets a port of its own; the front door's address stays.
  */
-async function spawnFunction(
+export async function spawnFunction(
   name: FunctionName,
   env: Record<string, string>,
   instances = 1,
@@ -200,16 +200,22 @@ export type ServeMode =
       readonly instances?: Partial<Record<FunctionName, number>>;
     };
 
-/** Serves every function; on failure stops the ones already started. */
+/**
+ * The functions the pipeline runs. The console serves people, with an environment of its own (read-only
+ * Stripe, IAP): local/console starts it behind the local IAP.
+ */
+export const PIPELINE_FUNCTIONS = FUNCTIONS.filter((f) => f.name !== 'console');
+
+/** Serves every pipeline function; on failure stops the ones already started. */
 export async function serveFunctions(mode: ServeMode): Promise<ServedFunction[]> {
   const served: ServedFunction[] = [];
   try {
     if (mode.kind === 'in-process') {
       setDepsProvider(async () => mode.deps);
       await loadFunctions();
-      for (const fn of FUNCTIONS) served.push(await serveInProcess(fn.name, fn.entryPoint));
+      for (const fn of PIPELINE_FUNCTIONS) served.push(await serveInProcess(fn.name, fn.entryPoint));
     } else {
-      for (const fn of FUNCTIONS)
+      for (const fn of PIPELINE_FUNCTIONS)
         served.push(await spawnFunction(fn.name, mode.env, mode.instances?.[fn.name] ?? 1));
     }
     return served;
