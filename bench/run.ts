@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a lower bound measured in the same run.
-// Options: --only planner|pipeline|warehouse|events|limit, --limit-accounts N --reads-per-s N --writes-per-s N (limit), --changes N --settle-s N (events), --views N, --rounds N (planner), --accounts N (pipeline),
-// --warehouse-accounts N (default 1,000,000: about 3 minutes and 9 GB of RSS on a 2-core machine).
+// Options: --only planner|pipeline|warehouse|events|limit|console, --limit-accounts N --reads-per-s N --writes-per-s N (limit), --changes N --settle-s N (events), --views N, --rounds N (planner), --accounts N (pipeline),
+// --warehouse-accounts N (default 1,000,000: about 3 minutes and 9 GB of RSS on a 2-core machine),
+// --console-accounts N --console-rounds N --console-audit-rows N (console: pages over at least N audit rows).
 import { parseArgs } from 'node:util';
+import { benchConsole } from './console.js';
 import { benchEvents } from './events.js';
 import { benchLimit } from './limit.js';
 import { benchPipeline } from './pipeline.js';
@@ -24,6 +26,9 @@ const { values } = parseArgs({
     'reads-per-s': { type: 'string', default: '8' },
     'writes-per-s': { type: 'string', default: '8' },
     'detect-sizes': { type: 'string', default: '1000,5000,20000' },
+    'console-accounts': { type: 'string', default: '500' },
+    'console-rounds': { type: 'string', default: '30' },
+    'console-audit-rows': { type: 'string', default: '100000' },
   },
 });
 
@@ -47,6 +52,12 @@ const benches: Record<string, () => Promise<unknown> | unknown> = {
       detectSizes: String(values['detect-sizes']).split(',').filter(Boolean).map(Number),
     }),
   warehouse: () => benchWarehouse({ accounts: Number(values['warehouse-accounts']), rounds: 1, seed: 42 }),
+  console: () =>
+    benchConsole({
+      accounts: Number(values['console-accounts']),
+      rounds: Number(values['console-rounds']),
+      minAuditRows: Number(values['console-audit-rows']),
+    }),
 };
 
 for (const [name, run] of Object.entries(benches)) {
