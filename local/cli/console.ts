@@ -14,9 +14,13 @@ export function registerConsole(program: Command): void {
     .command('console')
     .description(LOCAL_COMMANDS.console)
     .action(async () => {
-      if (!process.env.GOOGLE_CLOUD_PROJECT)
+      // The local IAP signs for anyone who reaches it: never in front of a deployment's data.
+      const missing = ['GOOGLE_CLOUD_PROJECT', 'FIRESTORE_EMULATOR_HOST', 'BIGQUERY_EMULATOR_HOST'].filter(
+        (v) => !process.env[v],
+      );
+      if (missing.length > 0)
         throw new CliError(
-          'GOOGLE_CLOUD_PROJECT is not set: start a stack with `driftcontrol run-local --keep` and export the environment it prints',
+          `${missing.join(', ')} not set: this serves a local stack only; start one with \`driftcontrol run-local --keep\` and export the environment it prints`,
         );
       const known: readonly string[] = KNOWN_ENV_VARS;
       const env = Object.fromEntries(

@@ -136,9 +136,13 @@ export function registerRunLocal(program: Command, out: Out): void {
           await supportConsole?.stop();
           await pipeline.stop();
         };
+        // Ctrl-C after the run finished (the console or --keep waiting) keeps the run's own exit code.
+        let finished: number | null = null;
         const onSignal = () => {
-          note('Interrupted: stopping the local stack...');
-          void stop().finally(() => process.exit(130));
+          note(
+            finished === null ? 'Interrupted: stopping the local stack...' : 'Stopping the local stack...',
+          );
+          void stop().finally(() => process.exit(finished ?? 130));
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
@@ -218,7 +222,8 @@ export function registerRunLocal(program: Command, out: Out): void {
           // Every change got its final word (a heal, or a restriction that blocked it, with why).
           const eventsHealed = events === null || events.heals.every((h) => h.outcome !== null);
           const ticketsDone = tickets === null || tickets.weeks.every((w) => w.status === 200);
-          out.setExit(first.drained && eventsHealed && ticketsDone ? 0 : 1);
+          finished = first.drained && eventsHealed && ticketsDone ? 0 : 1;
+          out.setExit(finished);
           supportConsole = options.console
             ? await startLocalConsole({
                 env: pipeline.env,

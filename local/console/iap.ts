@@ -60,7 +60,15 @@ export async function startLocalIap(options: { audience: string; identity?: stri
       exp: now + (claims.expiresInS ?? 600),
     });
   };
+  let port = 0;
   const server: Server = createServer((req, res) => {
+    // Only this machine's loopback names: a page elsewhere cannot rebind a DNS name onto the signed proxy.
+    if (req.headers.host !== `${LOOPBACK}:${port}` && req.headers.host !== `localhost:${port}`) {
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end('the local IAP serves 127.0.0.1 and localhost only');
+      return;
+    }
     if (req.url === '/_iap/public_key') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ [kid]: pem }));
       return;
@@ -87,7 +95,7 @@ export async function startLocalIap(options: { audience: string; identity?: stri
     });
     req.pipe(upstream);
   });
-  const port = await listenOnLoopback(server);
+  port = await listenOnLoopback(server);
   const url = `http://${LOOPBACK}:${port}`;
   return {
     url,

@@ -44,9 +44,29 @@ function finalsWhere(where: string): string {
 
 /** Rows finished from the start of `fromDate` (UTC); started_at (the partition column) a day earlier at most. */
 const SINCE = 'a.finished_at >= TIMESTAMP(@since) AND a.started_at >= TIMESTAMP(@since_started)';
-function sinceParams(fromDate: string): { since: string; since_started: string } {
-  const since = `${fromDate}T00:00:00.000Z`;
+function sinceParamsAt(sinceIso: string): { since: string; since_started: string } {
+  const since = new Date(sinceIso).toISOString();
   return { since, since_started: new Date(Date.parse(since) - 86_400_000).toISOString() };
+}
+function sinceParams(fromDate: string): { since: string; since_started: string } {
+  return sinceParamsAt(`${fromDate}T00:00:00.000Z`);
+}
+
+/**
+ * One run's rows. A scheduled run's id carries its snapshot date, and it starts on or after that day: a
+ * bound on started_at (the partition column) so BigQuery reads those partitions only.
+ */
+function runFilter(runId: string): { where: string; params: Record<string, string> } {
+  const date = /^sched-(?:stripe|www)-(\d{4}-\d{2}-\d{2})$/.exec(runId)?.[1];
+  return date === undefined
+    ? { where: 'a.run_id = @run', params: { run: runId } }
+    : {
+        where: 'a.run_id = @run AND a.started_at >= TIMESTAMP(@run_started)',
+        params: {
+          run: runId,
+          run_started: new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString(),
+        },
+      };
 }
 const TICKETS = `${DATASETS.observability}.ticket_classifications_latest`;
 
@@ -149,15 +169,13 @@ export class BigQuerySupportReader implements SupportReadPort {
   }
 
   async halts(sinceIso: string): Promise<AuditRecord[]> {
+    // The run's final word, not every halt: a run that halted for a mirror not landed and completed on the
+    // scheduler's retry did check its accounts.
     const rows = await this.query(
       'halts',
-      // A halt is one row that is never retried: read the table filtered first, one copy per row id.
-      `SELECT * EXCEPT (copy_number) FROM (
-         SELECT a.*, ROW_NUMBER() OVER (PARTITION BY a.row_id ORDER BY a.finished_at, a.started_at) AS copy_number
-         FROM ${AUDIT} AS a
-         WHERE a.stage = 'detect' AND a.outcome = 'halted' AND a.finished_at >= TIMESTAMP(@since)
-       ) WHERE copy_number = 1 ORDER BY finished_at, row_id`,
-      { since: sinceIso },
+      `SELECT * FROM ${finalsWhere(`a.stage = 'detect' AND a.account_id IS NULL AND a.zone_id IS NULL AND ${SINCE}`)}
+       WHERE outcome = 'halted' ORDER BY finished_at, row_id`,
+      sinceParamsAt(sinceIso),
     );
     return rows.map(auditRecord);
   }
@@ -169,7 +187,7 @@ export class BigQuerySupportReader implements SupportReadPort {
   ): Promise<RunOutcomeCount[]> {
     const [finals, where, params] =
       'runId' in filter
-        ? [finalsWhere('a.run_id = @run'), 'TRUE', { run: filter.runId }]
+        ? [finalsWhere(runFilter(filter.runId).where), 'TRUE', runFilter(filter.runId).params]
         : [
             finalsWhere(`a.trigger = @trigger AND ${SINCE}`),
             'DATE(finished_at) BETWEEN DATE(@from) AND DATE(@to)',
@@ -232,11 +250,11 @@ export class BigQuerySupportReader implements SupportReadPort {
     const rows = await this.query(
       'restrictions',
       `SELECT ${byRun ? 'f.run_id' : 'CAST(DATE(f.finished_at) AS STRING)'} AS k, r AS restriction, COUNT(*) AS n
-       FROM ${finalsWhere(byRun ? 'a.run_id = @run' : SINCE)} AS f, UNNEST(f.restrictions) AS r
+       FROM ${finalsWhere(byRun ? runFilter(filter.runId).where : SINCE)} AS f, UNNEST(f.restrictions) AS r
        WHERE f.outcome = 'blocked' ${byRun ? '' : 'AND DATE(f.finished_at) BETWEEN DATE(@from) AND DATE(@to)'}
        GROUP BY k, restriction ORDER BY k, restriction`,
       byRun
-        ? { run: filter.runId }
+        ? runFilter(filter.runId).params
         : { from: filter.fromDate, to: filter.toDate, ...sinceParams(filter.fromDate) },
     );
     return rows.map((r) => ({
@@ -271,12 +289,19 @@ export class BigQuerySupportReader implements SupportReadPort {
     return [...newest.values()].sort((a, b) => b.created.localeCompare(a.created)).slice(0, limit);
   }
 
-  async runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]> {
+  async runAttempts(
+    runId: string,
+    outcomes: readonly string[],
+    limit: number,
+    skipCodes: readonly string[] = [],
+  ): Promise<AuditRecord[]> {
+    const { where, params } = runFilter(runId);
     const rows = await this.query(
       'the run',
-      `SELECT * FROM ${finalsWhere('a.run_id = @run')} WHERE outcome IN UNNEST(@outcomes)
+      `SELECT * FROM ${finalsWhere(where)} WHERE outcome IN UNNEST(@outcomes)
+         AND (error_code IS NULL OR error_code NOT IN UNNEST(@skip))
        ORDER BY finished_at, row_id LIMIT @limit`,
-      { run: runId, outcomes: [...outcomes], limit },
+      { ...params, outcomes: [...outcomes], skip: [...skipCodes, ''], limit },
     );
     return rows.map(auditRecord);
   }

@@ -40,6 +40,7 @@ function headerOf(assertion: string): { kid?: unknown; alg?: unknown } | null {
 export class IapJwtVerifier implements IdentityVerifierPort {
   private readonly client: OAuth2Client;
   private keys: { pubkeys: Record<string, string>; fetchedAtMs: number } | null = null;
+  private fetching: Promise<Record<string, string>> | null = null;
   private readonly now: () => number;
 
   constructor(private readonly options: IapVerifierOptions) {
@@ -56,11 +57,20 @@ export class IapJwtVerifier implements IdentityVerifierPort {
     const knows = cached !== null && keyId !== null && Object.hasOwn(cached.pubkeys, keyId);
     if (cached !== null && fresh && (knows || now - cached.fetchedAtMs < REFETCH_MIN_MS))
       return cached.pubkeys;
+    // One fetch at a time; when it fails, keys already held still verify (IAP rotates them slowly).
+    this.fetching ??= this.client
+      .getIapPublicKeys()
+      .then(({ pubkeys }) => {
+        this.keys = { pubkeys: pubkeys as unknown as Record<string, string>, fetchedAtMs: this.now() };
+        return this.keys.pubkeys;
+      })
+      .finally(() => {
+        this.fetching = null;
+      });
     try {
-      const { pubkeys } = await this.client.getIapPublicKeys();
-      this.keys = { pubkeys: pubkeys as unknown as Record<string, string>, fetchedAtMs: now };
-      return this.keys.pubkeys;
+      return await this.fetching;
     } catch (error) {
+      if (cached !== null) return cached.pubkeys;
       throw new NotAuthenticatedError('keys_unavailable', "IAP's public keys could not be fetched", {
         cause: error,
       });

@@ -58,6 +58,8 @@ const SECURITY_HEADERS = {
 };
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+/** Account ids as the stores hold them (hex, acc_…): no slash, space or control character reaches a read. */
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,254}$/;
 const NOT_HEALED = ['blocked', 'needs_human', 'failed', 'stale', 'excluded', 'halted', 'dry_run'];
 const NOT_HEALED_CAP = 200;
 
@@ -191,10 +193,12 @@ async function route(
 
   const account = /^\/accounts\/([^/]+)$/.exec(path);
   if (account) {
-    const id = Id.safeParse(decodeSegment(account[1] ?? ''));
+    const decoded = decodeSegment(account[1] ?? '');
+    const id = Id.safeParse(decoded !== null && ACCOUNT_ID.test(decoded) ? decoded : null);
     if (!id.success) return respond(400, frame('Account', html`<h1>Account</h1><p>Not an account id.</p>`));
     const report = await accountReport(deps, id.data, {
-      live: single(req.query.live) === '1',
+      // A HEAD asks whether the page is there, not for a live read of every store.
+      live: single(req.query.live) === '1' && req.method === 'GET',
       dashboardBase: deps.consoleSettings.stripeDashboardUrl,
     });
     return respond(200, frame(`Account ${id.data}`, accountPage(report), id.data));
@@ -219,10 +223,13 @@ async function route(
       deps.support.runOutcomes({ runId }),
       deps.support.blockingRestrictions({ runId }),
       deps.support.runAttempts(runId, ['halted'], 50),
+      // Persistent drift is excluded by design and can be most of a run: left out in the query, so the cap
+      // never fills with it and hides the accounts support needs.
       deps.support.runAttempts(
         runId,
         NOT_HEALED.filter((o) => o !== 'halted'),
         NOT_HEALED_CAP,
+        ['persistent_drift'],
       ),
     ]);
     return respond(
@@ -234,8 +241,7 @@ async function route(
           summaries: summariseRuns(counts),
           restrictions: restrictions.map((r) => ({ restriction: r.restriction, count: r.count })),
           halts,
-          // Detection's per-account exclusions are listed only when they are not the bulk of persistent drift.
-          notHealed: notHealed.filter((r) => r.stage !== 'detect' || r.error_code !== 'persistent_drift'),
+          notHealed,
           notHealedCap: NOT_HEALED_CAP,
         }),
       ),

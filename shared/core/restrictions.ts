@@ -37,13 +37,17 @@ interface RestrictionRule {
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** "19 hours", "2 days", "2.5 days": whole hours under two days, else days to one decimal. */
+/**
+ * "19 hours", "2 days", "2.9 days": whole hours under two days, else days to one decimal — rounded down,
+ * so a gap just under the limit never reads as the limit itself.
+ */
 export function howLong(ms: number): string {
+  if (ms < HOUR_MS) return 'less than an hour';
   if (ms < 2 * DAY_MS) {
-    const hours = Math.round(ms / HOUR_MS);
+    const hours = Math.floor(ms / HOUR_MS);
     return `${hours} hour${hours === 1 ? '' : 's'}`;
   }
-  const days = Math.round((ms / DAY_MS) * 10) / 10;
+  const days = Math.floor((ms / DAY_MS) * 10) / 10;
   return `${days} days`;
 }
 

@@ -496,7 +496,7 @@ export interface SupportReadPort {
   accountsOfZone(zoneId: string): Promise<string[]>;
   /** Account ids that start with the text, from the audit (at most `limit`), for search. */
   accountsLike(prefix: string, limit: number): Promise<string[]>;
-  /** Detection rows that halted a run, finished at or after the instant. */
+  /** Detection's final word per run where it halted (the run checked no account), finished since the instant. */
   halts(sinceIso: string): Promise<AuditRecord[]>;
   /** Final outcomes per run: one run (`runId`), or every run finished in [fromDate, toDate] of a trigger. */
   runOutcomes(
@@ -510,8 +510,16 @@ export interface SupportReadPort {
   blockingRestrictions(
     filter: { readonly runId: string } | { readonly fromDate: string; readonly toDate: string },
   ): Promise<RestrictionCount[]>;
-  /** A run's final attempts with the given outcomes (every stage), oldest first, at most `limit`. */
-  runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /**
+   * A run's final attempts with the given outcomes (every stage), oldest first, at most `limit`; none whose
+   * error code is in `skipCodes`.
+   */
+  runAttempts(
+    runId: string,
+    outcomes: readonly string[],
+    limit: number,
+    skipCodes?: readonly string[],
+  ): Promise<AuditRecord[]>;
   /** Tickets that name the account (the ticket signal, docs/tickets.md), newest first, at most `limit`. */
   ticketsNaming(accountId: string, limit: number): Promise<TicketNamingAccount[]>;
 }

@@ -125,6 +125,7 @@ export async function accountReport(
     lifecycle,
     halts: halts ?? [],
     ...(liveRead === undefined ? {} : { livePlan: liveRead.plan }),
+    now: now.toISOString(),
   });
   return {
     accountId,

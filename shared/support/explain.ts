@@ -33,9 +33,14 @@ export interface ExplainInput {
   readonly lifecycle?: Partial<Record<DriftSystem, DriftLifecycle | null>>;
   /** The plan of the account read live now (`--live`); undefined: not asked for. null: not known live. */
   readonly livePlan?: Plan | null;
-  /** Nightly runs that halted (detect rows without an account), to say a later run checked nothing. */
+  /** Nightly runs whose final word was a halt (detect rows without an account): they checked nothing. */
   readonly halts?: readonly AuditRecord[];
+  /** Now (ISO): a retry that has not come for this long is said to be lost, not under way. */
+  readonly now?: string;
 }
+
+/** A failure that was to be retried, with nothing after it for this long: say it may be dead-lettered. */
+export const RETRY_OVERDUE_MS = 6 * 3_600_000;
 
 export interface AccountExplanation {
   readonly accountId: string;
@@ -141,28 +146,37 @@ interface Clause {
   readonly action: string;
 }
 
+/** Who ran the check, for a replay: "a replay by ops@example.com". */
+function byWhom(row: AuditRecord): string {
+  return `a ${row.dry_run ? 'dry-run ' : ''}replay by ${row.requested_by ?? 'an operator'}`;
+}
+
 /** What one decisive attempt says, as the second half of the sentence. */
-export function outcomeClause(row: AuditRecord): Clause {
+export function outcomeClause(row: AuditRecord, nowMs: number | null = null): Clause {
   const result = parseJson(row.result_json);
   const on = day(row.finished_at);
   const code = row.error_code;
   const outcome: AuditOutcome = row.outcome;
+  const www = row.system === 'www';
   switch (outcome) {
     case 'applied':
       return {
         verdict: 'healed',
-        text:
-          row.stage === 'www_resync'
-            ? `healed on ${on}: www resynced from subs-api (${row.trigger} run ${row.run_id})`
-            : `healed on ${on}: ${plural(row.stripe_writes, 'change')} written to Stripe (${row.trigger} run ${row.run_id})`,
+        text: www
+          ? `healed on ${on}: www resynced from subs-api (${row.trigger} run ${row.run_id})`
+          : `healed on ${on}: ${plural(row.stripe_writes, 'change')} written to Stripe (${row.trigger} run ${row.run_id})`,
         code: null,
-        action: 'Nothing to do; the heal is in the Stripe dashboard under the change ids.',
+        action: www
+          ? "Nothing to do; www now holds subs-api's plan level."
+          : 'Nothing to do; the heal is in the Stripe dashboard under the change ids.',
       };
     case 'noop':
       return code === null
         ? {
             verdict: 'no_drift',
-            text: `nothing to heal on ${on}: Stripe already matched the company's stores`,
+            text: www
+              ? `nothing to heal on ${on}: www already matched subs-api`
+              : `nothing to heal on ${on}: Stripe already matched the company's stores`,
             code: null,
             action: 'Nothing to do.',
           }
@@ -190,10 +204,17 @@ export function outcomeClause(row: AuditRecord): Clause {
         action: 'A billing engineer must fix it by hand; no automatic path will.',
       };
     case 'dry_run':
+      if (code === null && row.trigger === 'replay')
+        return {
+          verdict: 'not_healed',
+          text: `not healed: ${byWhom(row)} on ${on} ${www ? 'would have resynced the zone' : `would have applied ${plural(changeCount(row, result), 'change')}`}`,
+          code: 'dry_run',
+          action: 'Replay it with --apply to heal it (driftcontrol replay --accounts … --apply).',
+        };
       return code === null
         ? {
             verdict: 'not_healed',
-            text: `not healed: dry-run was on (${on}), it would have applied ${plural(changeCount(row, result), 'change')}`,
+            text: `not healed: dry-run was on (${on}), ${www ? 'it would have resynced the zone' : `it would have applied ${plural(changeCount(row, result), 'change')}`}`,
             code: 'dry_run',
             action: 'Turn dry-run off (driftcontrol config set dryRun=false) or replay once it is off.',
           }
@@ -225,6 +246,14 @@ export function outcomeClause(row: AuditRecord): Clause {
         action: actionOf(code, 'The next detection re-plans.'),
       };
     case 'failed':
+      if (row.will_retry && nowMs !== null && nowMs - Date.parse(row.finished_at) > RETRY_OVERDUE_MS)
+        return {
+          verdict: 'not_healed',
+          text: `not healed: ${row.stage.replace('_', '-')} failed on ${on} because ${meaningOf(code, row.reason)}, and no retry is recorded since`,
+          code,
+          action:
+            'Look for the message in the dead letters (driftcontrol replay --from-dead-letter) or replay the account.',
+        };
       return row.will_retry
         ? {
             verdict: 'in_progress',
@@ -255,15 +284,45 @@ export function outcomeClause(row: AuditRecord): Clause {
   }
 }
 
-/** "New drift on 2026-11-24 (price on 1 item)": what drifted and since when. */
+/** Outcomes whose row saw the drift itself (detection in the mirror, or a plan on the live stores). */
+function sawDrift(row: AuditRecord): boolean {
+  if (row.stage === 'detect') return row.outcome === 'published' || row.outcome === 'excluded';
+  if (row.stage === 'www_resync') return row.outcome !== 'noop';
+  if (row.stage === 'plan_apply')
+    return ['applied', 'blocked', 'needs_human', 'dry_run', 'stale'].includes(row.outcome);
+  return false;
+}
+
+function checkKind(row: AuditRecord): string {
+  switch (row.trigger) {
+    case 'event':
+      return 'An event-triggered check';
+    case 'replay':
+      return capitalise(byWhom(row));
+    case 'manual':
+      return 'A manual check';
+    case 'scheduled':
+      return 'The nightly check';
+  }
+}
+
+/**
+ * "New drift on 2026-11-24 (price on 1 item)": what drifted and since when — claimed only when the row saw
+ * drift; a check that ended before seeing any says what kind of check it was.
+ */
 function driftClause(row: AuditRecord, lifecycle: DriftLifecycle | null | undefined): string {
+  if (!sawDrift(row)) return `${checkKind(row)} on ${day(row.finished_at)}`;
   const what = describeDrift(parseJson(row.result_json));
   const subject = row.system === 'www' ? `WWW drift${row.zone_id ? ` on zone ${row.zone_id}` : ''}` : 'drift';
   const persistent = lifecycle?.status === 'persistent' || row.error_code === 'persistent_drift';
   const since = lifecycle?.firstSeenAt
     ? day(lifecycle.firstSeenAt)
     : (row.snapshot_date ?? day(row.started_at));
-  const head = `${persistent ? 'Persistent' : 'New'} ${subject} ${persistent ? 'since' : 'on'} ${since}`;
+  const head = persistent
+    ? `Persistent ${subject} since ${since}`
+    : row.trigger === 'scheduled'
+      ? `New ${subject} on ${since}`
+      : `${capitalise(subject)} found on ${day(row.finished_at)} by ${lowerFirst(checkKind(row))}`;
   return what === null ? head : `${head} (${what})`;
 }
 
@@ -289,46 +348,103 @@ export function livePlanClause(p: Plan | null): string {
   }
 }
 
+function lowerFirst(s: string): string {
+  return s.length === 0 ? s : `${s[0]?.toLowerCase()}${s.slice(1)}`;
+}
+
 function capitalise(s: string): string {
   return s.length === 0 ? s : `${s[0]?.toUpperCase()}${s.slice(1)}`;
+}
+
+/** How far along the pipeline a stage is, so the furthest stage of a run has the last word. */
+const STAGE_RANK: Readonly<Record<AuditRecord['stage'], number>> = {
+  detect: 0,
+  events: 0,
+  replay: 0,
+  audit_writer: 0,
+  gather: 1,
+  plan_apply: 2,
+  www_resync: 2,
+};
+
+const isFinal = (r: AuditRecord) => DECISIVE.has(r.outcome) && !(r.outcome === 'failed' && r.will_retry);
+
+/** A run an operator ran to look, not to heal: a dry-run replay or an as-of view of the mirror. */
+const isInvestigation = (r: AuditRecord) =>
+  (r.trigger === 'replay' && r.dry_run) || r.error_code === 'as_of_view';
+
+/**
+ * The attempt that answers for one track (Stripe, or one WWW zone): the latest run's furthest stage — its
+ * final word there, or, when that stage has none yet, its newest row (a hand-on or a failure being
+ * retried: still under way). Runs an operator ran only to look count when nothing else does.
+ */
+export function decisiveAttempt(rows: readonly AuditRecord[]): AuditRecord | null {
+  const real = rows.filter((r) => !isInvestigation(r));
+  const pool = real.length > 0 ? real : [...rows];
+  const lastOf = new Map<string, AuditRecord>();
+  for (const r of [...pool].sort(byFinish)) lastOf.set(r.run_id, r);
+  const latestRun = [...lastOf.values()].sort(byFinish).at(-1);
+  if (latestRun === undefined) return null;
+  const run = pool.filter((r) => r.run_id === latestRun.run_id).sort(byFinish);
+  const furthest = Math.max(...run.map((r) => STAGE_RANK[r.stage]));
+  const atFurthest = run.filter((r) => STAGE_RANK[r.stage] === furthest);
+  return atFurthest.filter(isFinal).at(-1) ?? atFurthest.at(-1) ?? null;
+}
+
+function trackOf(r: AuditRecord): string {
+  return r.system === 'stripe' ? 'stripe' : `www:${r.zone_id ?? ''}`;
+}
+
+function haltNoteOf(halts: readonly AuditRecord[], system: string, after: string | null): string {
+  const last = halts
+    .filter((h) => h.system === system && h.outcome === 'halted' && (after === null || h.finished_at > after))
+    .sort(byFinish)
+    .at(-1);
+  if (last === undefined) return '';
+  return ` ${after === null ? 'The' : 'Since then the'} ${last.trigger} run of ${last.snapshot_date ?? day(last.finished_at)} halted: ${meaningOf(last.error_code, last.reason)}.`;
 }
 
 export function explainAccount(input: ExplainInput): AccountExplanation {
   const rows = input.attempts.filter((r) => r.account_id === input.accountId).sort(byFinish);
   const live = input.livePlan === undefined ? '' : ` ${livePlanClause(input.livePlan)}`;
-  const latest = rows.at(-1) ?? null;
-  if (latest === null) {
+  const nowMs = input.now === undefined ? null : Date.parse(input.now);
+  const halts = input.halts ?? [];
+  const tracks = new Map<string, AuditRecord[]>();
+  for (const r of rows) tracks.set(trackOf(r), [...(tracks.get(trackOf(r)) ?? []), r]);
+  if (tracks.size === 0) {
     return {
       accountId: input.accountId,
-      sentence: `No attempt on record for ${input.accountId}: no run has found it drifted.${live}`,
+      sentence: `No attempt on record for ${input.accountId}: no run has found it drifted.${haltNoteOf(halts, 'stripe', null)}${live}`,
       verdict: 'no_record',
       decisive: null,
       code: null,
       action: 'Run a live check (--live) to see whether it is drifted now.',
     };
   }
-  const finals = rows.filter((r) => DECISIVE.has(r.outcome) && !(r.outcome === 'failed' && r.will_retry));
-  const decisive = finals.at(-1) ?? null;
-  // A newer hand-on or retrying failure than the last final word: that check is still under way.
-  const pending = decisive === null || byFinish(latest, decisive) > 0 ? latest : null;
-  const row = pending ?? (decisive as AuditRecord);
-  const clause = outcomeClause(row);
-  const system = row.system;
-  const halted = (input.halts ?? []).filter(
-    (h) => h.system === system && h.outcome === 'halted' && h.finished_at > row.finished_at,
+  // Stripe first (it is what the customer pays); then each zone's WWW drift, newest first.
+  const order = [...tracks.keys()].sort((a, b) =>
+    a === 'stripe'
+      ? -1
+      : b === 'stripe'
+        ? 1
+        : byFinish(tracks.get(b)?.at(-1) as AuditRecord, tracks.get(a)?.at(-1) as AuditRecord),
   );
-  const lastHalt = [...halted].sort(byFinish).at(-1);
-  const haltNote =
-    lastHalt === undefined
-      ? ''
-      : ` Since then the ${lastHalt.trigger} run of ${lastHalt.snapshot_date ?? day(lastHalt.finished_at)} halted: ${meaningOf(lastHalt.error_code, lastHalt.reason)}.`;
+  const decided = order
+    .map((t) => decisiveAttempt(tracks.get(t) ?? []))
+    .filter((r): r is AuditRecord => r !== null);
+  const [row, ...others] = decided;
+  if (row === undefined) throw new Error('a track without a decisive attempt');
+  const clause = outcomeClause(row, nowMs);
   const head =
     clause.verdict === 'no_drift'
-      ? `Checked ${system === 'www' ? 'WWW' : 'Stripe'} drift`
-      : driftClause(row, input.lifecycle?.[system]);
+      ? `Checked ${row.system === 'www' ? `WWW drift${row.zone_id ? ` on zone ${row.zone_id}` : ''}` : 'Stripe drift'}`
+      : driftClause(row, input.lifecycle?.[row.system]);
+  const more = others
+    .map((o) => ` WWW${o.zone_id ? ` zone ${o.zone_id}` : ''}: ${outcomeClause(o, nowMs).text}.`)
+    .join('');
   return {
     accountId: input.accountId,
-    sentence: `${capitalise(`${head}; ${clause.text}`)}.${haltNote}${live}`,
+    sentence: `${capitalise(`${head}; ${clause.text}`)}.${haltNoteOf(halts, row.system, row.finished_at)}${more}${live}`,
     verdict: clause.verdict,
     decisive: row,
     code: clause.code,

@@ -619,7 +619,12 @@ export class FakeSupportReader implements SupportReadPort {
   }
   async halts(sinceIso: string): Promise<AuditRecord[]> {
     return this.finals().filter(
-      (r) => r.stage === 'detect' && r.outcome === 'halted' && r.finished_at >= sinceIso,
+      (r) =>
+        r.stage === 'detect' &&
+        r.outcome === 'halted' &&
+        r.account_id === null &&
+        r.zone_id === null &&
+        r.finished_at >= sinceIso,
     );
   }
   async runOutcomes(
@@ -709,9 +714,19 @@ export class FakeSupportReader implements SupportReadPort {
       .map(({ accountIds: _ids, ...t }) => t);
   }
 
-  async runAttempts(runId: string, outcomes: readonly string[], limit: number): Promise<AuditRecord[]> {
+  async runAttempts(
+    runId: string,
+    outcomes: readonly string[],
+    limit: number,
+    skipCodes: readonly string[] = [],
+  ): Promise<AuditRecord[]> {
     return this.finals()
-      .filter((r) => r.run_id === runId && outcomes.includes(r.outcome))
+      .filter(
+        (r) =>
+          r.run_id === runId &&
+          outcomes.includes(r.outcome) &&
+          (r.error_code === null || !skipCodes.includes(r.error_code)),
+      )
       .sort((a, b) => a.finished_at.localeCompare(b.finished_at))
       .slice(0, limit);
   }

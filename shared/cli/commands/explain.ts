@@ -79,7 +79,7 @@ export function formatAccountReport(report: AccountReport): string {
 export function registerExplain(
   program: Command,
   out: Out,
-  adaptersOf: () => Promise<Adapters> = () => environmentAdapters('explain'),
+  adaptersOf: () => Promise<Adapters> = () => environmentAdapters('explain', { readOnlyStripe: true }),
 ): void {
   program
     .command('explain')

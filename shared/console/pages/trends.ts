@@ -4,21 +4,23 @@ import type { Trends } from '../summaries.js';
 
 /** The trends page (docs/support.md): four charts over the last days, each with its totals. */
 export async function trendsPage(trends: Trends, days: number): Promise<Html> {
-  const common = { days: trends.days, valueLabel: 'accounts' };
+  // Final outcomes, one per check: an account checked by the nightly run and by an event counts twice.
+  const common = { days: trends.days, valueLabel: 'final outcomes' };
   const charts = await Promise.all([
     barChart({
       ...common,
       id: 'drift-found',
       title: 'Drift found, by kind and system',
       description:
-        'Accounts (zones for WWW) detection found drifted each day: new drift goes to be healed; persistent and excluded drift does not.',
+        'Accounts (zones for WWW) the nightly detection found drifted each day: new drift goes to be healed; persistent and excluded drift does not.',
       points: trends.driftFound,
     }),
     barChart({
       ...common,
       id: 'heals-applied',
       title: 'Heals applied',
-      description: 'Accounts whose changes were written each day (Stripe by plan-apply, WWW by www-resync).',
+      description:
+        'Checks whose changes were written each day, by any trigger (Stripe by plan-apply, WWW by www-resync).',
       points: trends.healsApplied,
     }),
     barChart({
@@ -26,14 +28,14 @@ export async function trendsPage(trends: Trends, days: number): Promise<Html> {
       id: 'blocked-by',
       title: 'Blocked, by restriction',
       description:
-        'Heals a restriction kept from being applied each day; an account blocked by two restrictions counts for both.',
+        'Checks a restriction kept from being applied each day, by any trigger; one blocked by two restrictions counts for both.',
       points: trends.blockedBy,
     }),
     barChart({
       ...common,
       id: 'needs-human',
       title: 'Needs a human',
-      description: 'Drift no automatic path may heal, each day.',
+      description: 'Checks that found drift no automatic path may heal, each day, by any trigger.',
       points: trends.needsHuman,
     }),
   ]);

@@ -6,9 +6,12 @@ import { sleep } from '../../../local/net.js';
 import { ensureTopology } from '../../../local/provision/pubsub.js';
 import { type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { BigQueryMirror } from '../../../shared/adapters/bigquery.js';
+import { BigQuerySupportReader } from '../../../shared/adapters/bigquery-support.js';
 import { InvalidEnvironmentError } from '../../../shared/adapters/environment.js';
 import { type Adapters, createAdapters, createPipelineDeps } from '../../../shared/adapters/factory.js';
+import { IapJwtVerifier } from '../../../shared/adapters/iap.js';
 import { StripeAdapter } from '../../../shared/adapters/stripe/adapter.js';
+import { StripeReadOnlyError } from '../../../shared/adapters/stripe/read-only.js';
 import { COLLECTIONS, CONFIG_DOCUMENT_ID } from '../../../shared/contracts/topology.js';
 import { uniqueProjectId, useEmulators } from '../../setup/emulators.js';
 import { changeFor } from './stripe-seed.js';
@@ -194,6 +197,39 @@ describe('createAdapters on the local stack', () => {
     expect(logLines.join('')).not.toContain('factorysecret');
   });
 
+  it('read-only (the console, explain): reads Stripe without leasing a share in Firestore and refuses every write', async () => {
+    const env = {
+      GOOGLE_CLOUD_PROJECT: projectId,
+      PUBSUB_EMULATOR_HOST: adapters.env.pubsubEmulatorHost,
+      FIRESTORE_EMULATOR_HOST: adapters.env.firestoreEmulatorHost,
+      STRIPE_API_KEY: 'sk_test_factorysecret',
+      STRIPE_API_BASE: stack.stripe.url,
+      STRIPE_READ_ONLY: 'true',
+    } as Record<string, string>;
+    const a = await createAdapters(env, { log: pino({ level: 'silent' }), functionName: 'console' });
+    const writesBefore = stack.stripe.writes().length;
+    try {
+      await a.stripe.readLive({ object: 'customer', id: 'cus_factory' });
+      const change = changeFor(
+        'customer_update',
+        { object: 'customer', id: 'cus_factory' },
+        'customers.update',
+        {},
+      );
+      await expect(a.stripe.write(change, { metadata: { x: 'y' } }, 'read-only-key')).rejects.toBeInstanceOf(
+        StripeReadOnlyError,
+      );
+      expect(stack.stripe.writes().length).toBe(writesBefore);
+      for (const kind of ['read', 'write']) {
+        const doc = await firestore.collection(COLLECTIONS.stripeRateShares).doc(kind).get();
+        const leases = Object.values((doc.get('leases') ?? {}) as Record<string, Record<string, unknown>>);
+        expect(leases.filter((l) => l.functionName === 'console')).toEqual([]);
+      }
+    } finally {
+      await a.close();
+    }
+  });
+
   it('takes the Stripe budgets from Firestore config and leases its share where every instance sees it', async () => {
     await firestore
       .collection(COLLECTIONS.config)
@@ -258,9 +294,11 @@ describe('createAdapters on the local stack', () => {
           'cfProd',
           'clock',
           'close',
+          'consoleSettings',
           'control',
           'env',
           'events',
+          'identity',
           'lifecycle',
           'log',
           'mirror',
@@ -268,6 +306,7 @@ describe('createAdapters on the local stack', () => {
           'publisher',
           'stripe',
           'subsApi',
+          'support',
           'ticketRuns',
           'ticketSettings',
           'ticketStore',
@@ -278,6 +317,10 @@ describe('createAdapters on the local stack', () => {
       );
       expect(deps.mirror).toBeInstanceOf(BigQueryMirror);
       expect(deps.auditTable).toBe(deps.mirror);
+      expect(deps.support).toBeInstanceOf(BigQuerySupportReader);
+      expect(deps.identity).toBeInstanceOf(IapJwtVerifier);
+      // A test-mode key: the dashboard's test-mode pages.
+      expect(deps.consoleSettings.stripeDashboardUrl).toBe('https://dashboard.stripe.com/test');
     } finally {
       await deps.close();
     }

@@ -267,4 +267,23 @@ describe('IapJwtVerifier', () => {
     const refused = await refusal(v, assertion);
     expect(refused.code).toBe('keys_unavailable');
   });
+
+  it('keeps verifying with the keys it holds when a refetch fails', async () => {
+    let now = 20_000_000;
+    const v = verifier({ now: () => now });
+    await v.verify(token());
+    now += 61 * 60_000;
+    answer = 'not_found';
+    expect((await v.verify(token())).email).toBe(EMAIL);
+    expect(hits).toBe(2);
+    // A key it never had still cannot verify.
+    expect((await refusal(v, token({}, ROTATED.privateKey, 'kid-2'))).code).toBe('invalid');
+  });
+
+  it('fetches the keys once for requests that arrive together', async () => {
+    const v = verifier();
+    const all = await Promise.all(Array.from({ length: 5 }, () => v.verify(token())));
+    expect(all.map((i) => i.email)).toEqual(Array(5).fill(EMAIL));
+    expect(hits).toBe(1);
+  });
 });

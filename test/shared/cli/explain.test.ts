@@ -306,7 +306,7 @@ describe('driftcontrol explain', () => {
     await c.run(ACCOUNT);
     const text = c.printed.join('');
     expect(text.split('\n')[0]).toMatch(
-      /^New drift on 2026-11-24; healed on 2026-11-24: 2 changes written to Stripe \(replay run replay-1\)\.$/,
+      /^Drift found on 2026-11-24 by a replay by .*; healed on 2026-11-24: 2 changes written to Stripe \(replay run replay-1\)\.$/,
     );
     expect(text).toContain('Attempts (2, newest first):');
     expect(text).toContain('  customer     https://dashboard.stripe.com/test/customers/cus_1');

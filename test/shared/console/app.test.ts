@@ -510,13 +510,15 @@ describe('handleConsoleRequest: caller and audit text is data, never markup', ()
     expect(halted).toContain('&lt;script&gt;alert(&quot;halt&quot;)&lt;/script&gt;');
   });
 
-  it('escapes an account id with quotes in the page, its title and the search box', async () => {
-    const r = await get(`/accounts/${encodeURIComponent(QUOTED)}`);
-    expect(r.status).toBe(200);
-    expect(r.body).not.toContain(QUOTED);
-    expect(r.body).toContain(`<title>Account ${escapeHtml(QUOTED)} — drift control console</title>`);
-    expect(r.body).toContain(`value="${escapeHtml(QUOTED)}"`);
-    expect(r.body).toContain(`<span class="mono">${escapeHtml(QUOTED)}</span>`);
+  it('refuses an account id with quotes, a slash or a space before any read, and echoes none of it', async () => {
+    for (const id of [QUOTED, 'acc_1/sub/x', 'acc 1', 'acc_1\u0007']) {
+      const f = setup();
+      const attempts = vi.spyOn(f.support, 'accountAttempts');
+      const r = await get(`/accounts/${encodeURIComponent(id)}`, { f });
+      expect(r.status, id).toBe(400);
+      expect(r.body).not.toContain(id);
+      expect(attempts).not.toHaveBeenCalled();
+    }
   });
 
   it('escapes the search text and the signed-in email', async () => {

@@ -390,12 +390,14 @@ describe('InvalidPaymentMethod says why without payment-method ids or card data'
 describe('howLong (InvoiceDateTooNear says how soon, as support reads it)', () => {
   const H = 3_600_000;
   it.each([
-    [0, '0 hours'],
+    [0, 'less than an hour'],
+    [H - 1, 'less than an hour'],
     [H, '1 hour'],
-    [19 * H, '19 hours'],
+    [19 * H + 59 * 60_000, '19 hours'],
     [47 * H, '47 hours'],
     [48 * H, '2 days'],
     [60 * H, '2.5 days'],
+    [71 * H, '2.9 days'],
     [10 * 24 * H, '10 days'],
   ])('%d ms -> %s', (ms, words) => {
     expect(howLong(ms)).toBe(words);

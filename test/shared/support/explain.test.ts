@@ -337,3 +337,113 @@ describe('describeDrift', () => {
     expect(describeDrift(result as Record<string, unknown>)).toBe(expected);
   });
 });
+
+describe('explainAccount: each system and zone, and checks that only looked', () => {
+  const www = (over: Partial<AuditInput> & Pick<AuditInput, 'outcome'>) =>
+    row({
+      stage: 'www_resync',
+      zoneId: 'zone_1',
+      run: run({ system: 'www', runId: 'sched-www-2026-11-24' }),
+      ...over,
+    });
+
+  it('answers for Stripe first and adds each zone, never letting a later WWW row hide a Stripe block', () => {
+    const blocked = row({ outcome: 'blocked', restrictions: ['InvalidPaymentMethod'], reason: 'no card' });
+    const zone = www({ outcome: 'noop' });
+    const e = explain([blocked, zone]);
+    expect(e.decisive?.row_id).toBe(blocked.row_id);
+    expect(e.verdict).toBe('not_healed');
+    expect(e.sentence).toMatch(
+      /; not healed: blocked on 2026-11-24 by InvalidPaymentMethod .* WWW zone zone_1: nothing to heal on 2026-11-24: www already matched subs-api\.$/,
+    );
+  });
+
+  it('speaks of www, not Stripe, for WWW rows', () => {
+    expect(explain([www({ outcome: 'noop' })]).sentence).toBe(
+      'Checked WWW drift on zone zone_1; nothing to heal on 2026-11-24: www already matched subs-api.',
+    );
+    expect(explain([www({ outcome: 'dry_run' })]).sentence).toMatch(/it would have resynced the zone\.$/);
+    expect(explain([www({ outcome: 'applied' })]).action).toMatch(/www now holds/);
+  });
+
+  it('takes a heal over a later dry-run replay or as-of view, and names the replay when it is all there is', () => {
+    const applied = row({ outcome: 'applied', stripeWrites: 1 });
+    const preview = row({
+      outcome: 'dry_run',
+      run: run({ runId: 'replay-1', trigger: 'replay', requestedBy: 'ops@example.com', dryRun: true }),
+      result: { changes: [{ id: 'chg_1' }] },
+    });
+    const asOf = row({
+      outcome: 'dry_run',
+      errorCode: 'as_of_view',
+      run: run({ runId: 'replay-2', trigger: 'replay', requestedBy: 'ops@example.com' }),
+    });
+    expect(explain([applied, preview, asOf]).verdict).toBe('healed');
+    const only = explain([preview]);
+    expect(only.sentence).toMatch(
+      /not healed: a dry-run replay by ops@example\.com on 2026-11-24 would have applied 1 change\.$/,
+    );
+    expect(only.action).toMatch(/--apply/);
+  });
+
+  it("keeps the run's furthest stage as its word when an earlier stage's row lands after it", () => {
+    const detect = row({ stage: 'detect', outcome: 'published' });
+    const final = row({ outcome: 'blocked', restrictions: ['MergedAccount'], reason: 'merged' });
+    // gather crashed after publishing and before auditing: its redelivery audits after plan-apply's word.
+    const republished = row({ stage: 'gather', outcome: 'published' });
+    const e = explain([detect, final, republished]);
+    expect(e.decisive?.row_id).toBe(final.row_id);
+    expect(e.verdict).toBe('not_healed');
+  });
+
+  it('says a retry that never came may be in the dead letters', () => {
+    const retrying = row({
+      outcome: 'failed',
+      errorCode: 'subs-api_error',
+      willRetry: true,
+      attemptKey: 'x',
+    });
+    const soon = new Date(Date.parse(retrying.finished_at) + 3_600_000).toISOString();
+    const late = new Date(Date.parse(retrying.finished_at) + 7 * 3_600_000).toISOString();
+    expect(explain([retrying], { now: soon }).verdict).toBe('in_progress');
+    const lost = explain([retrying], { now: late });
+    expect(lost.verdict).toBe('not_healed');
+    expect(lost.sentence).toMatch(/and no retry is recorded since\.$/);
+    expect(lost.action).toMatch(/dead letters/);
+  });
+
+  it('does not claim drift for a check that ended before seeing any', () => {
+    const cooled = row({
+      stage: 'gather',
+      outcome: 'excluded',
+      errorCode: 'cooldown',
+      run: run({ runId: 'event-1', trigger: 'event' }),
+    });
+    expect(explain([cooled]).sentence).toMatch(
+      /^An event-triggered check on 2026-11-24; not attempted \(2026-11-24\): the account was healed recently/,
+    );
+    const replayed = row({
+      stage: 'gather',
+      outcome: 'failed',
+      errorCode: 'unknown_account',
+      run: run({ runId: 'replay-9', trigger: 'replay', requestedBy: 'ops@example.com' }),
+    });
+    expect(explain([replayed]).sentence).toMatch(
+      /^A replay by ops@example\.com on 2026-11-24; not healed: gather failed/,
+    );
+  });
+
+  it('says a nightly run halted when the account has no row at all', () => {
+    const halt = row({
+      stage: 'detect',
+      outcome: 'halted',
+      accountId: null,
+      errorCode: 'blast_radius_share',
+    });
+    const e = explain([], { halts: [halt] });
+    expect(e.verdict).toBe('no_record');
+    expect(e.sentence).toMatch(
+      /no run has found it drifted\. The scheduled run of 2026-11-24 halted: the run found a larger share/,
+    );
+  });
+});
