@@ -146,7 +146,13 @@ export async function createAdapters(env: EnvInput, options: CreateAdaptersOptio
           // rate limit"). A read-only caller (the console) reads on a small budget of its own and leases
           // nothing, so it needs no Firestore write (docs/support.md).
           ...(config.console.stripeReadOnly
-            ? { budgets: async () => ({ read: config.console.stripeReadsPerSecond, write: 1 }) }
+            ? {
+                // The upcoming-invoice preview is a POST, paced as a write: the same small budget for both.
+                budgets: async () => ({
+                  read: config.console.stripeReadsPerSecond,
+                  write: config.console.stripeReadsPerSecond,
+                }),
+              }
             : {
                 budgets: async () => {
                   const c = await control.getConfig();

@@ -524,7 +524,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
       vars: SAMPLE_VARS,
     });
     expect(audience.a).toEqual({ console: plain.IAP_AUDIENCE });
-    // Unset, the code's defaults apply: the dashboard by the key's mode, 5 Stripe reads a second, Google's
+    // Unset, the code's defaults apply: the dashboard by the key's mode, 10 Stripe reads a second, Google's
     // IAP keys. Every write refused, the audience the code checks is the one Terraform gave.
     for (const v of CONSOLE_OPTIONS) expect(plain, v).not.toHaveProperty(v);
     const key = { STRIPE_API_KEY: SECRET_VALUES[SAMPLE_VARS.stripe_console_secret_id] };
@@ -532,7 +532,7 @@ describe('Terraform sets on each function only what the adapter factory reads', 
     const parsed = parseAdapterEnv({ ...values, ...key });
     expect(parsed.console).toEqual({
       stripeReadOnly: true,
-      stripeReadsPerSecond: 5,
+      stripeReadsPerSecond: 10,
       stripeDashboardUrl: undefined,
       iapAudience: '/projects/123456789012/global/backendServices/5814283927381092615',
       iapPublicKeysUrl: undefined,
