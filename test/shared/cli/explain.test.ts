@@ -11,18 +11,11 @@ import { type AuditInput, auditRecord } from '../../../shared/pipeline/audit.js'
 import { UpstreamError } from '../../../shared/ports/errors.js';
 import type { AccountReport } from '../../../shared/support/account-report.js';
 import { fakeDeps } from '../../support/fakes.js';
+import { runContext } from '../../support/runs.js';
 import { healthyView, opeItem, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_1';
-const ctx = (over: Partial<RunContext> = {}): RunContext => ({
-  runId: 'sched-stripe-2026-11-24',
-  system: 'stripe',
-  snapshotDate: '2026-11-24',
-  trigger: 'scheduled',
-  requestedBy: null,
-  dryRun: false,
-  ...over,
-});
+const ctx = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
 const row = (at: string, input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord =>
   auditRecord({
     run: ctx(),

@@ -8,6 +8,7 @@ import { type AuditInput, auditRecord } from '../../../shared/pipeline/audit.js'
 import { UpstreamError } from '../../../shared/ports/errors.js';
 import { explainAccount } from '../../../shared/support/explain.js';
 import { fakeDeps } from '../../support/fakes.js';
+import { runContext } from '../../support/runs.js';
 import { healthyView } from '../../support/views.js';
 
 const USER = 'user:support@example.com';
@@ -17,15 +18,7 @@ const XSS = '<script>alert(1)</script>';
 /** An account id with quotes and markup in it (an Id: no white space at either end). */
 const QUOTED = `acc_"q'<b>x`;
 
-const ctx = (over: Partial<RunContext> = {}): RunContext => ({
-  runId: RUN,
-  system: 'stripe',
-  snapshotDate: '2026-11-24',
-  trigger: 'scheduled',
-  requestedBy: null,
-  dryRun: false,
-  ...over,
-});
+const ctx = (over: Partial<RunContext> = {}): RunContext => runContext({ runId: RUN, ...over });
 let minute = 0;
 const row = (input: Partial<AuditInput> & Pick<AuditInput, 'outcome' | 'stage'>): AuditRecord => {
   minute += 1;

@@ -6,19 +6,12 @@ import { type AuditInput, auditRecord } from '../../../shared/pipeline/audit.js'
 import { UpstreamError } from '../../../shared/ports/errors.js';
 import { accountReport } from '../../../shared/support/account-report.js';
 import { fakeDeps } from '../../support/fakes.js';
+import { runContext } from '../../support/runs.js';
 import { healthyView, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_1';
 const BASE = 'https://dashboard.stripe.com/test';
-const run = (over: Partial<RunContext> = {}): RunContext => ({
-  runId: 'sched-stripe-2026-11-24',
-  system: 'stripe',
-  snapshotDate: '2026-11-24',
-  trigger: 'scheduled',
-  requestedBy: null,
-  dryRun: false,
-  ...over,
-});
+const run = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
 let clock = Date.parse('2026-11-24T06:00:00Z');
 const row = (input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord => {
   clock += 60_000;

@@ -13,18 +13,11 @@ import {
   type Verdict,
 } from '../../../shared/support/explain.js';
 import { REASON_CODES } from '../../../shared/support/reason-codes.js';
+import { runContext } from '../../support/runs.js';
 import { healthyView, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_0000001';
-const run = (over: Partial<RunContext> = {}): RunContext => ({
-  runId: 'sched-stripe-2026-11-24',
-  system: 'stripe',
-  snapshotDate: '2026-11-24',
-  trigger: 'scheduled',
-  requestedBy: null,
-  dryRun: false,
-  ...over,
-});
+const run = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
 let clock = Date.parse('2026-11-24T06:00:00Z');
 const row = (input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord => {
   clock += 60_000;

@@ -9,6 +9,7 @@ import {
   stripeLinks,
   targetsOf,
 } from '../../../shared/support/stripe-links.js';
+import { runContext } from '../../support/runs.js';
 
 const BASE = 'https://dashboard.stripe.com/test';
 
@@ -77,14 +78,7 @@ describe('stripeLink', () => {
   });
 });
 
-const run: RunContext = {
-  runId: 'sched-stripe-2026-11-24',
-  system: 'stripe',
-  snapshotDate: '2026-11-24',
-  trigger: 'scheduled',
-  requestedBy: null,
-  dryRun: false,
-};
+const run: RunContext = runContext();
 let minute = 0;
 function row(stage: AuditStage, result: unknown): AuditRecord {
   minute += 1;
