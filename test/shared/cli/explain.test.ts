@@ -3,7 +3,6 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Adapters } from '../../../shared/adapters/factory.js';
 import { formatAccountReport, registerExplain } from '../../../shared/cli/commands/explain.js';
 import { CliError, type Out } from '../../../shared/cli/io.js';
-import type { RunContext } from '../../../shared/contracts/messages.js';
 import type { DriftLifecycle } from '../../../shared/core/lifecycle.js';
 import { plan } from '../../../shared/core/planner.js';
 import type { AuditRecord } from '../../../shared/domain/audit.js';
@@ -15,7 +14,7 @@ import { runContext } from '../../support/runs.js';
 import { healthyView, opeItem, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_1';
-const ctx = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
+const ctx = runContext;
 const row = (at: string, input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord =>
   auditRecord({
     run: ctx(),

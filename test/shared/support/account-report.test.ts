@@ -1,29 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { RunContext } from '../../../shared/contracts/messages.js';
 import type { DriftLifecycle } from '../../../shared/core/lifecycle.js';
-import type { AuditRecord } from '../../../shared/domain/audit.js';
-import { type AuditInput, auditRecord } from '../../../shared/pipeline/audit.js';
+import { auditRecord } from '../../../shared/pipeline/audit.js';
 import { UpstreamError } from '../../../shared/ports/errors.js';
 import { accountReport } from '../../../shared/support/account-report.js';
 import { fakeDeps } from '../../support/fakes.js';
-import { runContext } from '../../support/runs.js';
+import { auditRowsFor, runContext } from '../../support/runs.js';
 import { healthyView, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_1';
 const BASE = 'https://dashboard.stripe.com/test';
-const run = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
-let clock = Date.parse('2026-11-24T06:00:00Z');
-const row = (input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord => {
-  clock += 60_000;
-  return auditRecord({
-    run: run(),
-    stage: 'plan_apply',
-    accountId: ACCOUNT,
-    startedAt: new Date(clock),
-    finishedAt: new Date(clock),
-    ...input,
-  });
-};
+const run = runContext;
+const row = auditRowsFor(ACCOUNT);
 const applied = () =>
   row({
     outcome: 'applied',

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RunContext } from '../../../shared/contracts/messages.js';
 import type { DriftLifecycle } from '../../../shared/core/lifecycle.js';
 import { plan } from '../../../shared/core/planner.js';
 import { AuditOutcome, type AuditRecord } from '../../../shared/domain/audit.js';
 import { PlanOutcome } from '../../../shared/domain/plan.js';
-import { type AuditInput, auditRecord } from '../../../shared/pipeline/audit.js';
+import type { AuditInput } from '../../../shared/pipeline/audit.js';
 import { UPSTREAM_SERVICES } from '../../../shared/ports/errors.js';
 import {
   describeDrift,
@@ -13,23 +12,12 @@ import {
   type Verdict,
 } from '../../../shared/support/explain.js';
 import { REASON_CODES } from '../../../shared/support/reason-codes.js';
-import { runContext } from '../../support/runs.js';
+import { auditRowsFor, runContext } from '../../support/runs.js';
 import { healthyView, stripeItem, viewWith } from '../../support/views.js';
 
 const ACCOUNT = 'acc_0000001';
-const run = (over: Partial<RunContext> = {}): RunContext => runContext({ ...over });
-let clock = Date.parse('2026-11-24T06:00:00Z');
-const row = (input: Partial<AuditInput> & Pick<AuditInput, 'outcome'>): AuditRecord => {
-  clock += 60_000;
-  return auditRecord({
-    run: run(),
-    stage: 'plan_apply',
-    accountId: ACCOUNT,
-    startedAt: new Date(clock),
-    finishedAt: new Date(clock),
-    ...input,
-  });
-};
+const run = runContext;
+const row = auditRowsFor(ACCOUNT);
 const explain = (attempts: AuditRecord[], extra: Partial<Parameters<typeof explainAccount>[0]> = {}) =>
   explainAccount({ accountId: ACCOUNT, attempts, ...extra });
 
